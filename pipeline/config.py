@@ -1,0 +1,241 @@
+"""Typed, frozen per-city pipeline config, loaded from YAML.
+
+``load_config("london")`` reads the built-in ``pipeline/configs/london.yaml``;
+``load_config("london", path)`` reads a user file. Unknown keys are errors that
+name the file and the key, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from transforms import features
+
+CONFIG_PACKAGE = "pipeline.configs"
+WARM_START_MODES = ("frozen", "fine_tune")
+SPLIT_KINDS = ("time", "hash")
+SCHEMA_MODES = ("curated", "inferred")
+
+
+class ConfigError(ValueError):
+    """A config file or value is invalid; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How ExampleGen splits train/eval: by time (default) or by hash."""
+
+    kind: str = "time"
+    eval_days: int = 7
+    eval_fraction: float = 0.0  # used instead of eval_days when > 0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        if self.kind == "hash" or self.eval_fraction > 0:
+            return {"kind": self.kind, "eval_fraction": self.eval_fraction}
+        return {"kind": self.kind, "eval_days": self.eval_days}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the raw observations are and which daily spans to use."""
+
+    input_base: str = ""  # empty: generate the city's default data first
+    span_begin: str = ""  # YYYY-MM-DD inclusive, empty = open
+    span_end: str = ""
+    split: SplitConfig = field(default_factory=SplitConfig)
+    max_reject_fraction: float = 0.01
+    schema_mode: str = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The built-in synthetic data used when no data location is given."""
+
+    days: int = 28
+    start_date: str = "2026-03-16"
+    seed: int | None = None  # None: the city's own default seed
+    intersections: int | None = None
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Trainer hyperparameters, passed to ``run_fn`` through ``custom_config``."""
+
+    train_steps: int = 3000
+    eval_steps: int = 200
+    batch_size: int = 1024
+    learning_rate: float = 0.01
+    early_stopping_patience: int = 3
+    location_buckets: int = features.DEFAULT_LOCATION_BUCKETS
+    location_embedding_dim: int = 4
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class MetricThreshold:
+    """Gate on one TFMA metric: an absolute bound and a bound vs the baseline."""
+
+    upper_bound: float | None = None  # absolute: metric must be <= this
+    max_increase: float | None = None  # change: metric - baseline must be <= this
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """TFMA gating thresholds, keyed by metric name (lower is better for all)."""
+
+    thresholds: dict[str, MetricThreshold] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WarmStartConfig:
+    """Start the day x hour embedding from another city's model."""
+
+    model: str = ""  # pushed model dir or Trainer model artifact dir
+    from_city: str = ""  # or: the latest blessed model of this city
+    mode: str = ""  # frozen | fine_tune; empty = cold start
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.mode)
+
+
+@dataclass(frozen=True)
+class BeamConfig:
+    """Beam runner profile; see deploy/beam_profiles.py for what each yields."""
+
+    profile: str = "direct"
+    direct_num_workers: int = 0  # 0 = all cores
+    project: str = ""
+    region: str = ""
+    temp_location: str = ""
+    job_endpoint: str = ""
+    max_num_workers: int = 10
+    extra_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    """Everything one city's pipeline needs; frozen so runs are reproducible."""
+
+    city: str
+    timezone: str
+    cross_buckets: int = features.DEFAULT_CROSS_BUCKETS
+    embedding_dim: int = features.DEFAULT_EMBEDDING_DIM
+    data: DataConfig = field(default_factory=DataConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
+    beam: BeamConfig = field(default_factory=BeamConfig)
+    image: str = "traffic-embeddings:latest"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def replace(self, **changes: Any) -> CityConfig:
+        """A copy with top-level fields replaced (nested: pass a whole section)."""
+        return dataclasses.replace(self, **changes)
+
+    def trainer_custom_config(self) -> dict[str, Any]:
+        """The ``custom_config`` handed to Transform and Trainer."""
+        return {
+            "city": self.city,
+            "timezone": self.timezone,
+            "cross_buckets": self.cross_buckets,
+            "embedding_dim": self.embedding_dim,
+            "warm_start_mode": self.warm_start.mode,
+            **dataclasses.asdict(self.training),
+        }
+
+
+def _validate(config: CityConfig) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ConfigError(f"timezone: {config.timezone!r} is not an IANA time zone") from err
+    if config.cross_buckets < 1 or config.embedding_dim < 1:
+        raise ConfigError("cross_buckets and embedding_dim must be positive")
+    if config.warm_start.mode and config.warm_start.mode not in WARM_START_MODES:
+        raise ConfigError(f"warm_start.mode: {config.warm_start.mode!r} not in {WARM_START_MODES}")
+    if config.data.split.kind not in SPLIT_KINDS:
+        raise ConfigError(f"data.split.kind: {config.data.split.kind!r} not in {SPLIT_KINDS}")
+    if config.data.schema_mode not in SCHEMA_MODES:
+        raise ConfigError(f"data.schema_mode: {config.data.schema_mode!r} not in {SCHEMA_MODES}")
+
+
+def _build(cls: type, raw: Any, where: str, source: str) -> Any:
+    """Builds dataclass ``cls`` from a YAML mapping, rejecting unknown keys."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: {where or 'top level'} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in raw.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in known:
+            raise ConfigError(f"{source}: unknown key {path!r}")
+        kwargs[key] = _coerce(hints[key], value, path, source)
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, path: str, source: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path, source)
+    origin = typing.get_origin(hint)
+    if origin is dict:
+        value_type = typing.get_args(hint)[1]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {path} must be a mapping")
+        return {k: _coerce(value_type, v, f"{path}.{k}", source) for k, v in value.items()}
+    if origin is tuple:
+        return tuple(value or ())
+    if origin in (typing.Union, types.UnionType) and value is not None:
+        non_none = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(non_none[0], value, path, source)
+    if hint is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def load_config(city: str, path: str | Path | None = None) -> CityConfig:
+    """Loads a city's config from ``path``, or the built-in one for ``city``."""
+    if path is None:
+        resource = resources.files(CONFIG_PACKAGE).joinpath(f"{city}.yaml")
+        if not resource.is_file():
+            raise ConfigError(
+                f"no built-in config for city {city!r}; pass --config FILE "
+                f"(built-in: {', '.join(builtin_cities())})"
+            )
+        text, source = resource.read_text(), f"built-in config {city}.yaml"
+    else:
+        try:
+            text = Path(path).read_text()
+        except OSError as err:
+            raise ConfigError(f"cannot read config {path}: {err.strerror}") from err
+        source = str(path)
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{source}: invalid YAML: {err}") from err
+    raw.setdefault("city", city)
+    try:
+        return _build(CityConfig, raw, "", source)
+    except TypeError as err:
+        raise ConfigError(f"{source}: {err}") from err
+
+
+def builtin_cities() -> list[str]:
+    """Names of the cities with a config shipped in the package."""
+    root = resources.files(CONFIG_PACKAGE)
+    return sorted(p.name[: -len(".yaml")] for p in root.iterdir() if p.name.endswith(".yaml"))

@@ -1,0 +1,107 @@
+"""The one feature contract shared by the generator, ExampleGen, Transform and model.
+
+Everything that names a column, a feature, a label or a hashing parameter lives
+here. ``preprocessing_fn``, the Keras model, the ExampleGen executor, the
+generator, the Evaluator config and the warm-start checks import these names;
+nothing is re-typed elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+# --- Raw observations (one row per vehicle passing a signal) -----------------
+# Columns written by ``traffic-pipeline generate`` and read by ExampleGen.
+RAW_TIMESTAMP = "timestamp"  # ISO-8601 with UTC offset, or epoch seconds
+RAW_INTERSECTION = "intersection_id"
+RAW_DIRECTION = "direction"
+RAW_VEHICLE_TYPE = "vehicle_type"
+RAW_LANE = "lane"  # optional
+RAW_SPEED = "speed_kmh"  # optional
+REQUIRED_RAW_COLUMNS = (RAW_TIMESTAMP, RAW_INTERSECTION, RAW_DIRECTION, RAW_VEHICLE_TYPE)
+OPTIONAL_RAW_COLUMNS = (RAW_LANE, RAW_SPEED)
+
+VEHICLE_TYPES = ("car", "truck", "bus", "bicycle")
+DIRECTIONS = ("N", "E", "S", "W")
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAYS_PER_WEEK = 7
+HOURS_PER_DAY = 24
+DAY_HOUR_CELLS = DAYS_PER_WEEK * HOURS_PER_DAY  # 168
+
+# --- Examples written by ExampleGen (tf.Example feature keys) ----------------
+TIMESTAMP_UTC = "timestamp_utc"  # int64 epoch seconds
+DAY_OF_WEEK = "day_of_week"  # int64, local, 0 = Monday
+HOUR = "hour"  # int64, local, 0-23
+INTERSECTION = RAW_INTERSECTION  # bytes
+DIRECTION = RAW_DIRECTION  # bytes
+VEHICLE_TYPE = RAW_VEHICLE_TYPE  # bytes; label of the vehicle-type head
+LANE = RAW_LANE  # int64, optional
+SPEED = RAW_SPEED  # float, optional
+SECONDS_TO_NEXT_VEHICLE = "seconds_to_next_vehicle"  # float; label of the headway head
+
+LABEL_KEYS = (SECONDS_TO_NEXT_VEHICLE, VEHICLE_TYPE)
+
+# --- Transformed features (outputs of preprocessing_fn) ----------------------
+DAY_HOUR_CROSS_XF = "day_hour_cross_xf"  # int64 bucket id in [0, cross_buckets)
+INTERSECTION_XF = "intersection_xf"  # int64 bucket id in [0, location_buckets)
+DIRECTION_XF = "direction_xf"  # int64 index into DIRECTIONS, len(DIRECTIONS) = OOV
+HEADWAY_LABEL_XF = "headway_seconds_xf"  # float32 seconds, > 0
+VEHICLE_TYPE_LABEL_XF = "vehicle_type_xf"  # int64 index into VEHICLE_TYPES
+
+# --- Model layer / output names ----------------------------------------------
+DAY_HOUR_EMBEDDING_LAYER = "day_hour_embedding"
+HEADWAY_OUTPUT = "headway_seconds"  # expected seconds to next vehicle (1 / rate)
+VEHICLE_TYPE_OUTPUT = "vehicle_type_probs"  # softmax over VEHICLE_TYPES
+VEHICLES_PER_HOUR_OUTPUT = "vehicles_per_hour"  # rate * 3600 * share, per type
+
+# --- Hashing scheme of the day x hour cross ----------------------------------
+# The cross key is the string f"{day_of_week}{CROSS_SEPARATOR}{hour}", hashed with
+# TensorFlow's FarmHash64 (tf.strings.to_hash_bucket_fast) into cross_buckets.
+HASHING_SCHEME = "farmhash64(day_of_week '_' hour) mod cross_buckets"
+CROSS_SEPARATOR = "_"
+# 168 cells hashed into 168 buckets collide (about 108 distinct buckets). The
+# embedding has only embedding_dim floats per bucket, so buckets are cheap: the
+# default is the smallest bucket count >= 1024 under which FarmHash64 maps all
+# 168 cells to distinct buckets (verified by tests/test_features.py).
+DEFAULT_CROSS_BUCKETS = 1024
+DEFAULT_EMBEDDING_DIM = 2
+DEFAULT_LOCATION_BUCKETS = 1024
+
+
+def day_hour_key(day_of_week: int, hour: int) -> str:
+    """The string that is hashed for one day-hour cell (mirrors the TF graph)."""
+    return f"{day_of_week}{CROSS_SEPARATOR}{hour}"
+
+
+def day_hour_label(day_of_week: int, hour: int) -> str:
+    """Human label for a cell, e.g. ``Tue 08:00`` (TensorBoard projector metadata)."""
+    return f"{DAY_NAMES[day_of_week]} {hour:02d}:00"
+
+
+def all_day_hours() -> list[tuple[int, int]]:
+    """The 168 (day_of_week, hour) cells, Monday 00:00 first."""
+    return [(d, h) for d in range(DAYS_PER_WEEK) for h in range(HOURS_PER_DAY)]
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """What must match between a donor model and a warm-started one.
+
+    Written next to every exported model as ``embedding_spec.json``.
+    """
+
+    cross_buckets: int = DEFAULT_CROSS_BUCKETS
+    embedding_dim: int = DEFAULT_EMBEDDING_DIM
+    hashing_scheme: str = HASHING_SCHEME
+    city: str = ""
+    timezone: str = ""
+
+    def compatibility_key(self) -> dict:
+        """The fields a donor must share with the receiving model."""
+        spec = asdict(self)
+        return {k: spec[k] for k in ("cross_buckets", "embedding_dim", "hashing_scheme")}
+
+
+EMBEDDING_SPEC_FILE = "embedding_spec.json"
+EMBEDDING_TSV = "embedding.tsv"
+EMBEDDING_METADATA_TSV = "metadata.tsv"
