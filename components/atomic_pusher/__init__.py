@@ -1,0 +1,1 @@
+"""Pusher that publishes only blessed models, versioned and atomically."""

@@ -1,0 +1,1 @@
+"""ExampleValidator that fails the run when the data carries schema anomalies."""

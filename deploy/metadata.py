@@ -1,0 +1,153 @@
+"""Read-only queries on the ML Metadata store: runs, executions, artifacts, lineage.
+
+Used by the CLI summary, ``traffic-pipeline lineage`` and the end-to-end tests.
+TFX records one ``pipeline`` context per pipeline, one ``pipeline_run`` context per
+run and one ``node`` context (``<pipeline>.<node id>``) per component.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+CACHED = metadata_store_pb2.Execution.CACHED
+COMPLETE = metadata_store_pb2.Execution.COMPLETE
+
+
+def sqlite_config(path: str | Path) -> metadata_store_pb2.ConnectionConfig:
+    """Connection config for the embedded SQLite store (created if missing)."""
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = (
+        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    )
+    return config
+
+
+def open_store(path: str | Path) -> metadata_store.MetadataStore:
+    """Opens an existing SQLite MLMD store; fails clearly if it does not exist."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no ML Metadata store at {path}; run the pipeline first")
+    return metadata_store.MetadataStore(sqlite_config(path))
+
+
+@dataclass(frozen=True)
+class NodeExecution:
+    """One component's execution in a run."""
+
+    node_id: str
+    execution: metadata_store_pb2.Execution
+
+    @property
+    def cached(self) -> bool:
+        return self.execution.last_known_state == CACHED
+
+    @property
+    def state(self) -> str:
+        return metadata_store_pb2.Execution.State.Name(self.execution.last_known_state)
+
+
+def _node_ids_by_execution(
+    store: metadata_store.MetadataStore, pipeline_name: str
+) -> dict[int, str]:
+    prefix = f"{pipeline_name}."
+    ids: dict[int, str] = {}
+    for ctx in store.get_contexts_by_type("node"):
+        if ctx.name.startswith(prefix):
+            for ex in store.get_executions_by_context(ctx.id):
+                ids[ex.id] = ctx.name[len(prefix) :]
+    return ids
+
+
+def run_ids(store: metadata_store.MetadataStore, pipeline_name: str) -> list[str]:
+    """Run ids of a pipeline, oldest first."""
+    pipeline_ctx = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    if pipeline_ctx is None:
+        return []
+    runs = [
+        c
+        for c in store.get_contexts_by_type("pipeline_run")
+        if any(
+            p.id == pipeline_ctx.id for p in store.get_parent_contexts_by_context(c.id)
+        )
+        or c.name.startswith(pipeline_name)
+    ]
+    return [c.name for c in sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))]
+
+
+def run_executions(
+    store: metadata_store.MetadataStore, pipeline_name: str, run_id: str | None = None
+) -> list[NodeExecution]:
+    """Executions of one run (default: the latest), in execution order."""
+    if run_id is None:
+        runs = run_ids(store, pipeline_name)
+        if not runs:
+            return []
+        run_id = runs[-1]
+    run_ctx = store.get_context_by_type_and_name("pipeline_run", run_id)
+    node_ids = _node_ids_by_execution(store, pipeline_name)
+    executions = sorted(store.get_executions_by_context(run_ctx.id), key=lambda e: e.id)
+    return [NodeExecution(node_ids.get(e.id, e.type), e) for e in executions]
+
+
+def artifacts_of(
+    store: metadata_store.MetadataStore,
+    execution_id: int,
+    key: str,
+    event_types: tuple[int, ...],
+) -> list[metadata_store_pb2.Artifact]:
+    """Artifacts linked to an execution under ``key`` by events of the given types."""
+    wanted = []
+    for event in store.get_events_by_execution_ids([execution_id]):
+        if event.type in event_types and any(
+            s.HasField("key") and s.key == key for s in event.path.steps
+        ):
+            wanted.append(event.artifact_id)
+    return store.get_artifacts_by_id(wanted) if wanted else []
+
+
+def outputs_of(store, execution_id: int, key: str) -> list[metadata_store_pb2.Artifact]:
+    """Output artifacts of an execution under ``key``."""
+    return artifacts_of(
+        store,
+        execution_id,
+        key,
+        (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT),
+    )
+
+
+def inputs_of(store, execution_id: int, key: str) -> list[metadata_store_pb2.Artifact]:
+    """Input artifacts of an execution under ``key``."""
+    return artifacts_of(
+        store,
+        execution_id,
+        key,
+        (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT),
+    )
+
+
+def custom_properties(artifact: metadata_store_pb2.Artifact) -> dict[str, object]:
+    """An artifact's custom properties as plain Python values."""
+    out: dict[str, object] = {}
+    for name, value in artifact.custom_properties.items():
+        kind = value.WhichOneof("value")
+        out[name] = getattr(value, kind) if kind else None
+    return out
+
+
+def latest_execution_of(
+    store: metadata_store.MetadataStore, pipeline_name: str, node_id: str
+) -> metadata_store_pb2.Execution | None:
+    """The newest successful (complete or cached) execution of a node, any run."""
+    ctx = store.get_context_by_type_and_name("node", f"{pipeline_name}.{node_id}")
+    if ctx is None:
+        return None
+    done = [
+        e
+        for e in store.get_executions_by_context(ctx.id)
+        if e.last_known_state in (COMPLETE, CACHED)
+    ]
+    return max(done, key=lambda e: e.id) if done else None

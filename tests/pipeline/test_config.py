@@ -1,0 +1,63 @@
+"""The per-city YAML config: built-ins load, typos and bad values fail with the key named."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pipeline.config import CityConfig, ConfigError, builtin_cities, load_config
+
+
+def test_builtin_cities_load_with_their_time_zones():
+    assert {"london", "frankfurt"} <= set(builtin_cities())
+    london, frankfurt = load_config("london"), load_config("frankfurt")
+    assert (london.city, london.timezone) == ("london", "Europe/London")
+    assert (frankfurt.city, frankfurt.timezone) == ("frankfurt", "Europe/Berlin")
+    assert london.evaluation.thresholds["sparse_categorical_crossentropy"].upper_bound > 0
+
+
+def test_config_is_frozen():
+    config = load_config("london")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.city = "paris"  # type: ignore[misc]
+
+
+def test_unknown_key_is_named_with_its_file(tmp_path):
+    path = tmp_path / "paris.yaml"
+    path.write_text("timezone: Europe/Paris\ntraining:\n  train_stpes: 10\n")
+    with pytest.raises(ConfigError, match=r"paris\.yaml: unknown key 'training\.train_stpes'"):
+        load_config("paris", path)
+
+
+def test_user_config_overrides_defaults(tmp_path):
+    path = tmp_path / "paris.yaml"
+    path.write_text(
+        "timezone: Europe/Paris\ncross_buckets: 512\n"
+        "warm_start: {model: /models/london/1, mode: frozen}\n"
+        "evaluation:\n  thresholds:\n    mean_absolute_error: {upper_bound: 30}\n"
+    )
+    config = load_config("paris", path)
+    assert config.city == "paris" and config.cross_buckets == 512
+    assert config.warm_start.enabled and config.warm_start.mode == "frozen"
+    assert config.evaluation.thresholds["mean_absolute_error"].upper_bound == 30.0
+    custom = config.trainer_custom_config()
+    assert custom["cross_buckets"] == 512 and custom["warm_start_mode"] == "frozen"
+    assert custom["train_steps"] == config.training.train_steps
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, "not an IANA time zone"),
+        ({"cross_buckets": 0}, "must be positive"),
+    ],
+)
+def test_invalid_values_fail(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        CityConfig(city="x", **{"timezone": "Europe/Paris", **changes})
+
+
+def test_unknown_city_without_config_lists_builtins():
+    with pytest.raises(ConfigError, match="no built-in config for city 'atlantis'.*london"):
+        load_config("atlantis")
