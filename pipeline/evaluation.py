@@ -56,6 +56,9 @@ def build_eval_config(evaluation: EvaluationConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
+                # Signatures only: serving_default for predictions, transform_features
+                # for the transformed labels (no Keras custom objects needed).
+                model_type=tfma.TF_GENERIC,
                 signature_name="serving_default",
                 preprocessing_function_names=["transform_features"],
                 label_keys={

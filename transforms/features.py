@@ -59,11 +59,14 @@ VEHICLES_PER_HOUR_OUTPUT = "vehicles_per_hour"  # rate * 3600 * share, per type
 # TensorFlow's FarmHash64 (tf.strings.to_hash_bucket_fast) into cross_buckets.
 HASHING_SCHEME = "farmhash64(day_of_week '_' hour) mod cross_buckets"
 CROSS_SEPARATOR = "_"
-# 168 cells hashed into 168 buckets collide (about 108 distinct buckets). The
-# embedding has only embedding_dim floats per bucket, so buckets are cheap: the
-# default is the smallest bucket count >= 1024 under which FarmHash64 maps all
-# 168 cells to distinct buckets (verified by tests/test_features.py).
-DEFAULT_CROSS_BUCKETS = 1024
+# 168 cells hashed into 168 buckets collide (about 108 distinct buckets; 1024
+# buckets still leave only 150). The embedding costs only embedding_dim floats per
+# bucket (2058 x 2 floats = 16 KB), so buckets are cheap and collisions are not:
+# the default is the SMALLEST bucket count under which FarmHash64 maps all 168
+# cells to distinct buckets, found by exhaustive search from 168 upward
+# (``python -m transforms.collisions --buckets 2058``; pinned by
+# tests/transforms/test_collisions.py). Each unused bucket is a never-trained row.
+DEFAULT_CROSS_BUCKETS = 2058
 DEFAULT_EMBEDDING_DIM = 2
 DEFAULT_LOCATION_BUCKETS = 1024
 
@@ -105,3 +108,8 @@ class EmbeddingSpec:
 EMBEDDING_SPEC_FILE = "embedding_spec.json"
 EMBEDDING_TSV = "embedding.tsv"
 EMBEDDING_METADATA_TSV = "metadata.tsv"
+# Written next to a warm-started model: {"donor": <path>, "mode": frozen|fine_tune}.
+WARM_START_FILE = "warm_start.json"
+# Checkpoint key of the day x hour table in the exported SavedModel's
+# ``variables/variables`` (a named attribute, not a positional Keras key).
+EMBEDDING_CHECKPOINT_KEY = f"{DAY_HOUR_EMBEDDING_LAYER}/embeddings/.ATTRIBUTES/VARIABLE_VALUE"

@@ -1,0 +1,228 @@
+"""Shared fixtures: tiny synthetic raw examples, a real TFT pass, and real FnArgs."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from transforms import keras_mode
+
+keras_mode.ensure_legacy_keras()  # our package before TensorFlow: pins Keras 2
+
+import apache_beam as beam  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_transform as tft  # noqa: E402
+import tensorflow_transform.beam as tft_beam  # noqa: E402
+from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs  # noqa: E402
+from tfx.components.util import tfxio_utils  # noqa: E402
+from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
+
+from transforms import features  # noqa: E402
+from transforms.preprocessing import preprocessing_fn  # noqa: E402
+
+LOCATION_BUCKETS = 64
+INTERSECTIONS = tuple(f"X{i:03d}" for i in range(12))
+
+RAW_FEATURE_SPEC = {
+    features.TIMESTAMP_UTC: tf.io.FixedLenFeature([], tf.int64),
+    features.DAY_OF_WEEK: tf.io.FixedLenFeature([], tf.int64),
+    features.HOUR: tf.io.FixedLenFeature([], tf.int64),
+    features.INTERSECTION: tf.io.FixedLenFeature([], tf.string),
+    features.DIRECTION: tf.io.FixedLenFeature([], tf.string),
+    features.VEHICLE_TYPE: tf.io.FixedLenFeature([], tf.string),
+    features.LANE: tf.io.VarLenFeature(tf.int64),
+    features.SPEED: tf.io.VarLenFeature(tf.float32),
+    features.SECONDS_TO_NEXT_VEHICLE: tf.io.FixedLenFeature([], tf.float32),
+}
+
+
+def raw_example(
+    day: int,
+    hour: int,
+    intersection: str = "X000",
+    direction: str = "N",
+    vehicle_type: str = "car",
+    headway: float = 10.0,
+) -> dict:
+    """One raw instance dict in the format TFT's instance-dict input expects."""
+    return {
+        features.TIMESTAMP_UTC: 1_773_619_200 + (day * 24 + hour) * 3600,
+        features.DAY_OF_WEEK: day,
+        features.HOUR: hour,
+        features.INTERSECTION: intersection.encode(),
+        features.DIRECTION: direction.encode(),
+        features.VEHICLE_TYPE: vehicle_type.encode(),
+        features.LANE: [1],
+        features.SPEED: [30.0],
+        features.SECONDS_TO_NEXT_VEHICLE: headway,
+    }
+
+
+def true_rate(day: int, hour: int) -> float:
+    """Vehicles per second of the synthetic city: rush hours on weekdays, quiet nights."""
+    rush = 1.0 if hour in (7, 8, 16, 17) and day < 5 else 0.0
+    daytime = 1.0 if 6 <= hour <= 21 else 0.0
+    return 0.01 + 0.05 * daytime + 0.2 * rush
+
+
+def synthetic_examples(n: int, seed: int) -> list[dict]:
+    """``n`` raw instances with day-hour dependent headways and vehicle-type mixes."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        day, hour = int(rng.integers(0, 7)), int(rng.integers(0, 24))
+        shares = [0.6, 0.05, 0.05, 0.3] if day >= 5 else [0.7, 0.15, 0.05, 0.1]
+        rows.append(
+            raw_example(
+                day,
+                hour,
+                intersection=str(rng.choice(INTERSECTIONS)),
+                direction=str(rng.choice(features.DIRECTIONS)),
+                vehicle_type=str(rng.choice(features.VEHICLE_TYPES, p=shares)),
+                headway=float(rng.exponential(1.0 / true_rate(day, hour))),
+            )
+        )
+    return rows
+
+
+def serialize(row: dict, drop: tuple[str, ...] = ()) -> bytes:
+    """A raw instance dict as a serialized tf.Example (``drop``: keys to leave out)."""
+    feature = {}
+    for key, value in row.items():
+        if key in drop:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if isinstance(values[0], bytes):
+            feature[key] = tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+        elif isinstance(values[0], float):
+            feature[key] = tf.train.Feature(float_list=tf.train.FloatList(value=values))
+        else:
+            feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+@dataclass(frozen=True)
+class TftRun:
+    """Outputs of a real TFT analyze-and-transform pass over train and eval rows."""
+
+    transform_dir: str
+    examples_dir: str  # holds Split-train/ and Split-eval/ with gzipped TFRecords
+    train_rows: list
+    eval_rows: list
+
+
+def run_tft(
+    tmp: Path, train_rows: list[dict], eval_rows: list[dict], custom_config: dict
+) -> TftRun:
+    """Analyzes ``train_rows``, transforms both splits, writes transform_fn and TFRecords."""
+    metadata = tft.DatasetMetadata.from_feature_spec(RAW_FEATURE_SPEC)
+    transform_dir = str(tmp / "transform_graph")
+    examples_dir = tmp / "transformed_examples"
+    fn = functools.partial(preprocessing_fn, custom_config=custom_config)
+    with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(tmp / "tft_tmp")):
+        train = pipeline | "Train" >> beam.Create(train_rows)
+        evaluation = pipeline | "Eval" >> beam.Create(eval_rows)
+        (train_xf, train_meta), transform_fn = (
+            train,
+            metadata,
+        ) | tft_beam.AnalyzeAndTransformDataset(fn)
+        eval_xf, _ = ((evaluation, metadata), transform_fn) | tft_beam.TransformDataset()
+        coder = tft.coders.ExampleProtoCoder(train_meta.schema)
+        for name, data in (("train", train_xf), ("eval", eval_xf)):
+            _ = (
+                data
+                | f"Encode{name}" >> beam.Map(coder.encode)
+                | f"Write{name}"
+                >> beam.io.WriteToTFRecord(
+                    str(examples_dir / f"Split-{name}" / "part"), file_name_suffix=".gz"
+                )
+            )
+        _ = transform_fn | tft_beam.WriteTransformFn(transform_dir)
+        raw_metadata_dir = os.path.join(transform_dir, tft.TFTransformOutput.RAW_METADATA_DIR)
+        _ = metadata | tft_beam.WriteMetadata(raw_metadata_dir, pipeline)
+    return TftRun(transform_dir, str(examples_dir), train_rows, eval_rows)
+
+
+def read_transformed(tft_run: TftRun, split: str) -> dict[str, np.ndarray]:
+    """All transformed examples of a split, parsed with the TFT output feature spec."""
+    spec = tft.TFTransformOutput(tft_run.transform_dir).transformed_feature_spec()
+    files = tf.io.gfile.glob(os.path.join(tft_run.examples_dir, f"Split-{split}", "*"))
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(100_000)
+    serialized = next(iter(dataset))
+    return {k: v.numpy() for k, v in tf.io.parse_example(serialized, spec).items()}
+
+
+def make_fn_args(
+    tft_run: TftRun,
+    out_dir: Path,
+    custom_config: dict,
+    base_model: str | None = None,
+    train_steps: int | None = None,
+) -> FnArgs:
+    """Real FnArgs with a real DataAccessor over the transformed TFRecords."""
+    examples = standard_artifacts.Examples()
+    examples.uri = tft_run.examples_dir
+    examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    accessor = DataAccessor(
+        tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([examples], ["test"]),
+        record_batch_factory=None,
+        data_view_decode_fn=None,
+    )
+    split_glob = os.path.join(tft_run.examples_dir, "Split-{}", "*")
+    return FnArgs(
+        working_dir=str(out_dir / "working"),
+        train_files=[split_glob.format("train")],
+        eval_files=[split_glob.format("eval")],
+        train_steps=train_steps,
+        transform_graph_path=tft_run.transform_dir,
+        transform_output=tft_run.transform_dir,
+        data_accessor=accessor,
+        serving_model_dir=str(out_dir / "serving_model"),
+        model_run_dir=str(out_dir / "model_run"),
+        base_model=base_model,
+        custom_config=custom_config,
+    )
+
+
+TEST_CONFIG = {
+    "city": "testville",
+    "timezone": "Europe/London",
+    "location_buckets": LOCATION_BUCKETS,
+    "location_embedding_dim": 2,
+    "batch_size": 64,
+    "learning_rate": 0.02,
+    "train_steps": 40,
+    "eval_steps": 4,
+    "early_stopping_patience": 3,
+    "seed": 3,
+}
+
+
+@pytest.fixture(scope="session")
+def tft_run(tmp_path_factory: pytest.TempPathFactory) -> TftRun:
+    """A real TFT pass over 1200 train and 300 eval synthetic rows."""
+    tmp = tmp_path_factory.mktemp("tft")
+    return run_tft(
+        tmp, synthetic_examples(1200, seed=1), synthetic_examples(300, seed=2), TEST_CONFIG
+    )
+
+
+@dataclass
+class TrainedModel:
+    """A model trained and exported by ``train_and_export`` (cold start)."""
+
+    fn_args: FnArgs
+    model: object  # the in-memory tf_keras model
+
+
+@pytest.fixture(scope="session")
+def cold_model(tft_run: TftRun, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    """The real Trainer path: real DataAccessor, real training, real export."""
+    from transforms.trainer import train_and_export
+
+    fn_args = make_fn_args(tft_run, tmp_path_factory.mktemp("cold"), TEST_CONFIG)
+    return TrainedModel(fn_args, train_and_export(fn_args))

@@ -1,0 +1,108 @@
+"""run_fn's real path: DataAccessor input, training, SavedModel export and reload."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tests.transforms.conftest import (
+    LOCATION_BUCKETS,
+    TEST_CONFIG,
+    raw_example,
+    serialize,
+)
+from transforms import features
+from transforms.collisions import cell_buckets
+from transforms.model import HParams, day_hour_table
+from transforms.preprocessing import day_hour_bucket, direction_index, location_bucket
+
+
+def _in_memory_inputs(rows: list[dict]) -> dict[str, tf.Tensor]:
+    """Model inputs computed from raw rows with the graph's helpers, outside any TFT layer."""
+    return {
+        features.DAY_HOUR_CROSS_XF: day_hour_bucket(
+            tf.constant([r[features.DAY_OF_WEEK] for r in rows], tf.int64),
+            tf.constant([r[features.HOUR] for r in rows], tf.int64),
+            features.DEFAULT_CROSS_BUCKETS,
+        ),
+        features.INTERSECTION_XF: location_bucket(
+            tf.constant([r[features.INTERSECTION] for r in rows]), LOCATION_BUCKETS
+        ),
+        features.DIRECTION_XF: direction_index(tf.constant([r[features.DIRECTION] for r in rows])),
+    }
+
+
+def test_reloaded_serving_default_matches_in_memory_model(cold_model):
+    rows = [
+        raw_example(1, 8, "X001", "W"),
+        raw_example(6, 3, "X005", "N"),
+        raw_example(2, 17, "UNSEEN-INTERSECTION", "Q"),
+    ]
+    loaded = tf.saved_model.load(cold_model.fn_args.serving_model_dir)
+    serving = loaded.signatures["serving_default"]
+    examples = tf.constant([serialize(r, drop=features.LABEL_KEYS) for r in rows])
+    served = serving(examples=examples)
+    expected = cold_model.model(_in_memory_inputs(rows))
+    for name in (
+        features.HEADWAY_OUTPUT,
+        features.VEHICLE_TYPE_OUTPUT,
+        features.VEHICLES_PER_HOUR_OUTPUT,
+    ):
+        np.testing.assert_allclose(
+            served[name].numpy(), expected[name].numpy(), rtol=1e-6, atol=1e-6, err_msg=name
+        )
+    assert served[features.VEHICLES_PER_HOUR_OUTPUT].shape == (3, len(features.VEHICLE_TYPES))
+
+
+def test_transform_features_signature_returns_transformed_labels(cold_model):
+    loaded = tf.saved_model.load(cold_model.fn_args.serving_model_dir)
+    rows = [raw_example(1, 8, vehicle_type="bus", headway=0.0), raw_example(0, 0, headway=7.5)]
+    out = loaded.signatures["transform_features"](
+        examples=tf.constant([serialize(r) for r in rows])
+    )
+    assert out[features.VEHICLE_TYPE_LABEL_XF].numpy().tolist() == [2, 0]
+    np.testing.assert_allclose(out[features.HEADWAY_LABEL_XF].numpy(), [0.05, 7.5], rtol=1e-6)
+    buckets = cell_buckets(features.DEFAULT_CROSS_BUCKETS)  # all_day_hours() order
+    assert out[features.DAY_HOUR_CROSS_XF].numpy().tolist() == [buckets[24 + 8], buckets[0]]
+
+
+def test_day_hour_table_is_under_the_stable_checkpoint_key(cold_model):
+    prefix = os.path.join(cold_model.fn_args.serving_model_dir, "variables", "variables")
+    reader = tf.train.load_checkpoint(prefix)
+    table = reader.get_tensor(features.EMBEDDING_CHECKPOINT_KEY)
+    np.testing.assert_array_equal(table, day_hour_table(cold_model.model))
+    assert table.shape == (features.DEFAULT_CROSS_BUCKETS, features.DEFAULT_EMBEDDING_DIM)
+    assert not any(
+        key.startswith("layer_with_weights-0/") for key in reader.get_variable_to_shape_map()
+    )
+
+
+def test_embedding_files_beside_the_model(cold_model):
+    model_dir = cold_model.fn_args.serving_model_dir
+    with open(os.path.join(model_dir, features.EMBEDDING_SPEC_FILE)) as f:
+        spec = json.load(f)
+    expected = HParams.from_custom_config(TEST_CONFIG).embedding_spec()
+    assert spec == dataclasses.asdict(expected)
+    assert (spec["city"], spec["timezone"]) == ("testville", "Europe/London")
+
+    with open(os.path.join(model_dir, features.EMBEDDING_METADATA_TSV)) as f:
+        labels = f.read().splitlines()
+    assert len(labels) == features.DAY_HOUR_CELLS
+    assert labels[0] == "Mon 00:00" and labels[24 + 8] == "Tue 08:00" and labels[-1] == "Sun 23:00"
+
+    vectors = np.loadtxt(os.path.join(model_dir, features.EMBEDDING_TSV), delimiter="\t")
+    assert vectors.shape == (features.DAY_HOUR_CELLS, features.DEFAULT_EMBEDDING_DIM)
+    table = day_hour_table(cold_model.model)
+    tue_8 = int(tf.strings.to_hash_bucket_fast(["1_8"], features.DEFAULT_CROSS_BUCKETS)[0])
+    np.testing.assert_array_equal(vectors[24 + 8], table[tue_8])
+    assert not os.path.exists(os.path.join(model_dir, features.WARM_START_FILE))
+
+
+def test_tensorboard_logs_under_model_run_dir(cold_model):
+    logs = os.path.join(cold_model.fn_args.model_run_dir, "logs")
+    assert tf.io.gfile.glob(os.path.join(logs, "train", "events.out.tfevents.*"))
+    assert tf.io.gfile.glob(os.path.join(logs, "validation", "events.out.tfevents.*"))

@@ -1,0 +1,194 @@
+"""The Keras 2 (tf_keras) model: day x hour, intersection and direction embeddings, two heads.
+
+Headway head: a log-rate per example, trained with the exponential negative
+log-likelihood of the observed headway ``t`` (``rate * t - log rate``); it outputs the
+expected seconds ``1 / rate``. Vehicle-type head: a softmax over ``VEHICLE_TYPES``.
+``VEHICLES_PER_HOUR_OUTPUT`` = ``3600 * rate * share`` per type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+
+from transforms import features
+
+WARM_START_MODES = ("", "frozen", "fine_tune")
+MAX_ABS_LOG_RATE = 15.0  # rates between 3e-7/s and 3e6/s; keeps 1/rate finite in float32
+HIDDEN_UNITS = 32
+GRADIENT_CLIP_NORM = 5.0  # heavy-tailed headways give rare huge gradients of rate * t
+
+
+@dataclass(frozen=True)
+class HParams:
+    """Trainer hyperparameters; built from ``custom_config`` by ``from_custom_config``."""
+
+    city: str = ""
+    timezone: str = ""
+    cross_buckets: int = features.DEFAULT_CROSS_BUCKETS
+    embedding_dim: int = features.DEFAULT_EMBEDDING_DIM
+    location_buckets: int = features.DEFAULT_LOCATION_BUCKETS
+    location_embedding_dim: int = 4
+    batch_size: int = 1024
+    learning_rate: float = 0.01
+    train_steps: int = 3000
+    eval_steps: int = 200
+    early_stopping_patience: int = 3
+    seed: int = 7
+    warm_start_mode: str = ""
+
+    def __post_init__(self) -> None:
+        if self.warm_start_mode not in WARM_START_MODES:
+            raise ValueError(
+                f"custom_config warm_start_mode: {self.warm_start_mode!r} not in {WARM_START_MODES}"
+            )
+        for name in ("cross_buckets", "embedding_dim", "location_buckets", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"custom_config {name}: must be >= 1, got {getattr(self, name)}")
+
+    @classmethod
+    def from_custom_config(
+        cls,
+        custom_config: dict[str, Any] | None,
+        train_steps: int | None = None,
+        eval_steps: int | None = None,
+    ) -> HParams:
+        """Known keys of ``custom_config`` override defaults; ``train_steps`` and
+        ``eval_steps`` (the Trainer's train_args/eval_args) win when given.
+
+        Keys that are not hyperparameters (e.g. TFMA thresholds) are ignored.
+        """
+        config = custom_config or {}
+        kwargs = {}
+        for field in dataclasses.fields(cls):
+            if config.get(field.name) is not None:
+                kwargs[field.name] = type(getattr(cls, field.name))(config[field.name])
+        if train_steps:
+            kwargs["train_steps"] = int(train_steps)
+        if eval_steps:
+            kwargs["eval_steps"] = int(eval_steps)
+        return cls(**kwargs)
+
+    def embedding_spec(self) -> features.EmbeddingSpec:
+        """The spec written next to the exported model."""
+        return features.EmbeddingSpec(
+            cross_buckets=self.cross_buckets,
+            embedding_dim=self.embedding_dim,
+            city=self.city,
+            timezone=self.timezone,
+        )
+
+
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
+def exponential_nll(y_true: tf.Tensor, y_pred_seconds: tf.Tensor) -> tf.Tensor:
+    """Exponential NLL of headway ``t`` given the expected seconds ``m = 1/rate``: t/m + log m."""
+    t = tf.reshape(tf.cast(y_true, tf.float32), [-1])
+    m = tf.reshape(y_pred_seconds, [-1])
+    return t / m + tf.math.log(m)
+
+
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
+class HeadwayAndRates(keras.layers.Layer):
+    """Turns log-rate and type logits into expected seconds, shares and vehicles per hour."""
+
+    def call(self, log_rate: tf.Tensor, type_logits: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        log_rate = tf.clip_by_value(log_rate[:, 0], -MAX_ABS_LOG_RATE, MAX_ABS_LOG_RATE)
+        shares = tf.nn.softmax(type_logits, axis=-1)
+        seconds = tf.exp(-log_rate)
+        per_hour = 3600.0 * tf.exp(log_rate)[:, None] * shares
+        return seconds, shares, per_hour
+
+
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
+class TrafficEmbeddingModel(keras.Model):
+    """Functional model that checkpoints its day x hour table under a stable name.
+
+    Keras names weights by position (``layer_with_weights-0/...``). ``build_model``
+    also attaches the day x hour layer as the attribute ``day_hour_embedding``; listing
+    that child first makes the SavedModel key ``features.EMBEDDING_CHECKPOINT_KEY``.
+    """
+
+    def _trackable_children(self, save_type: str = "checkpoint", **kwargs: Any) -> dict:
+        children = super()._trackable_children(save_type, **kwargs)
+        table = children.pop(features.DAY_HOUR_EMBEDDING_LAYER, None)
+        return children if table is None else {features.DAY_HOUR_EMBEDDING_LAYER: table, **children}
+
+
+def build_model(
+    hparams: HParams,
+    *,
+    day_hour_initial_weights: np.ndarray | None = None,
+    day_hour_trainable: bool = True,
+) -> keras.Model:
+    """Builds and compiles the model on transformed features (``*_XF`` int64, shape [batch]).
+
+    ``day_hour_initial_weights`` ([cross_buckets, embedding_dim]) seeds the day x hour
+    table (warm start); ``day_hour_trainable=False`` freezes it.
+    """
+    inputs = {
+        name: keras.Input(shape=(), dtype=tf.int64, name=name)
+        for name in (features.DAY_HOUR_CROSS_XF, features.INTERSECTION_XF, features.DIRECTION_XF)
+    }
+    day_hour_embedding = keras.layers.Embedding(
+        hparams.cross_buckets,
+        hparams.embedding_dim,
+        name=features.DAY_HOUR_EMBEDDING_LAYER,
+        trainable=day_hour_trainable,
+    )
+    intersection_embedding = keras.layers.Embedding(
+        hparams.location_buckets, hparams.location_embedding_dim, name="intersection_embedding"
+    )
+    direction_embedding = keras.layers.Embedding(
+        len(features.DIRECTIONS) + 1, hparams.location_embedding_dim, name="direction_embedding"
+    )
+    x = keras.layers.Concatenate(name="embeddings")(
+        [
+            day_hour_embedding(inputs[features.DAY_HOUR_CROSS_XF]),
+            intersection_embedding(inputs[features.INTERSECTION_XF]),
+            direction_embedding(inputs[features.DIRECTION_XF]),
+        ]
+    )
+    x = keras.layers.Dense(HIDDEN_UNITS, activation="relu", name="hidden")(x)
+    log_rate = keras.layers.Dense(1, name="log_rate")(x)
+    type_logits = keras.layers.Dense(len(features.VEHICLE_TYPES), name="type_logits")(x)
+    seconds, shares, per_hour = HeadwayAndRates(name="rates")(log_rate, type_logits)
+    outputs = {
+        features.HEADWAY_OUTPUT: keras.layers.Identity(name=features.HEADWAY_OUTPUT)(seconds),
+        features.VEHICLE_TYPE_OUTPUT: keras.layers.Identity(name=features.VEHICLE_TYPE_OUTPUT)(
+            shares
+        ),
+        features.VEHICLES_PER_HOUR_OUTPUT: keras.layers.Identity(
+            name=features.VEHICLES_PER_HOUR_OUTPUT
+        )(per_hour),
+    }
+    model = TrafficEmbeddingModel(inputs=inputs, outputs=outputs, name="traffic_embeddings")
+    setattr(model, features.DAY_HOUR_EMBEDDING_LAYER, day_hour_embedding)
+    if day_hour_initial_weights is not None:
+        expected = (hparams.cross_buckets, hparams.embedding_dim)
+        if tuple(day_hour_initial_weights.shape) != expected:
+            raise ValueError(
+                f"day x hour initial weights have shape {day_hour_initial_weights.shape}, "
+                f"the model needs {expected}"
+            )
+        day_hour_embedding.set_weights([day_hour_initial_weights])
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            learning_rate=hparams.learning_rate, global_clipnorm=GRADIENT_CLIP_NORM
+        ),
+        loss={
+            features.HEADWAY_OUTPUT: exponential_nll,
+            features.VEHICLE_TYPE_OUTPUT: keras.losses.SparseCategoricalCrossentropy(),
+        },
+        metrics={features.HEADWAY_OUTPUT: [keras.metrics.MeanAbsoluteError(name="mae")]},
+    )
+    return model
+
+
+def day_hour_table(model: keras.Model) -> np.ndarray:
+    """The day x hour embedding table, [cross_buckets, embedding_dim]."""
+    return model.get_layer(features.DAY_HOUR_EMBEDDING_LAYER).get_weights()[0]

@@ -1,0 +1,97 @@
+"""TFT ``preprocessing_fn``: the day x hour cross, location ids and the two labels.
+
+The day x hour cross exists only in this graph: ``day_hour_bucket`` builds the key
+``features.day_hour_key(day, hour)`` with ``tf.strings`` and hashes it with FarmHash64.
+The collision report (``transforms.collisions``) calls the same function, so the
+graph and the report cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow as tf
+
+from transforms import features
+
+# Headways below this are clipped: two vehicles never pass 0 s apart, and the
+# exponential likelihood needs t > 0.
+MIN_HEADWAY_SECONDS = 0.05
+UNKNOWN_VEHICLE_TYPE = -1  # rejected by the Trainer's input check, never trained on
+
+TensorLike = tf.Tensor | tf.SparseTensor | tf.RaggedTensor
+
+
+def day_hour_bucket(day_of_week: tf.Tensor, hour: tf.Tensor, cross_buckets: int) -> tf.Tensor:
+    """Hashes int day/hour tensors to cross bucket ids (int64), as in the TFT graph."""
+    key = tf.strings.join(
+        [tf.strings.as_string(day_of_week), tf.strings.as_string(hour)],
+        separator=features.CROSS_SEPARATOR,
+    )
+    return tf.strings.to_hash_bucket_fast(key, cross_buckets)
+
+
+def location_bucket(intersection_id: tf.Tensor, location_buckets: int) -> tf.Tensor:
+    """Hashes intersection ids (bytes) into ``location_buckets`` (copes with unseen ones)."""
+    return tf.strings.to_hash_bucket_fast(intersection_id, location_buckets)
+
+
+def _index_in(values: tf.Tensor, vocabulary: tuple[str, ...], default: int) -> tf.Tensor:
+    """Position of each value in a small fixed ``vocabulary`` (int64), else ``default``.
+
+    A broadcast comparison instead of a lookup table: no table to (re)initialise in the
+    TFT graph, and exact for vocabularies of a handful of entries.
+    """
+    matches = tf.equal(tf.expand_dims(values, -1), tf.constant(vocabulary))
+    index = tf.argmax(tf.cast(matches, tf.int64), axis=-1, output_type=tf.int64)
+    return tf.where(tf.reduce_any(matches, axis=-1), index, tf.constant(default, tf.int64))
+
+
+def direction_index(direction: tf.Tensor) -> tf.Tensor:
+    """Index into ``features.DIRECTIONS``; anything else maps to ``len(DIRECTIONS)`` (OOV)."""
+    return _index_in(direction, features.DIRECTIONS, len(features.DIRECTIONS))
+
+
+def vehicle_type_index(vehicle_type: tf.Tensor) -> tf.Tensor:
+    """Index into ``features.VEHICLE_TYPES``; unknown types map to ``UNKNOWN_VEHICLE_TYPE``."""
+    return _index_in(vehicle_type, features.VEHICLE_TYPES, UNKNOWN_VEHICLE_TYPE)
+
+
+def _dense_1d(x: TensorLike, default: Any) -> tf.Tensor:
+    """A [batch] dense tensor from a [batch], [batch, 1] or sparse/ragged single-value feature."""
+    if isinstance(x, tf.SparseTensor):
+        x = tf.sparse.to_dense(x, default_value=default)
+        x = tf.pad(x, [[0, 0], [0, 1]], constant_values=default)  # rows with no value
+    elif isinstance(x, tf.RaggedTensor):
+        x = x.to_tensor(default_value=default, shape=[None, 1])
+    if x.shape.rank == 2:
+        x = x[:, 0]
+    return x
+
+
+def _config_int(custom_config: dict[str, Any] | None, key: str, default: int) -> int:
+    value = (custom_config or {}).get(key)
+    return default if value is None else int(value)
+
+
+def preprocessing_fn(
+    inputs: dict[str, TensorLike], custom_config: dict[str, Any] | None = None
+) -> dict[str, tf.Tensor]:
+    """TFT entry point. ``custom_config`` may set ``cross_buckets`` and ``location_buckets``."""
+    cross_buckets = _config_int(custom_config, "cross_buckets", features.DEFAULT_CROSS_BUCKETS)
+    location_buckets = _config_int(
+        custom_config, "location_buckets", features.DEFAULT_LOCATION_BUCKETS
+    )
+    day = _dense_1d(inputs[features.DAY_OF_WEEK], tf.constant(0, tf.int64))
+    hour = _dense_1d(inputs[features.HOUR], tf.constant(0, tf.int64))
+    intersection = _dense_1d(inputs[features.INTERSECTION], b"")
+    direction = _dense_1d(inputs[features.DIRECTION], b"")
+    headway = tf.cast(_dense_1d(inputs[features.SECONDS_TO_NEXT_VEHICLE], 0.0), tf.float32)
+    vehicle_type = _dense_1d(inputs[features.VEHICLE_TYPE], b"")
+    return {
+        features.DAY_HOUR_CROSS_XF: day_hour_bucket(day, hour, cross_buckets),
+        features.INTERSECTION_XF: location_bucket(intersection, location_buckets),
+        features.DIRECTION_XF: direction_index(direction),
+        features.HEADWAY_LABEL_XF: tf.maximum(headway, MIN_HEADWAY_SECONDS),
+        features.VEHICLE_TYPE_LABEL_XF: vehicle_type_index(vehicle_type),
+    }
