@@ -46,8 +46,13 @@ def build_eval_config(evaluation: EvaluationConfig) -> tfma.EvalConfig:
     for name, (output, class_name) in METRIC_OUTPUTS.items():
         metric = tfma.MetricConfig(class_name=class_name)
         gate = evaluation.thresholds.get(name)
-        if gate is not None:
-            metric.threshold.CopyFrom(_threshold(gate.upper_bound, gate.max_increase))
+        if gate is not None:  # the gate looks at the overall slice, not at every slice
+            metric.per_slice_thresholds.append(
+                tfma.PerSliceMetricThreshold(
+                    slicing_specs=[tfma.SlicingSpec()],
+                    threshold=_threshold(gate.upper_bound, gate.max_increase),
+                )
+            )
         by_output.setdefault(output, []).append(metric)
     metrics_specs = [
         tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount")]),

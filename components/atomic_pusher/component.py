@@ -36,8 +36,9 @@ class AtomicPusher(base_component.BaseComponent):
     SPEC_CLASS = AtomicPusherSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
-    def __init__(self, model: types.BaseChannel, model_blessing: types.BaseChannel,
-                 serving_base: str):
+    def __init__(
+        self, model: types.BaseChannel, model_blessing: types.BaseChannel, serving_base: str
+    ):
         super().__init__(
             spec=AtomicPusherSpec(
                 model=model,

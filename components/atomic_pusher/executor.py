@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 from tfx import types
+from tfx.components.util import model_utils
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
-from tfx.utils import model_utils, path_utils
+from tfx.utils import path_utils
 
 from components.atomic_pusher import publish
 

@@ -26,10 +26,13 @@ def describe_anomalies(split: str, anomalies: anomalies_pb2.Anomalies) -> list[s
     """One line per anomalous feature (and the dataset), e.g. ``eval: vehicle_type: ...``."""
     lines = []
     for feature, info in sorted(anomalies.anomaly_info.items()):
-        reasons = "; ".join(
-            f"{r.short_description} ({r.description})" if r.description else r.short_description
-            for r in info.reason
-        ) or info.short_description
+        reasons = (
+            "; ".join(
+                f"{r.short_description} ({r.description})" if r.description else r.short_description
+                for r in info.reason
+            )
+            or info.short_description
+        )
         lines.append(f"{split}: feature '{feature}': {reasons}")
     if anomalies.HasField("dataset_anomaly_info"):
         info = anomalies.dataset_anomaly_info

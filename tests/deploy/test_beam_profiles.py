@@ -33,12 +33,16 @@ def test_dataflow_profile_autoscales_on_the_pipeline_image():
 @pytest.mark.parametrize("profile", ["flink", "spark"])
 def test_portable_profiles_use_the_job_endpoint(profile):
     args = beam_args(BeamConfig(profile=profile, job_endpoint="localhost:8099"), image="img:1")
-    assert args[:3] == ["--runner=PortableRunner", "--job_endpoint=localhost:8099", "--environment_type=DOCKER"]
+    assert args[:3] == [
+        "--runner=PortableRunner",
+        "--job_endpoint=localhost:8099",
+        "--environment_type=DOCKER",
+    ]
     assert "--environment_config=img:1" in args
 
 
 def test_missing_settings_and_unknown_profiles_fail():
-    with pytest.raises(ValueError, match="needs beam.project, beam.region, beam.temp_location"):
+    with pytest.raises(ValueError, match=r"needs beam\.project, beam\.region, beam\.temp_location"):
         beam_args(BeamConfig(profile="dataflow"))
     with pytest.raises(ValueError, match="is not one of"):
         beam_args(BeamConfig(profile="samza"))

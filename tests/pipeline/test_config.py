@@ -59,5 +59,5 @@ def test_invalid_values_fail(changes, message):
 
 
 def test_unknown_city_without_config_lists_builtins():
-    with pytest.raises(ConfigError, match="no built-in config for city 'atlantis'.*london"):
+    with pytest.raises(ConfigError, match=r"no built-in config for city 'atlantis'.*london"):
         load_config("atlantis")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tfx.utils import io_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
+from tfx.utils import io_utils
 
 from pipeline.schema import curated_schema_path
 from transforms import features
