@@ -1,0 +1,112 @@
+"""Row accounting: reject reasons, run counts, and the checks made on them.
+
+Every row read ends up in exactly one of: a train example, an eval example, a
+reject (with one reason), or the unlabeled last vehicle of its
+(intersection, direction). ``check_identity`` enforces that.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+MISSING_FIELD = "missing_field"
+UNPARSABLE_TIMESTAMP = "unparsable_timestamp"
+UNKNOWN_DIRECTION = "unknown_direction"
+UNKNOWN_VEHICLE_TYPE = "unknown_vehicle_type"
+UNPARSABLE_NUMBER = "unparsable_number"
+DUPLICATE = "duplicate"
+REASONS = (
+    MISSING_FIELD,
+    UNPARSABLE_TIMESTAMP,
+    UNKNOWN_DIRECTION,
+    UNKNOWN_VEHICLE_TYPE,
+    UNPARSABLE_NUMBER,
+    DUPLICATE,
+)
+
+ROWS_READ = "rows_read"
+EXAMPLES_TRAIN = "examples_train"
+EXAMPLES_EVAL = "examples_eval"
+REJECTED_TOTAL = "rejected_total"
+UNLABELED_LAST_VEHICLES = "unlabeled_last_vehicles"
+DEFAULT_MAX_REJECT_FRACTION = 0.01
+_FILE_PREFIX = "file_rejected:"
+
+
+def rejected_key(reason: str) -> str:
+    """The count / custom-property name of one reject reason."""
+    return f"rejected_{reason}"
+
+
+def file_rejected_key(reason: str, file_name: str) -> str:
+    """The count key of rejects of ``reason`` in one input file."""
+    return f"{_FILE_PREFIX}{reason}:{file_name}"
+
+
+def merge_counts(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Sums count dictionaries (a Beam CombineGlobally function)."""
+    total: Counter[str] = Counter()
+    for part in parts:
+        total.update(part)
+    return dict(total)
+
+
+def summarize(counts: dict[str, int]) -> dict[str, int]:
+    """The run's totals, one entry per custom property (all reasons, zeros included)."""
+    summary = {
+        ROWS_READ: counts.get(ROWS_READ, 0),
+        EXAMPLES_TRAIN: counts.get(EXAMPLES_TRAIN, 0),
+        EXAMPLES_EVAL: counts.get(EXAMPLES_EVAL, 0),
+        UNLABELED_LAST_VEHICLES: counts.get(UNLABELED_LAST_VEHICLES, 0),
+    }
+    for reason in REASONS:
+        summary[rejected_key(reason)] = counts.get(rejected_key(reason), 0)
+    summary[REJECTED_TOTAL] = sum(summary[rejected_key(r)] for r in REASONS)
+    return summary
+
+
+def check_identity(summary: dict[str, int]) -> None:
+    """Fails unless rows_read = train + eval + rejected + unlabeled last vehicles."""
+    accounted = (
+        summary[EXAMPLES_TRAIN]
+        + summary[EXAMPLES_EVAL]
+        + summary[REJECTED_TOTAL]
+        + summary[UNLABELED_LAST_VEHICLES]
+    )
+    if accounted != summary[ROWS_READ]:
+        raise RuntimeError(
+            f"row accounting is broken: rows_read={summary[ROWS_READ]} but "
+            f"examples_train + examples_eval + rejected_total + unlabeled_last_vehicles = "
+            f"{accounted} ({summary})"
+        )
+
+
+def worst_file(counts: dict[str, int]) -> tuple[str, str, int, int]:
+    """(file, its most common reason, that reason's count, file's rejects) of the worst file."""
+    per_file: dict[str, Counter[str]] = {}
+    for key, n in counts.items():
+        if key.startswith(_FILE_PREFIX):
+            reason, file_name = key[len(_FILE_PREFIX) :].split(":", 1)
+            per_file.setdefault(file_name, Counter())[reason] += n
+    if not per_file:
+        return "", "", 0, 0
+    name = max(sorted(per_file), key=lambda f: sum(per_file[f].values()))
+    reason, n = max(sorted(per_file[name].items()), key=lambda item: item[1])
+    return name, reason, n, sum(per_file[name].values())
+
+
+def check_reject_fraction(
+    counts: dict[str, int], max_reject_fraction: float, rejects_uri: str
+) -> None:
+    """Fails if rejected_total / rows_read > max_reject_fraction, naming the worst file."""
+    summary = summarize(counts)
+    rows, rejected = summary[ROWS_READ], summary[REJECTED_TOTAL]
+    if rows and rejected / rows > max_reject_fraction:
+        name, reason, n, file_total = worst_file(counts)
+        raise ValueError(
+            f"{rejected} of {rows} rows rejected ({rejected / rows:.2%}), more than "
+            f"max_reject_fraction={max_reject_fraction:.2%}. Worst file: {name} with "
+            f"{file_total} rejects, most often {reason!r} ({n} rows). Rejected rows are "
+            f"listed in {rejects_uri}"
+        )

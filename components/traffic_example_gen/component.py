@@ -1,0 +1,67 @@
+"""TFX component spec of TrafficExampleGen."""
+
+from __future__ import annotations
+
+from tfx import types
+from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+
+from components.traffic_example_gen import executor
+from components.traffic_example_gen.accounting import DEFAULT_MAX_REJECT_FRACTION
+from components.traffic_example_gen.artifacts import TrafficRejects
+from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG
+
+
+class TrafficExampleGenSpec(types.ComponentSpec):
+    """Parameters: the daily files and span; outputs: Examples and TrafficRejects."""
+
+    PARAMETERS = {
+        executor.INPUT_BASE_KEY: ExecutionParameter(type=str),
+        executor.SPAN_BEGIN_KEY: ExecutionParameter(type=str, optional=True),
+        executor.SPAN_END_KEY: ExecutionParameter(type=str, optional=True),
+        executor.TIMEZONE_KEY: ExecutionParameter(type=str),
+        executor.SPLIT_CONFIG_KEY: ExecutionParameter(type=str, optional=True),
+        executor.MAX_REJECT_FRACTION_KEY: ExecutionParameter(type=float, optional=True),
+    }
+    INPUTS = {}
+    OUTPUTS = {
+        executor.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
+        executor.REJECTS_KEY: ChannelParameter(type=TrafficRejects),
+    }
+
+
+class TrafficExampleGen(base_beam_component.BaseBeamComponent):
+    """Beam ExampleGen for per-vehicle observations in daily CSV / CSV.gz / Parquet files.
+
+    Selects ``input_base/YYYY-MM-DD.*`` with ``span_begin <= day <= span_end`` (both
+    optional, 'YYYY-MM-DD', RuntimeParameters allowed), derives local ``day_of_week``
+    and ``hour`` in ``timezone`` and the ``seconds_to_next_vehicle`` label, and splits
+    into train/eval by ``split_config`` (JSON, default: last 20% of days are eval).
+    Fails if more than ``max_reject_fraction`` of the rows are rejected.
+    """
+
+    SPEC_CLASS = TrafficExampleGenSpec
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+
+    def __init__(
+        self,
+        input_base: str | types.RuntimeParameter,
+        timezone: str | types.RuntimeParameter,
+        span_begin: str | types.RuntimeParameter = "",
+        span_end: str | types.RuntimeParameter = "",
+        split_config: str | types.RuntimeParameter = DEFAULT_SPLIT_CONFIG,
+        max_reject_fraction: float | types.RuntimeParameter = DEFAULT_MAX_REJECT_FRACTION,
+    ):
+        super().__init__(
+            spec=TrafficExampleGenSpec(
+                input_base=input_base,
+                span_begin=span_begin,
+                span_end=span_end,
+                timezone=timezone,
+                split_config=split_config,
+                max_reject_fraction=max_reject_fraction,
+                examples=types.Channel(type=standard_artifacts.Examples),
+                rejects=types.Channel(type=TrafficRejects),
+            )
+        )

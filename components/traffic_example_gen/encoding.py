@@ -1,0 +1,62 @@
+"""Encodes labeled chunks as serialized tf.Examples in bulk (tfx_bsl C++ encoder)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
+
+from components.traffic_example_gen.chunks import MICROS_PER_SECOND, NO_LANE, Chunk
+from components.traffic_example_gen.splits import EVAL, TRAIN
+from transforms import features
+
+_VEHICLE_TYPE_BYTES = np.array([v.encode() for v in features.VEHICLE_TYPES], dtype=object)
+_ENCODER = RecordBatchToExamplesEncoder()
+
+
+def _singletons(values: np.ndarray, arrow_type: pa.DataType, present: np.ndarray | None = None):
+    """A list<arrow_type> array with one value per row (null lists where not present)."""
+    n = len(values)
+    if present is None:
+        offsets = pa.array(np.arange(n + 1, dtype=np.int32))
+        return pa.ListArray.from_arrays(offsets, pa.array(values, arrow_type))
+    ends = np.concatenate([[0], np.cumsum(present, dtype=np.int32)])
+    offsets = pa.array(ends, mask=np.concatenate([~present, [False]]))
+    return pa.ListArray.from_arrays(offsets, pa.array(values[present], arrow_type))
+
+
+def to_record_batch(
+    intersection: str, direction: str, chunk: Chunk, label_seconds: np.ndarray
+) -> pa.RecordBatch:
+    """The Examples columns (features.* keys) of ``chunk`` as a RecordBatch of lists."""
+    n = len(chunk)
+    columns = {
+        features.TIMESTAMP_UTC: _singletons(chunk.ts_us // MICROS_PER_SECOND, pa.int64()),
+        features.DAY_OF_WEEK: _singletons(chunk.day_of_week.astype(np.int64), pa.int64()),
+        features.HOUR: _singletons(chunk.hour.astype(np.int64), pa.int64()),
+        features.INTERSECTION: _singletons(
+            np.full(n, intersection.encode(), dtype=object), pa.binary()
+        ),
+        features.DIRECTION: _singletons(np.full(n, direction.encode(), dtype=object), pa.binary()),
+        features.VEHICLE_TYPE: _singletons(_VEHICLE_TYPE_BYTES[chunk.vehicle_type], pa.binary()),
+        features.LANE: _singletons(chunk.lane, pa.int64(), chunk.lane != NO_LANE),
+        features.SPEED: _singletons(
+            chunk.speed.astype(np.float32), pa.float32(), ~np.isnan(chunk.speed)
+        ),
+        features.SECONDS_TO_NEXT_VEHICLE: _singletons(
+            label_seconds.astype(np.float32), pa.float32()
+        ),
+    }
+    return pa.RecordBatch.from_arrays(list(columns.values()), list(columns))
+
+
+def encode_by_split(
+    intersection: str, direction: str, chunk: Chunk, label_seconds: np.ndarray
+) -> dict[str, list[bytes]]:
+    """Serialized tf.Examples of ``chunk``, keyed by split name (empty splits omitted)."""
+    out = {}
+    for split, mask in ((TRAIN, ~chunk.is_eval), (EVAL, chunk.is_eval)):
+        if mask.any():
+            batch = to_record_batch(intersection, direction, chunk.take(mask), label_seconds[mask])
+            out[split] = _ENCODER.encode(batch)
+    return out

@@ -1,0 +1,244 @@
+"""Validates and parses one raw record batch, vectorised (Arrow compute + numpy).
+
+Each row is either valid (becomes part of a ``Chunk``) or rejected with exactly one
+reason: the first failing check in the order missing field, unparsable timestamp,
+unknown direction, unknown vehicle type, unparsable number (lane / speed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from components.traffic_example_gen import accounting
+from components.traffic_example_gen.chunks import MICROS_PER_SECOND, NO_LANE, Chunk
+from components.traffic_example_gen.splits import SplitRule
+from components.traffic_example_gen.timezones import local_calendar
+from transforms import features
+
+ISO_PATTERN = (
+    r"^\d{4}-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d:[0-6]\d(\.\d{1,9})?"
+    r"(Z|z|[+-][0-2]\d(:?[0-5]\d)?)$"
+)
+EPOCH_PATTERN = r"^[+-]?\d{1,12}(\.\d{1,9})?$"
+INT_PATTERN = r"^[+-]?\d{1,18}$"
+FLOAT_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
+# Instants outside [1900, 2200) are rejected (catches epoch milliseconds).
+MIN_TS_US = -2_208_988_800 * MICROS_PER_SECOND
+MAX_TS_US = 7_258_118_400 * MICROS_PER_SECOND
+
+
+@dataclasses.dataclass
+class Rejects:
+    """Rejected rows of a batch: 1-based row numbers, field, reason and raw value."""
+
+    rows: np.ndarray
+    fields: list[str]
+    reasons: list[str]
+    values: list[str]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def records(self, file_name: str) -> list[dict]:
+        """One JSON-able dict per rejected row."""
+        return [
+            {"file": file_name, "row": int(r), "field": f, "reason": why, "value": v}
+            for r, f, why, v in zip(self.rows, self.fields, self.reasons, self.values, strict=True)
+        ]
+
+
+@dataclasses.dataclass
+class ParsedBatch:
+    """The valid rows of a batch (with their keys) and the rejected ones."""
+
+    intersection: np.ndarray  # object array of str, aligned with chunk
+    direction: np.ndarray  # object array of str, aligned with chunk
+    chunk: Chunk
+    rejects: Rejects
+
+
+def _matches(array: pa.Array, pattern: str) -> np.ndarray:
+    return pc.fill_null(pc.match_substring_regex(array, pattern), False).to_numpy(
+        zero_copy_only=False
+    )
+
+
+def _as_strings(array: pa.Array) -> pa.Array:
+    return array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
+
+
+def _present(array: pa.Array) -> np.ndarray:
+    """Non-null and, for strings, non-empty."""
+    present = array.is_valid()
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        present = pc.and_(present, pc.fill_null(pc.not_equal(array, ""), False))
+    return present.to_numpy(zero_copy_only=False)
+
+
+def _iso_to_us(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Casts ISO-8601-with-offset strings; falls back per value if one is not a date."""
+    try:
+        ns = pc.cast(strings, pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy()
+        return ns // 1000, np.ones(len(strings), dtype=bool)
+    except pa.ArrowInvalid:
+        us = np.zeros(len(strings), dtype=np.int64)
+        ok = np.zeros(len(strings), dtype=bool)
+        for i in range(len(strings)):
+            try:
+                ns = pc.cast(strings[i : i + 1], pa.timestamp("ns", tz="UTC"))
+                us[i] = ns.cast(pa.int64())[0].as_py() // 1000
+                ok[i] = True
+            except pa.ArrowInvalid:
+                pass
+        return us, ok
+
+
+def parse_timestamps(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """UTC epoch microseconds and an ok-mask for ISO-with-offset / epoch-second values.
+
+    Arrow timestamp columns without a zone are taken as UTC; numeric columns are
+    epoch seconds.
+    """
+    n = len(array)
+    us = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    kind = array.type
+    if pa.types.is_timestamp(kind):
+        ok = array.is_valid().to_numpy(zero_copy_only=False)
+        values = pc.cast(array, pa.timestamp("us", tz=kind.tz)).cast(pa.int64())
+        us = pc.fill_null(values, 0).to_numpy()
+    elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        seconds = pc.fill_null(pc.cast(array, pa.float64()), np.nan).to_numpy()
+        ok = np.isfinite(seconds)
+        us[ok] = np.round(seconds[ok] * MICROS_PER_SECOND).astype(np.int64)
+    else:
+        strings = _as_strings(array)
+        iso = _matches(strings, ISO_PATTERN)
+        if iso.any():
+            us[iso], ok[iso] = _iso_to_us(strings.filter(pa.array(iso)))
+        epoch = _matches(strings, EPOCH_PATTERN)
+        if epoch.any():
+            seconds = pc.cast(strings.filter(pa.array(epoch)), pa.float64()).to_numpy()
+            us[epoch] = np.round(seconds * MICROS_PER_SECOND).astype(np.int64)
+            ok[epoch] = True
+    ok &= (us >= MIN_TS_US) & (us < MAX_TS_US)
+    return us, ok
+
+
+def parse_lanes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Lane numbers (NO_LANE where absent) and a mask of present-but-unparsable values."""
+    present = _present(array)
+    lanes = np.full(len(array), NO_LANE, dtype=np.int64)
+    if pa.types.is_integer(array.type):
+        lanes[present] = pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy()[present]
+        return lanes, np.zeros(len(array), dtype=bool)
+    if pa.types.is_floating(array.type):
+        values = pc.fill_null(pc.cast(array, pa.float64()), np.nan).to_numpy()
+        good = present & np.isfinite(values) & (np.round(values) == values)
+        lanes[good] = values[good].astype(np.int64)
+        return lanes, present & ~good
+    strings = _as_strings(array)
+    good = present & _matches(strings, INT_PATTERN)
+    if good.any():
+        lanes[good] = pc.cast(strings.filter(pa.array(good)), pa.int64()).to_numpy()
+    return lanes, present & ~good
+
+
+def parse_speeds(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Finite speeds (NaN where absent) and a mask of present-but-unparsable values."""
+    present = _present(array)
+    speeds = np.full(len(array), np.nan)
+    if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+        values = pc.fill_null(pc.cast(array, pa.float64()), np.nan).to_numpy()
+        good = present & np.isfinite(values)
+        speeds[good] = values[good]
+        return speeds, present & ~good
+    strings = _as_strings(array)
+    good = present & _matches(strings, FLOAT_PATTERN)
+    if good.any():
+        speeds[good] = pc.cast(strings.filter(pa.array(good)), pa.float64()).to_numpy()
+    good &= np.isfinite(speeds)
+    return speeds, present & ~good
+
+
+def _codes(array: pa.Array, values: tuple[str, ...]) -> np.ndarray:
+    """Index of each value in ``values``; -1 if unknown or null."""
+    index = pc.index_in(_as_strings(array), value_set=pa.array(values))
+    return pc.fill_null(index, -1).to_numpy().astype(np.int8)
+
+
+def _null_column(n: int) -> pa.Array:
+    return pa.nulls(n, pa.string())
+
+
+def parse_batch(
+    batch: pa.RecordBatch,
+    *,
+    file_index: int,
+    first_row: int,
+    timezone: str,
+    split_rule: SplitRule,
+) -> ParsedBatch:
+    """Validates ``batch`` (rows ``first_row``..) and derives local calendar fields."""
+    n = batch.num_rows
+    names = batch.schema.names
+
+    def column(name: str) -> pa.Array:
+        return batch.column(names.index(name)) if name in names else _null_column(n)
+
+    reason = np.full(n, -1, dtype=np.int16)
+    field = np.full(n, -1, dtype=np.int16)
+    field_names = list(features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS)
+    reasons = list(accounting.REASONS)
+    checks: list[tuple[np.ndarray, str, str]] = []
+    for name in features.REQUIRED_RAW_COLUMNS:
+        checks.append((~_present(column(name)), name, accounting.MISSING_FIELD))
+    ts_us, ts_ok = parse_timestamps(column(features.RAW_TIMESTAMP))
+    checks.append((~ts_ok, features.RAW_TIMESTAMP, accounting.UNPARSABLE_TIMESTAMP))
+    direction_code = _codes(column(features.RAW_DIRECTION), features.DIRECTIONS)
+    checks.append((direction_code < 0, features.RAW_DIRECTION, accounting.UNKNOWN_DIRECTION))
+    vehicle_code = _codes(column(features.RAW_VEHICLE_TYPE), features.VEHICLE_TYPES)
+    checks.append((vehicle_code < 0, features.RAW_VEHICLE_TYPE, accounting.UNKNOWN_VEHICLE_TYPE))
+    lanes, bad_lane = parse_lanes(column(features.RAW_LANE))
+    checks.append((bad_lane, features.RAW_LANE, accounting.UNPARSABLE_NUMBER))
+    speeds, bad_speed = parse_speeds(column(features.RAW_SPEED))
+    checks.append((bad_speed, features.RAW_SPEED, accounting.UNPARSABLE_NUMBER))
+    for failed, name, why in reversed(checks):
+        reason[failed] = reasons.index(why)
+        field[failed] = field_names.index(name)
+
+    rows = first_row + np.arange(n, dtype=np.int64)
+    bad = np.flatnonzero(reason >= 0)
+    rejects = Rejects(
+        rows=rows[bad],
+        fields=[field_names[field[i]] for i in bad],
+        reasons=[reasons[reason[i]] for i in bad],
+        values=[_raw_value(column(field_names[field[i]]), int(i)) for i in bad],
+    )
+    good = reason < 0
+    ts_good = ts_us[good]
+    intersection = _as_strings(column(features.RAW_INTERSECTION)).filter(pa.array(good))
+    intersection = intersection.to_numpy(zero_copy_only=False)
+    direction = np.asarray(features.DIRECTIONS, dtype=object)[direction_code[good]]
+    calendar = local_calendar(ts_good, timezone)
+    chunk = Chunk(
+        ts_us=ts_good,
+        vehicle_type=vehicle_code[good],
+        lane=lanes[good],
+        speed=speeds[good],
+        day_of_week=calendar.day_of_week,
+        hour=calendar.hour,
+        is_eval=split_rule.eval_mask(intersection, direction, ts_good, calendar.yyyymmdd),
+        file_index=np.full(len(ts_good), file_index, dtype=np.int32),
+        row=rows[good],
+    )
+    return ParsedBatch(intersection=intersection, direction=direction, chunk=chunk, rejects=rejects)
+
+
+def _raw_value(array: pa.Array, i: int) -> str:
+    value = array[i].as_py()
+    return "" if value is None else str(value)

@@ -1,0 +1,95 @@
+"""Train/eval split rules: by local day (evaluate on the future) or by row hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+
+import numpy as np
+import pandas as pd
+
+TRAIN = "train"
+EVAL = "eval"
+SPLIT_NAMES = (TRAIN, EVAL)
+TIME = "time"
+HASH = "hash"
+DEFAULT_SPLIT_CONFIG = json.dumps({"kind": TIME, "eval_fraction": 0.2})
+HASH_BUCKETS = 1_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitRule:
+    """Decides which rows go to ``eval``.
+
+    Time rule: rows whose local date is >= ``eval_from_yyyymmdd``. Hash rule: rows
+    whose identity hash falls in the first ``eval_fraction`` of the buckets.
+    """
+
+    kind: str
+    eval_from_yyyymmdd: int = 0
+    eval_fraction: float = 0.0
+
+    def eval_mask(
+        self,
+        intersection: np.ndarray,
+        direction: np.ndarray,
+        ts_us: np.ndarray,
+        local_yyyymmdd: np.ndarray,
+    ) -> np.ndarray:
+        """Boolean mask of eval rows."""
+        if self.kind == TIME:
+            return local_yyyymmdd >= self.eval_from_yyyymmdd
+        identity = pd.DataFrame({"i": intersection, "d": direction, "t": ts_us})
+        hashes = pd.util.hash_pandas_object(identity, index=False).to_numpy()
+        return (hashes % HASH_BUCKETS) < round(self.eval_fraction * HASH_BUCKETS)
+
+
+def _yyyymmdd(day: datetime.date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def make_split_rule(split_config: str, days: list[datetime.date]) -> SplitRule:
+    """Builds the rule from the JSON ``split_config`` and the sorted selected days.
+
+    ``{"kind": "time", "eval_days": N}`` or ``{"kind": "time", "eval_fraction": f}``
+    put the last local days into eval (at least one train and one eval day);
+    ``{"kind": "hash", "eval_fraction": f}`` splits rows by a deterministic hash.
+    """
+    try:
+        config = json.loads(split_config or DEFAULT_SPLIT_CONFIG)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"split_config is not valid JSON: {split_config!r}") from e
+    if not isinstance(config, dict):
+        raise ValueError(f"split_config must be a JSON object: {split_config!r}")
+    unknown = set(config) - {"kind", "eval_days", "eval_fraction"}
+    if unknown:
+        raise ValueError(f"split_config has unknown keys {sorted(unknown)}: {split_config!r}")
+    kind = config.get("kind", TIME)
+    fraction = config.get("eval_fraction")
+    if fraction is not None and not 0.0 < float(fraction) < 1.0:
+        raise ValueError(f"split_config eval_fraction must be in (0, 1): {split_config!r}")
+    if kind == HASH:
+        if fraction is None or "eval_days" in config:
+            raise ValueError(f"a hash split needs only eval_fraction: {split_config!r}")
+        return SplitRule(kind=HASH, eval_fraction=float(fraction))
+    if kind != TIME:
+        raise ValueError(f"split_config kind must be 'time' or 'hash': {split_config!r}")
+    if (fraction is None) == ("eval_days" not in config):
+        raise ValueError(f"a time split needs eval_days or eval_fraction: {split_config!r}")
+    n_days = len(days)
+    if n_days < 2:
+        raise ValueError(
+            f"a time split needs at least 2 days of input, got {n_days}; widen the span "
+            "or use a hash split"
+        )
+    if fraction is not None:
+        n_eval = min(max(round(float(fraction) * n_days), 1), n_days - 1)
+    else:
+        n_eval = int(config["eval_days"])
+        if not 1 <= n_eval < n_days:
+            raise ValueError(
+                f"split_config eval_days={n_eval} must be in [1, {n_days - 1}] for "
+                f"{n_days} days of input"
+            )
+    return SplitRule(kind=TIME, eval_from_yyyymmdd=_yyyymmdd(days[n_days - n_eval]))
