@@ -71,7 +71,6 @@ def run_ids(store: metadata_store.MetadataStore, pipeline_name: str) -> list[str
         c
         for c in store.get_contexts_by_type("pipeline_run")
         if any(p.id == pipeline_ctx.id for p in store.get_parent_contexts_by_context(c.id))
-        or c.name.startswith(pipeline_name)
     ]
     return [c.name for c in sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))]
 

@@ -9,6 +9,7 @@ expected seconds ``1 / rate``. Vehicle-type head: a softmax over ``VEHICLE_TYPES
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,3 +193,8 @@ def build_model(
 def day_hour_table(model: keras.Model) -> np.ndarray:
     """The day x hour embedding table, [cross_buckets, embedding_dim]."""
     return model.get_layer(features.DAY_HOUR_EMBEDDING_LAYER).get_weights()[0]
+
+
+def table_sha256(table: np.ndarray) -> str:
+    """Fingerprint of an embedding table's exact float32 bytes (warm-start records)."""
+    return hashlib.sha256(np.ascontiguousarray(table, dtype=np.float32).tobytes()).hexdigest()

@@ -21,7 +21,7 @@ from tfx_bsl.public import tfxio
 
 from transforms import features
 from transforms.export import export_serving_model
-from transforms.model import HParams, build_model
+from transforms.model import HParams, build_model, day_hour_table, table_sha256
 from transforms.preprocessing import UNKNOWN_VEHICLE_TYPE
 from transforms.warm_start import load_donor_embedding
 
@@ -84,6 +84,7 @@ def _warm_start(hparams: HParams, base_model: str | None) -> tuple[dict[str, Any
         "donor": donor.model_dir,
         "mode": hparams.warm_start_mode,
         "donor_city": donor.spec.city,
+        "donor_embedding_sha256": table_sha256(donor.table),
     }
     return kwargs, record
 
@@ -102,6 +103,8 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     tft_output = tft.TFTransformOutput(fn_args.transform_graph_path or fn_args.transform_output)
     model_kwargs, warm_start_record = _warm_start(hparams, fn_args.base_model)
     model = build_model(hparams, **model_kwargs)
+    if warm_start_record is not None:  # proves what training started from
+        warm_start_record["initial_embedding_sha256"] = table_sha256(day_hour_table(model))
 
     schema = tft_output.transformed_metadata.schema
     train = input_dataset(
@@ -121,6 +124,11 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         keras.callbacks.TensorBoard(
             log_dir=os.path.join(fn_args.model_run_dir, "logs"), update_freq="epoch"
         ),
+        keras.callbacks.LambdaCallback(  # to the run log, not the console
+            on_epoch_end=lambda epoch, logs: logging.info(
+                "epoch %d: %s", epoch + 1, {k: round(float(v), 4) for k, v in logs.items()}
+            )
+        ),
     ]
     model.fit(
         train,
@@ -129,7 +137,7 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         validation_data=evaluation,
         validation_steps=hparams.eval_steps,
         callbacks=callbacks,
-        verbose=2,
+        verbose=0,
     )
     export_serving_model(
         model, tft_output, fn_args.serving_model_dir, hparams.embedding_spec(), warm_start_record

@@ -33,14 +33,19 @@ class DonorEmbedding:
 
 
 def resolve_saved_model_dir(base_model: str) -> str:
-    """Accepts a SavedModel dir or a Model artifact uri (with ``Format-Serving/``)."""
-    for candidate in (base_model, os.path.join(base_model, SERVING_SUBDIR)):
+    """Accepts a SavedModel dir or a Model artifact uri (with ``Format-Serving/``).
+
+    TFX hands an imported Model artifact to ``run_fn`` as ``<uri>/Format-Serving``
+    even when the imported directory is itself the SavedModel (a pushed model), so
+    the parent of a ``Format-Serving`` path is tried too.
+    """
+    candidates = [base_model, os.path.join(base_model, SERVING_SUBDIR)]
+    if os.path.basename(base_model.rstrip("/")) == SERVING_SUBDIR:
+        candidates.append(os.path.dirname(base_model.rstrip("/")))
+    for candidate in candidates:
         if tf.io.gfile.exists(os.path.join(candidate, tf.saved_model.SAVED_MODEL_FILENAME_PB)):
             return candidate
-    raise WarmStartError(
-        f"warm start: no saved_model.pb in {base_model} nor in "
-        f"{os.path.join(base_model, SERVING_SUBDIR)}"
-    )
+    raise WarmStartError(f"warm start: no saved_model.pb in any of {', '.join(candidates)}")
 
 
 def read_embedding_spec(model_dir: str) -> features.EmbeddingSpec:

@@ -1,0 +1,1 @@
+"""Baseline resolution for the Evaluator: the last blessed model other than the candidate."""

@@ -1,0 +1,157 @@
+"""The local ``run`` and ``lineage`` commands: config, data, donor, run, summary."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from deploy import donors, metadata
+from deploy.local_runner import ComponentFailedError, LocalLayout, run_pipeline
+from deploy.run_summary import format_summary, summarize_run
+from pipeline import pipeline as wiring
+from pipeline.config import CityConfig, ConfigError, load_config
+from pipeline.synthetic import cities, generator
+from transforms import features
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
+    """Generates the city's default data once; later runs reuse it (cache hits)."""
+    out = layout.data_dir(config.city)
+    if (out / "ground_truth.json").is_file():
+        print(f"using generated data in {out}")
+        return out
+    gen = config.generator
+    profile = cities.get_city(config.city, timezone=config.timezone)
+    result = generator.generate(
+        profile,
+        out,
+        days=gen.days,
+        start_date=date.fromisoformat(gen.start_date),
+        seed=gen.seed,
+        intersections=gen.intersections,
+        scale=gen.scale,
+    )
+    print(f"generated {result.total_rows} observations for {config.city} in {out}")
+    return out
+
+
+def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig:
+    if args.train_steps:
+        config = config.replace(
+            training=dataclasses.replace(config.training, train_steps=args.train_steps)
+        )
+    if args.warm_start_from or args.warm_start_mode:
+        if not (args.warm_start_from and args.warm_start_mode):
+            raise ConfigError("--warm-start-from and --warm-start-mode go together")
+        config = config.replace(
+            warm_start=dataclasses.replace(
+                config.warm_start, model=args.warm_start_from, mode=args.warm_start_mode
+            )
+        )
+    return config
+
+
+def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
+    """``traffic-pipeline run``."""
+    layout = LocalLayout(Path(args.output).resolve())
+    try:
+        config = _apply_overrides(load_config(args.city, args.config), args)
+        if args.data:
+            data_root = str(Path(args.data).resolve())
+            if not Path(data_root).is_dir():
+                raise ConfigError(f"--data {args.data}: no such directory")
+        elif config.data.input_base:
+            data_root = config.data.input_base
+        else:
+            data_root = str(ensure_generated_data(config, layout))
+        donor = None
+        if config.warm_start.enabled:
+            donor = donors.resolve_donor(config.warm_start, layout)
+            print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
+    except (ConfigError, donors.DonorError, ValueError, OSError) as err:
+        return _fail(str(err))
+
+    root = layout.pipeline_root(config.city)
+    print(f"running pipeline {wiring.pipeline_name(config.city)} (root {root})")
+    try:
+        run_id = run_pipeline(
+            config,
+            layout,
+            data_root,
+            workers=args.workers,
+            enable_cache=not args.no_cache,
+            warm_start_uri=donor.uri if donor else None,
+            donor_city=donor.city if donor else "",
+            progress=progress,
+        )
+    except ComponentFailedError as err:
+        print(
+            f"FAILED at {err.component}: {type(err.reason).__name__}: {err.reason}", file=sys.stderr
+        )
+        print(f"full log: {layout.log_dir(config.city)}", file=sys.stderr)
+        return 1
+    store = metadata.open_store(layout.metadata_path)
+    summary = summarize_run(store, wiring.pipeline_name(config.city), run_id)
+    print(format_summary(summary))
+    return 0
+
+
+def lineage_command(args: argparse.Namespace) -> int:
+    """``traffic-pipeline lineage``: donor, mode and data span of the latest model."""
+    layout = LocalLayout(Path(args.output).resolve())
+    try:
+        store = metadata.open_store(layout.metadata_path)
+    except FileNotFoundError as err:
+        return _fail(str(err))
+    name = wiring.pipeline_name(args.city)
+    trainer = metadata.latest_execution_of(store, name, wiring.TRAINER)
+    if trainer is None:
+        return _fail(f"no trained model for city {args.city!r} in {layout.metadata_path}")
+    model = metadata.outputs_of(store, trainer.id, "model")
+    print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
+    custom_config = (
+        json.loads(trainer.properties["custom_config"].string_value or "{}")
+        if "custom_config" in trainer.properties
+        else {}
+    )
+    examples = metadata.inputs_of(store, trainer.id, "examples")
+    spans = []
+    for transformed in examples:
+        for ex in store.get_executions_by_id(
+            [
+                e.execution_id
+                for e in store.get_events_by_artifact_ids([transformed.id])
+                if e.type == e.OUTPUT
+            ]
+        ):
+            for raw in metadata.inputs_of(store, ex.id, "examples"):
+                props = metadata.custom_properties(raw)
+                spans.append(f"{props.get('span_begin', '?')} .. {props.get('span_end', '?')}")
+    print(f"  trained on data span: {', '.join(spans) or 'unknown'}")
+    donors_in = metadata.inputs_of(store, trainer.id, "base_model")
+    if not donors_in:
+        print("  warm start: none (cold start)")
+        return 0
+    donor = donors_in[0]
+    props = metadata.custom_properties(donor)
+    version = os.path.basename(donor.uri.rstrip("/"))
+    print(
+        f"  donor model: city {props.get('donor_city') or '?'}, uri {donor.uri}, "
+        f"version {version}, artifact id {donor.id}"
+    )
+    print(f"  mode: {custom_config.get('warm_start_mode') or props.get('warm_start_mode') or '?'}")
+    spec = donors.read_spec(donor.uri)
+    if spec:
+        print(f"  donor embedding: {spec.get(features.EMBEDDING_SPEC_FILE, spec)}")
+    return 0

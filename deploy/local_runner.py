@@ -1,0 +1,148 @@
+"""Local runner: LocalDagRunner, one shared SQLite MLMD store, DirectRunner Beam args.
+
+Layout under the output dir (``./output`` by default)::
+
+    metadata.sqlite              one MLMD store shared by every city (cross-city lineage)
+    pipelines/<city>/            the pipeline root (artifacts), plus logs/
+    serving/<city>/<version>/    pushed (blessed) models
+    data/<city>/                 generated data when no --data is given
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from absl import logging as absl_logging
+from tfx import v1 as tfx
+
+from deploy import beam_profiles, metadata
+from pipeline.config import CityConfig
+from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
+from pipeline.schema import curated_schema_path
+
+
+@dataclass(frozen=True)
+class LocalLayout:
+    """Every path the local runner uses, derived from one output dir."""
+
+    output_dir: Path
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.output_dir / "metadata.sqlite"
+
+    def pipeline_root(self, city: str) -> Path:
+        return self.output_dir / "pipelines" / city
+
+    def serving_base(self, city: str) -> Path:
+        return self.output_dir / "serving" / city
+
+    def data_dir(self, city: str) -> Path:
+        return self.output_dir / "data" / city
+
+    def log_dir(self, city: str) -> Path:
+        return self.pipeline_root(city) / "logs"
+
+
+class ComponentFailedError(RuntimeError):
+    """A pipeline component failed; names the component and the reason."""
+
+    def __init__(self, component: str, reason: BaseException):
+        self.component = component
+        self.reason = reason
+        super().__init__(f"component {component} failed: {type(reason).__name__}: {reason}")
+
+
+class _ProgressHandler(logging.Handler):
+    """Turns LocalDagRunner's log lines into per-component progress callbacks."""
+
+    def __init__(self, report: Callable[[str, str, float], None]):
+        super().__init__(logging.INFO)
+        self._report = report
+        self._started: dict[str, float] = {}
+        self._cached: set[str] = set()
+        self._current = ""
+
+    @property
+    def current(self) -> str:
+        return self._current
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = record.msg if isinstance(record.msg, str) else ""
+        if msg == "Component %s is running." and record.args:
+            self._current = str(record.args[0])
+            self._started[self._current] = time.monotonic()
+            self._report(self._current, "running", 0.0)
+        elif msg.startswith("A cached execution"):
+            self._cached.add(self._current)
+        elif msg == "Component %s is finished." and record.args:
+            node = str(record.args[0])
+            elapsed = time.monotonic() - self._started.get(node, time.monotonic())
+            self._report(node, "cached" if node in self._cached else "done", elapsed)
+
+
+def run_pipeline(
+    config: CityConfig,
+    layout: LocalLayout,
+    data_root: str,
+    *,
+    workers: int | None = None,
+    enable_cache: bool = True,
+    warm_start_uri: str | None = None,
+    donor_city: str = "",
+    progress: Callable[[str, str, float], None] | None = None,
+) -> str:
+    """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError."""
+    city = config.city
+    for path in (layout.pipeline_root(city), layout.log_dir(city)):
+        path.mkdir(parents=True, exist_ok=True)
+    pipeline = create_pipeline(
+        config,
+        PipelinePaths(
+            pipeline_root=str(layout.pipeline_root(city)),
+            serving_base=str(layout.serving_base(city)),
+            schema_path=curated_schema_path(),
+        ),
+        PipelineInputs(
+            data_root=data_root,
+            span_begin=config.data.span_begin,
+            span_end=config.data.span_end,
+            warm_start_uri=warm_start_uri,
+            donor_city=donor_city,
+        ),
+        beam_pipeline_args=beam_profiles.beam_args(config.beam, workers=workers),
+        metadata_connection_config=metadata.sqlite_config(layout.metadata_path),
+        enable_cache=enable_cache,
+    )
+    absl_logger = logging.getLogger("absl")
+    handler = _ProgressHandler(progress or (lambda *_: None))
+    log_file = logging.FileHandler(
+        layout.log_dir(city) / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    )
+    log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    errors = logging.StreamHandler()  # the console gets progress lines and errors only
+    errors.setLevel(logging.ERROR)
+    # Through absl's own verbosity flag: TensorFlow saves and restores that flag while it
+    # saves models, which would silently undo a plain Logger.setLevel.
+    previous = (absl_logging.get_verbosity(), absl_logger.propagate)
+    absl_logging.set_verbosity(absl_logging.INFO)
+    absl_logger.propagate = False
+    for h in (handler, log_file, errors):
+        absl_logger.addHandler(h)
+    try:
+        tfx.orchestration.LocalDagRunner().run(pipeline)
+    except Exception as err:  # reported with the failing component, never swallowed
+        raise ComponentFailedError(handler.current or "pipeline", err) from err
+    finally:
+        for h in (handler, log_file, errors):
+            absl_logger.removeHandler(h)
+        absl_logging.set_verbosity(previous[0])
+        absl_logger.propagate = previous[1]
+        log_file.close()
+    # Local runs are sequential: the newest run of this pipeline is the one just finished.
+    store = metadata.open_store(layout.metadata_path)
+    return metadata.run_ids(store, pipeline.pipeline_info.pipeline_name)[-1]

@@ -1,0 +1,151 @@
+"""The end-of-run summary: row accounting, metrics by slice, blessing, push, embeddings.
+
+Everything is read back from ML Metadata and the artifacts it points to, so the
+summary shows what the pipeline recorded, not what the CLI believes happened.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import tensorflow_model_analysis as tfma
+
+from deploy import metadata
+from pipeline import pipeline as wiring
+from transforms import features
+
+
+@dataclass
+class RunSummary:
+    """What one run did, as recorded in MLMD."""
+
+    run_id: str
+    executions: list[tuple[str, str]] = field(default_factory=list)  # (node, state)
+    row_counts: dict[str, object] = field(default_factory=dict)
+    rejects_uri: str = ""
+    metrics_by_slice: list[tuple[str, dict[str, float]]] = field(default_factory=list)
+    blessed: bool | None = None
+    blessing_reason: str = ""
+    pushed_path: str = ""
+    model_dir: str = ""
+
+    @property
+    def embedding_files(self) -> list[str]:
+        base = self.pushed_path or self.model_dir
+        if not base:
+            return []
+        return [
+            os.path.join(base, n) for n in (features.EMBEDDING_TSV, features.EMBEDDING_METADATA_TSV)
+        ]
+
+
+def _slice_name(slice_key: tuple) -> str:
+    return ", ".join(f"{k}={v}" for k, v in slice_key) or "overall"
+
+
+def _slice_order(slice_key: tuple) -> tuple:
+    """Overall first, then by feature, then by value (numbers numerically)."""
+    return tuple((k, v if isinstance(v, (int, float)) else 0, str(v)) for k, v in slice_key)
+
+
+def _flatten_metrics(per_output: dict) -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for output, by_sub_key in per_output.items():
+        for _sub_key, metrics in by_sub_key.items():
+            for name, value in metrics.items():
+                if "doubleValue" in value:
+                    flat[f"{output}/{name}" if output else name] = value["doubleValue"]
+    return flat
+
+
+def _validation_reason(evaluation_uri: str) -> tuple[bool, str]:
+    result = tfma.load_validation_result(evaluation_uri)
+    if result.validation_ok:
+        return True, "every threshold passed"
+    failures = []
+    for per_slice in result.metric_validations_per_slice:
+        for failure in per_slice.failures:
+            bound = failure.metric_threshold
+            if bound.HasField("value_threshold"):
+                rule = f"upper bound {bound.value_threshold.upper_bound.value:g}"
+            else:
+                rule = f"max increase {bound.change_threshold.absolute.value:g} vs the baseline"
+            failures.append(
+                f"{failure.metric_key.name}={failure.metric_value.double_value.value:.4g} "
+                f"fails {rule}"
+            )
+    return False, "; ".join(failures[:5]) or "validation failed"
+
+
+def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
+    """Builds the summary of one run from MLMD."""
+    summary = RunSummary(run_id=run_id)
+    for node in metadata.run_executions(store, pipeline_name, run_id):
+        summary.executions.append((node.node_id, node.state))
+        ex_id = node.execution.id
+        if node.node_id == wiring.EXAMPLE_GEN:
+            for art in metadata.outputs_of(store, ex_id, "examples"):
+                summary.row_counts = metadata.custom_properties(art)
+            for art in metadata.outputs_of(store, ex_id, "rejects"):
+                summary.rejects_uri = art.uri
+        elif node.node_id == wiring.TRAINER:
+            for art in metadata.outputs_of(store, ex_id, "model"):
+                summary.model_dir = os.path.join(art.uri, "Format-Serving")
+        elif node.node_id == wiring.EVALUATOR:
+            for art in metadata.outputs_of(store, ex_id, "evaluation"):
+                result = tfma.load_eval_result(art.uri)
+                summary.metrics_by_slice = [
+                    (_slice_name(k), _flatten_metrics(v))
+                    for k, v in sorted(result.slicing_metrics, key=lambda m: _slice_order(m[0]))
+                ]
+                summary.blessed, summary.blessing_reason = _validation_reason(art.uri)
+        elif node.node_id == wiring.PUSHER:
+            for art in metadata.outputs_of(store, ex_id, "pushed_model"):
+                props = metadata.custom_properties(art)
+                summary.pushed_path = str(props.get("pushed_destination", ""))
+    return summary
+
+
+GATED_COLUMNS = (
+    (features.VEHICLE_TYPE_OUTPUT, "sparse_categorical_crossentropy", "type_xent"),
+    (features.VEHICLE_TYPE_OUTPUT, "sparse_categorical_accuracy", "type_acc"),
+    (features.HEADWAY_OUTPUT, "mean_absolute_error", "headway_mae_s"),
+    ("", "example_count", "examples"),
+)
+
+
+def format_summary(summary: RunSummary) -> str:
+    """Human-readable summary for the terminal."""
+    lines = [f"run {summary.run_id}"]
+    cached = sum(1 for _, s in summary.executions if s == "CACHED")
+    lines.append(f"  components: {len(summary.executions)} ({cached} from cache)")
+    counts = summary.row_counts
+    if counts:
+        rejected = {k: v for k, v in counts.items() if k.startswith("rejected_") and v}
+        lines.append(
+            f"  rows read {counts.get('rows_read')}, written train {counts.get('examples_train')}"
+            f" / eval {counts.get('examples_eval')}, rejected {counts.get('rejected_total')}"
+            + (f" {rejected}" if rejected else "")
+            + f", unlabeled last vehicles {counts.get('unlabeled_last_vehicles')}"
+        )
+        if summary.rejects_uri:
+            lines.append(f"  rejects: {summary.rejects_uri}")
+    if summary.metrics_by_slice:
+        header = f"  {'slice':<22}" + "".join(f"{c[2]:>15}" for c in GATED_COLUMNS)
+        lines += ["  eval metrics by slice:", header]
+        for name, metrics in summary.metrics_by_slice:
+            row = f"  {name:<22}"
+            for output, metric, _ in GATED_COLUMNS:
+                value = metrics.get(f"{output}/{metric}" if output else metric)
+                if value is None and not output:  # example_count is reported per output
+                    value = next((v for k, v in metrics.items() if k.endswith(metric)), None)
+                row += f"{value:>15.4g}" if value is not None else f"{'-':>15}"
+            lines.append(row)
+    if summary.blessed is not None:
+        verdict = "BLESSED" if summary.blessed else "NOT blessed"
+        lines.append(f"  model: {verdict}: {summary.blessing_reason}")
+    lines.append(f"  pushed: {summary.pushed_path or 'nothing pushed'}")
+    if summary.embedding_files:
+        lines.append(f"  embedding (TensorBoard projector): {' '.join(summary.embedding_files)}")
+    return "\n".join(lines)

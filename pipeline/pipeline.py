@@ -1,0 +1,193 @@
+"""``create_pipeline``: the one pipeline definition every runner uses. Wiring only.
+
+ExampleGen -> StatisticsGen -> (ImportSchemaGen | SchemaGen) -> StrictExampleValidator
+-> Transform -> Trainer (optionally warm-started from an imported donor Model)
+-> Evaluator (vs the latest blessed model) -> AtomicPusher.
+
+Runners (deploy/) own every path and decide which inputs are runtime parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tfx import v1 as tfx
+
+from components.atomic_pusher.component import AtomicPusher
+from components.baseline.strategy import PreviousBlessedModelStrategy
+from components.strict_example_validator.component import StrictExampleValidator
+from components.traffic_example_gen.component import TrafficExampleGen
+from pipeline.config import CityConfig
+from pipeline.evaluation import build_eval_config
+
+PREPROCESSING_FN = "transforms.preprocessing.preprocessing_fn"
+RUN_FN = "transforms.trainer.run_fn"
+
+# Stable component ids: MLMD queries, the CLI summary and tests use these names.
+EXAMPLE_GEN = "TrafficExampleGen"
+STATISTICS_GEN = "StatisticsGen"
+SCHEMA_GEN = "SchemaGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+TRANSFORM = "Transform"
+WARM_START_IMPORTER = "WarmStartModelImporter"
+TRAINER = "Trainer"
+BASELINE_RESOLVER = "LatestBlessedModelResolver"
+EVALUATOR = "Evaluator"
+PUSHER = "Pusher"
+
+
+def pipeline_name(city: str) -> str:
+    """One pipeline (and so one MLMD pipeline context) per city."""
+    return f"traffic-embeddings-{city}"
+
+
+@dataclass(frozen=True)
+class PipelineInputs:
+    """Values a runner may pass as plain values or as ``RuntimeParameter``s."""
+
+    data_root: Any
+    span_begin: Any = ""
+    span_end: Any = ""
+    train_steps: Any = None
+    warm_start_uri: Any = None  # set => an Importer feeds Trainer(base_model=...)
+    donor_city: str = ""
+    train_args: Any = None  # set => replaces train_steps (e.g. a TrainArgs JSON RuntimeParameter)
+    trainer_custom_config: Any = None  # set => the Trainer's custom_config (dict or JSON param)
+
+
+@dataclass(frozen=True)
+class PipelinePaths:
+    """Where things live; owned by the runner (local dirs or gs://)."""
+
+    pipeline_root: str
+    serving_base: str
+    schema_path: str
+
+
+def create_pipeline(
+    config: CityConfig,
+    paths: PipelinePaths,
+    inputs: PipelineInputs,
+    *,
+    beam_pipeline_args: list[str] | None = None,
+    metadata_connection_config: Any = None,
+    enable_cache: bool = True,
+    baseline_excludes_candidate: bool = True,
+) -> tfx.dsl.Pipeline:
+    """Builds the city's TFX pipeline from its config; no I/O happens here.
+
+    ``baseline_excludes_candidate`` picks PreviousBlessedModelStrategy (an unchanged
+    re-run stays fully cached); Kubeflow V2 only compiles the stock
+    LatestBlessedModelStrategy, so its runner passes False.
+    """
+    example_gen = TrafficExampleGen(
+        input_base=inputs.data_root,
+        timezone=config.timezone,
+        span_begin=inputs.span_begin,
+        span_end=inputs.span_end,
+        split_config=json.dumps(config.data.split.to_json_dict()),
+        max_reject_fraction=config.data.max_reject_fraction,
+    ).with_id(EXAMPLE_GEN)
+    examples = example_gen.outputs["examples"]
+
+    statistics_gen = tfx.components.StatisticsGen(examples=examples).with_id(STATISTICS_GEN)
+    if config.data.schema_mode == "curated":
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=paths.schema_path)
+    else:
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True
+        )
+    schema_gen = schema_gen.with_id(SCHEMA_GEN)
+    schema = schema_gen.outputs["schema"]
+
+    example_validator = StrictExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema
+    ).with_id(EXAMPLE_VALIDATOR)
+
+    custom_config = config.trainer_custom_config()
+    transform = tfx.components.Transform(
+        examples=examples,
+        schema=schema,
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config=custom_config,
+    ).with_id(TRANSFORM)
+    # Bad data stops the run before any feature is computed.
+    transform.add_upstream_node(example_validator)
+
+    components: list[Any] = [example_gen, statistics_gen, schema_gen, example_validator, transform]
+
+    base_model = None
+    if inputs.warm_start_uri is not None:
+        importer = tfx.dsl.Importer(
+            source_uri=inputs.warm_start_uri,
+            artifact_type=tfx.types.standard_artifacts.Model,
+            custom_properties={
+                "donor_city": inputs.donor_city,
+                "warm_start_mode": config.warm_start.mode,
+            },
+        ).with_id(WARM_START_IMPORTER)
+        components.append(importer)
+        base_model = importer.outputs["result"]
+
+    train_steps = (
+        inputs.train_steps if inputs.train_steps is not None else config.training.train_steps
+    )
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema,
+        base_model=base_model,
+        train_args=(
+            inputs.train_args
+            if inputs.train_args is not None
+            else tfx.proto.TrainArgs(num_steps=train_steps)
+        ),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+        custom_config=(
+            inputs.trainer_custom_config
+            if inputs.trainer_custom_config is not None
+            else custom_config
+        ),
+    ).with_id(TRAINER)
+
+    if baseline_excludes_candidate:
+        resolver_args: dict[str, Any] = {
+            "strategy_class": PreviousBlessedModelStrategy,
+            "config": {"pipeline_name": pipeline_name(config.city), "trainer_node_id": TRAINER},
+        }
+    else:
+        resolver_args = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
+    baseline_resolver = tfx.dsl.Resolver(
+        **resolver_args,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id(BASELINE_RESOLVER)
+    if baseline_excludes_candidate:
+        baseline_resolver.add_upstream_node(trainer)  # it must see the candidate first
+
+    evaluator = tfx.components.Evaluator(
+        examples=examples,
+        model=trainer.outputs["model"],
+        baseline_model=baseline_resolver.outputs["model"],
+        example_splits=["eval"],
+        eval_config=build_eval_config(config.evaluation),
+    ).with_id(EVALUATOR)
+
+    pusher = AtomicPusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        serving_base=paths.serving_base,
+    ).with_id(PUSHER)
+
+    components += [trainer, baseline_resolver, evaluator, pusher]
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name(config.city),
+        pipeline_root=paths.pipeline_root,
+        components=components,
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(beam_pipeline_args or []),
+    )
