@@ -17,7 +17,6 @@ from deploy.run_summary import format_summary, summarize_run
 from pipeline import pipeline as wiring
 from pipeline.config import CityConfig, ConfigError, load_config
 from pipeline.synthetic import cities, generator
-from transforms import features
 
 
 def _fail(message: str) -> int:
@@ -120,25 +119,8 @@ def lineage_command(args: argparse.Namespace) -> int:
         return _fail(f"no trained model for city {args.city!r} in {layout.metadata_path}")
     model = metadata.outputs_of(store, trainer.id, "model")
     print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
-    custom_config = (
-        json.loads(trainer.properties["custom_config"].string_value or "{}")
-        if "custom_config" in trainer.properties
-        else {}
-    )
-    examples = metadata.inputs_of(store, trainer.id, "examples")
-    spans = []
-    for transformed in examples:
-        for ex in store.get_executions_by_id(
-            [
-                e.execution_id
-                for e in store.get_events_by_artifact_ids([transformed.id])
-                if e.type == e.OUTPUT
-            ]
-        ):
-            for raw in metadata.inputs_of(store, ex.id, "examples"):
-                props = metadata.custom_properties(raw)
-                spans.append(f"{props.get('span_begin', '?')} .. {props.get('span_end', '?')}")
-    print(f"  trained on data span: {', '.join(spans) or 'unknown'}")
+    custom_config = json.loads(trainer.properties["custom_config"].string_value or "{}")
+    print(f"  trained on data span: {_training_span(store, trainer.id)}")
     donors_in = metadata.inputs_of(store, trainer.id, "base_model")
     if not donors_in:
         print("  warm start: none (cold start)")
@@ -153,5 +135,20 @@ def lineage_command(args: argparse.Namespace) -> int:
     print(f"  mode: {custom_config.get('warm_start_mode') or props.get('warm_start_mode') or '?'}")
     spec = donors.read_spec(donor.uri)
     if spec:
-        print(f"  donor embedding: {spec.get(features.EMBEDDING_SPEC_FILE, spec)}")
+        shared = {k: spec.get(k) for k in ("cross_buckets", "embedding_dim", "timezone")}
+        print(f"  donor embedding spec: {shared}")
     return 0
+
+
+def _training_span(store, trainer_execution_id: int) -> str:
+    """First and last local day of the raw examples behind the Trainer's input."""
+    spans = []
+    for transformed in metadata.inputs_of(store, trainer_execution_id, "examples"):
+        transform = metadata.producer_of(store, transformed.id)
+        for raw in metadata.inputs_of(store, transform.id, "examples") if transform else []:
+            props = metadata.custom_properties(raw)
+            spans.append(
+                f"{props.get('first_day', '?')} .. {props.get('last_day', '?')} "
+                f"({props.get('input_files', '?')} daily files, examples artifact {raw.id})"
+            )
+    return "; ".join(spans) or "unknown"

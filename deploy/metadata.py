@@ -126,6 +126,16 @@ def inputs_of(store, execution_id: int, key: str) -> list[metadata_store_pb2.Art
     )
 
 
+def producer_of(store, artifact_id: int) -> metadata_store_pb2.Execution | None:
+    """The execution that output an artifact (None for imported artifacts)."""
+    ids = [
+        e.execution_id
+        for e in store.get_events_by_artifact_ids([artifact_id])
+        if e.type == metadata_store_pb2.Event.OUTPUT
+    ]
+    return store.get_executions_by_id(ids[:1])[0] if ids else None
+
+
 def custom_properties(artifact: metadata_store_pb2.Artifact) -> dict[str, object]:
     """An artifact's custom properties as plain Python values."""
     out: dict[str, object] = {}

@@ -7,6 +7,7 @@ the failing component); full logs go to the run's log file.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
+    # TensorFlow's C++ start-up chatter (CPU features, missing CUDA) is not for the terminal.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # google-cloud libraries warn about Python 3.10 on import; that is our pinned stack.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
     args = build_parser().parse_args(argv)
