@@ -140,7 +140,12 @@ def format_summary(summary: RunSummary) -> str:
                 value = metrics.get(f"{output}/{metric}" if output else metric)
                 if value is None and not output:  # example_count is reported per output
                     value = next((v for k, v in metrics.items() if k.endswith(metric)), None)
-                row += f"{value:>15.4g}" if value is not None else f"{'-':>15}"
+                if value is None:
+                    row += f"{'-':>15}"
+                elif metric == "example_count":
+                    row += f"{value:>15,.0f}"
+                else:
+                    row += f"{value:>15.4g}"
             lines.append(row)
     if summary.blessed is not None:
         verdict = "BLESSED" if summary.blessed else "NOT blessed"
