@@ -66,6 +66,10 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     layout = LocalLayout(Path(args.output).resolve())
     try:
         config = _apply_overrides(load_config(args.city, args.config), args)
+        donor = None  # resolved first: a bad donor should not cost a data generation
+        if config.warm_start.enabled:
+            donor = donors.resolve_donor(config.warm_start, layout)
+            print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
         if args.data:
             data_root = str(Path(args.data).resolve())
             if not Path(data_root).is_dir():
@@ -74,10 +78,6 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             data_root = config.data.input_base
         else:
             data_root = str(ensure_generated_data(config, layout))
-        donor = None
-        if config.warm_start.enabled:
-            donor = donors.resolve_donor(config.warm_start, layout)
-            print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
     except (ConfigError, donors.DonorError, ValueError, OSError) as err:
         return _fail(str(err))
 

@@ -10,6 +10,7 @@ Layout under the output dir (``./output`` by default)::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -85,6 +86,36 @@ class _ProgressHandler(logging.Handler):
             self._report(node, "cached" if node in self._cached else "done", elapsed)
 
 
+# Loggers whose records go to the run's log file instead of the terminal.
+QUIET_LOGGERS = ("absl", "tensorflow", "apache_beam")
+
+
+@contextlib.contextmanager
+def _run_logging(log_dir: Path, progress: logging.Handler):
+    """Full logs to ``log_dir/run-*.log``; the terminal gets progress lines and errors."""
+    log_file = logging.FileHandler(log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log")
+    log_file.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    errors = logging.StreamHandler()
+    errors.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    saved = [(lg.propagate, lg.handlers[:]) for lg in loggers]
+    # INFO through absl's own verbosity flag: TensorFlow saves and restores that flag
+    # while it saves models, which would silently undo a plain Logger.setLevel.
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.INFO)
+    for lg in loggers:
+        lg.propagate = False
+        lg.handlers = [log_file, errors]
+    loggers[0].addHandler(progress)
+    try:
+        yield
+    finally:
+        for lg, (propagate, handlers) in zip(loggers, saved, strict=True):
+            lg.propagate, lg.handlers = propagate, handlers
+        absl_logging.set_verbosity(verbosity)
+        log_file.close()
+
+
 def run_pipeline(
     config: CityConfig,
     layout: LocalLayout,
@@ -118,31 +149,12 @@ def run_pipeline(
         metadata_connection_config=metadata.sqlite_config(layout.metadata_path),
         enable_cache=enable_cache,
     )
-    absl_logger = logging.getLogger("absl")
     handler = _ProgressHandler(progress or (lambda *_: None))
-    log_file = logging.FileHandler(
-        layout.log_dir(city) / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    )
-    log_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    errors = logging.StreamHandler()  # the console gets progress lines and errors only
-    errors.setLevel(logging.ERROR)
-    # Through absl's own verbosity flag: TensorFlow saves and restores that flag while it
-    # saves models, which would silently undo a plain Logger.setLevel.
-    previous = (absl_logging.get_verbosity(), absl_logger.propagate)
-    absl_logging.set_verbosity(absl_logging.INFO)
-    absl_logger.propagate = False
-    for h in (handler, log_file, errors):
-        absl_logger.addHandler(h)
-    try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
-    except Exception as err:  # reported with the failing component, never swallowed
-        raise ComponentFailedError(handler.current or "pipeline", err) from err
-    finally:
-        for h in (handler, log_file, errors):
-            absl_logger.removeHandler(h)
-        absl_logging.set_verbosity(previous[0])
-        absl_logger.propagate = previous[1]
-        log_file.close()
+    with _run_logging(layout.log_dir(city), handler):
+        try:
+            tfx.orchestration.LocalDagRunner().run(pipeline)
+        except Exception as err:  # reported with the failing component, never swallowed
+            raise ComponentFailedError(handler.current or "pipeline", err) from err
     # Local runs are sequential: the newest run of this pipeline is the one just finished.
     store = metadata.open_store(layout.metadata_path)
     return metadata.run_ids(store, pipeline.pipeline_info.pipeline_name)[-1]

@@ -6,6 +6,8 @@ summary shows what the pipeline recorded, not what the CLI believes happened.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from dataclasses import dataclass, field
 
@@ -78,6 +80,17 @@ def _validation_reason(evaluation_uri: str) -> tuple[bool, str]:
     return False, "; ".join(failures[:5]) or "validation failed"
 
 
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
     """Builds the summary of one run from MLMD."""
     summary = RunSummary(run_id=run_id)
@@ -94,7 +107,8 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
                 summary.model_dir = os.path.join(art.uri, "Format-Serving")
         elif node.node_id == wiring.EVALUATOR:
             for art in metadata.outputs_of(store, ex_id, "evaluation"):
-                result = tfma.load_eval_result(art.uri)
+                with _quiet_tensorflow():  # TFMA's reader logs deprecation notices
+                    result = tfma.load_eval_result(art.uri)
                 summary.metrics_by_slice = [
                     (_slice_name(k), _flatten_metrics(v))
                     for k, v in sorted(result.slicing_metrics, key=lambda m: _slice_order(m[0]))
@@ -118,8 +132,12 @@ GATED_COLUMNS = (
 def format_summary(summary: RunSummary) -> str:
     """Human-readable summary for the terminal."""
     lines = [f"run {summary.run_id}"]
-    cached = sum(1 for _, s in summary.executions if s == "CACHED")
-    lines.append(f"  components: {len(summary.executions)} ({cached} from cache)")
+    ran = [node for node, state in summary.executions if state != "CACHED"]
+    cached = len(summary.executions) - len(ran)
+    lines.append(
+        f"  components: {len(summary.executions)}, {cached} from cache"
+        + (f"; executed: {', '.join(ran)}" if ran else "")
+    )
     counts = summary.row_counts
     if counts:
         rejected = {k: v for k, v in counts.items() if k.startswith("rejected_") and v}
