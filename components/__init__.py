@@ -2,8 +2,14 @@
 
 from transforms import keras_mode as _keras_mode  # noqa: F401  (must run before TF)
 
-# isort: split
-# Custom artifact types, importable as components.<Class> (their Kubeflow V2 type names).
-from components.traffic_example_gen.artifacts import TrafficRejects
-
 __all__ = ["TrafficRejects"]
+
+
+def __getattr__(name: str):
+    """Custom artifact types, importable as ``components.<Class>`` (their Kubeflow V2
+    type names), loaded lazily so Beam workers unpickling a DoFn do not import TFX/TF."""
+    if name == "TrafficRejects":
+        from components.traffic_example_gen.artifacts import TrafficRejects
+
+        return TrafficRejects
+    raise AttributeError(f"module 'components' has no attribute {name!r}")

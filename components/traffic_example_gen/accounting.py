@@ -31,6 +31,10 @@ EXAMPLES_EVAL = "examples_eval"
 REJECTED_TOTAL = "rejected_total"
 UNLABELED_LAST_VEHICLES = "unlabeled_last_vehicles"
 DEFAULT_MAX_REJECT_FRACTION = 0.01
+# Files of the TrafficRejects artifact: rejected rows as GZIP JSON lines, and counts.
+REJECTS_FILE_PREFIX = "rejects"
+REJECTS_FILE_SUFFIX = ".jsonl.gz"
+COUNTS_FILE = "counts.json"
 _FILE_PREFIX = "file_rejected:"
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from tfx.types import artifact
 
-REJECTS_FILE_PREFIX = "rejects"
-REJECTS_FILE_SUFFIX = ".jsonl.gz"
-COUNTS_FILE = "counts.json"
+# The file names live in ``accounting`` so that Beam workers need not import TFX.
+from components.traffic_example_gen.accounting import (  # noqa: F401  (re-exported)
+    COUNTS_FILE,
+    REJECTS_FILE_PREFIX,
+    REJECTS_FILE_SUFFIX,
+)
 
 
 class TrafficRejects(artifact.Artifact):

@@ -1,8 +1,9 @@
 """``Chunk``: a columnar slice of valid observations (numpy arrays, one per field).
 
-Chunks are what crosses Beam shuffles: a handful of numeric arrays pickle fast and
-keep per-row Python objects out of the pipeline. Intersection and direction are not
-stored; they are part of the shuffle key.
+A ``Chunk`` holds the rows of one approach (intersection and direction are implied);
+a ``Slab`` holds rows of many approaches, with the approach dictionary-encoded. Slabs
+are what is staged between the pipeline's stages: a handful of numeric arrays, no
+per-row Python objects.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
+
+from transforms import features
 
 MICROS_PER_SECOND = 1_000_000
 MICROS_PER_DAY = 86_400 * MICROS_PER_SECOND
 NO_LANE = np.iinfo(np.int64).min  # sentinel for an absent optional lane
+DIRECTION_CODES = len(features.DIRECTIONS)
 
 
 @dataclasses.dataclass
@@ -47,4 +52,64 @@ class Chunk:
                 np.concatenate([getattr(c, f.name) for c in chunks])
                 for f in dataclasses.fields(Chunk)
             )
+        )
+
+
+@dataclasses.dataclass
+class Slab:
+    """Valid observations of many approaches: a ``Chunk`` plus each row's approach.
+
+    Intersections are dictionary-encoded against a sorted vocabulary, directions are
+    indices into ``features.DIRECTIONS``; so ``approach`` orders rows by
+    (intersection, direction) without per-row Python strings.
+    """
+
+    intersections: np.ndarray  # sorted unique intersection ids (object array of str)
+    intersection: np.ndarray  # int32 index into ``intersections``
+    direction: np.ndarray  # int8 index into features.DIRECTIONS
+    chunk: Chunk
+
+    def __len__(self) -> int:
+        return len(self.chunk)
+
+    def take(self, index: np.ndarray | slice) -> Slab:
+        """The rows at ``index`` (the vocabulary is kept)."""
+        return Slab(
+            self.intersections,
+            self.intersection[index],
+            self.direction[index],
+            self.chunk.take(index),
+        )
+
+    def approach(self) -> np.ndarray:
+        """int64 approach number, ordered by (intersection, direction)."""
+        return self.intersection.astype(np.int64) * DIRECTION_CODES + self.direction
+
+    @staticmethod
+    def from_strings(intersection: np.ndarray, direction_code: np.ndarray, chunk: Chunk) -> Slab:
+        """Dictionary-encodes per-row intersection strings."""
+        codes, uniques = pd.factorize(intersection, sort=True)
+        return Slab(
+            np.asarray(uniques, dtype=object),
+            codes.astype(np.int32),
+            np.asarray(direction_code, dtype=np.int8),
+            chunk,
+        )
+
+    @staticmethod
+    def concat(slabs: list[Slab]) -> Slab:
+        """All rows of ``slabs`` in order, over the union of their vocabularies."""
+        if len(slabs) == 1:
+            return slabs[0]
+        vocab = np.unique(np.concatenate([s.intersections for s in slabs]))
+        return Slab(
+            vocab,
+            np.concatenate(
+                [
+                    np.searchsorted(vocab, s.intersections).astype(np.int32)[s.intersection]
+                    for s in slabs
+                ]
+            ),
+            np.concatenate([s.direction for s in slabs]),
+            Chunk.concat([s.chunk for s in slabs]),
         )

@@ -1,4 +1,8 @@
-"""Encodes labeled chunks as serialized tf.Examples in bulk (tfx_bsl C++ encoder)."""
+"""Encodes labeled chunks as serialized tf.Examples in bulk (tfx_bsl C++ encoder).
+
+The pipeline frames its examples with ``example_wire`` (faster, and no TFX import in
+Beam workers); this encoder is the reference it is tested against.
+"""
 
 from __future__ import annotations
 

@@ -4,18 +4,23 @@ A day group is every valid observation of one (intersection, direction, UTC day)
 Inside a group the label of each vehicle but the last is the time to the next one;
 the group's last vehicle (its *tail*) is resolved against the first vehicle of the
 next non-empty day group of the same (intersection, direction) by ``resolve_tails``.
+
+The ``*_slab`` functions do the same for slabs holding many approaches at once (the
+day groups of one UTC day and approach shard), which is what the Beam stages use.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-from components.traffic_example_gen.chunks import MICROS_PER_DAY, MICROS_PER_SECOND, Chunk
+from components.traffic_example_gen.chunks import MICROS_PER_DAY, MICROS_PER_SECOND, Chunk, Slab
 from components.traffic_example_gen.parsing import ParsedBatch
+from transforms import features
 
 DayKey = tuple[str, str, int]  # (intersection, direction, UTC day number)
 
@@ -86,3 +91,128 @@ def resolve_tails(tails: list[DayTail]) -> tuple[Chunk | None, np.ndarray, int]:
     next_first = np.array([t.first_ts_us for t in tails[1:]], dtype=np.int64)
     labels = (next_first - labeled.ts_us).astype(np.float64) / MICROS_PER_SECOND
     return labeled, labels, 1
+
+
+# --- Slabs: many approaches per group (what the Beam stages use) -------------
+
+
+def slab_of(parsed: ParsedBatch) -> Slab:
+    """The valid rows of a parsed batch as a ``Slab``."""
+    direction_code = pd.Index(features.DIRECTIONS).get_indexer(parsed.direction)
+    return Slab.from_strings(parsed.intersection, direction_code, parsed.chunk)
+
+
+def approach_shards(slab: Slab, shards: int) -> np.ndarray:
+    """A stable shard in [0, shards) per row, from its intersection id and direction."""
+    if shards == 1:
+        return np.zeros(len(slab), dtype=np.int64)
+    by_id = np.array([zlib.crc32(str(i).encode()) for i in slab.intersections], dtype=np.int64)
+    return (by_id[slab.intersection] + slab.direction) % shards
+
+
+def split_by_key(keys: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(key, row indices in order) for each distinct key, ascending."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    for begin, end in zip(starts, np.append(starts[1:], len(keys)), strict=True):
+        yield int(ordered[begin]), order[begin:end]
+
+
+def sort_and_dedup_slab(slab: Slab) -> tuple[Slab, Slab, Slab]:
+    """``sort_and_dedup`` for a slab: rows sorted by (approach, time), duplicates out.
+
+    Rows are identical when approach, instant, vehicle type, lane and speed all
+    match; the first copy by file then row is kept.
+    """
+    chunk = slab.chunk
+    approach = slab.approach()
+    order = np.lexsort(
+        (
+            chunk.row,
+            chunk.file_index,
+            chunk.speed,
+            chunk.lane,
+            chunk.vehicle_type,
+            chunk.ts_us,
+            approach,
+        )
+    )
+    ordered = slab.take(order)
+    approach = approach[order]
+    rows = ordered.chunk
+    speed = rows.speed
+    same_speed = (speed[1:] == speed[:-1]) | (np.isnan(speed[1:]) & np.isnan(speed[:-1]))
+    duplicate = np.concatenate(
+        [
+            [False],
+            (approach[1:] == approach[:-1])
+            & (rows.ts_us[1:] == rows.ts_us[:-1])
+            & (rows.vehicle_type[1:] == rows.vehicle_type[:-1])
+            & (rows.lane[1:] == rows.lane[:-1])
+            & same_speed,
+        ]
+    )
+    position = np.arange(len(ordered))
+    first_copy = np.maximum.accumulate(np.where(duplicate, 0, position))
+    return ordered.take(~duplicate), ordered.take(duplicate), ordered.take(first_copy[duplicate])
+
+
+@dataclasses.dataclass
+class DayTails:
+    """The first instant and last vehicle of each approach in one UTC day group."""
+
+    utc_day: np.ndarray  # int64 per row
+    first_ts_us: np.ndarray  # int64 per row
+    rows: Slab  # one row per approach: its last vehicle of the day
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, index: np.ndarray) -> DayTails:
+        """The tails at ``index``."""
+        return DayTails(self.utc_day[index], self.first_ts_us[index], self.rows.take(index))
+
+
+def label_day_slab(kept: Slab, utc_day: int) -> tuple[Slab, np.ndarray, DayTails]:
+    """Labels every vehicle of a sorted, deduplicated day group but each approach's last.
+
+    Returns (labeled rows, their labels in seconds, the approaches' day tails).
+    """
+    approach = kept.approach()
+    n = len(kept)
+    has_next = np.zeros(n, dtype=bool)
+    has_next[:-1] = approach[1:] == approach[:-1]
+    is_first = np.ones(n, dtype=bool)
+    is_first[1:] = ~has_next[:-1]
+    labels = headways_seconds(kept.chunk.ts_us)[has_next[:-1]] if n > 1 else np.zeros(0)
+    last = ~has_next
+    tails = DayTails(
+        utc_day=np.full(int(last.sum()), utc_day, dtype=np.int64),
+        first_ts_us=kept.chunk.ts_us[is_first],
+        rows=kept.take(last),
+    )
+    return kept.take(has_next), labels, tails
+
+
+def resolve_slab_tails(parts: list[DayTails]) -> tuple[Slab | None, np.ndarray, int]:
+    """``resolve_tails`` for many approaches: each tail gets its approach's next day.
+
+    Returns (labeled tail rows, their labels in seconds, number of unlabeled tails):
+    only the last day of each approach stays unlabeled.
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None, np.zeros(0), 0
+    rows = Slab.concat([p.rows for p in parts])
+    utc_day = np.concatenate([p.utc_day for p in parts])
+    first_ts_us = np.concatenate([p.first_ts_us for p in parts])
+    approach = rows.approach()
+    order = np.lexsort((utc_day, approach))
+    rows, approach, first_ts_us = rows.take(order), approach[order], first_ts_us[order]
+    has_next = np.zeros(len(rows), dtype=bool)
+    has_next[:-1] = approach[1:] == approach[:-1]
+    labeled = rows.take(has_next)
+    next_first = first_ts_us[1:][has_next[:-1]]
+    labels = (next_first - labeled.chunk.ts_us).astype(np.float64) / MICROS_PER_SECOND
+    return labeled, labels, int((~has_next).sum())

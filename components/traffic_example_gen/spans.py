@@ -7,8 +7,6 @@ import datetime
 import os
 import re
 
-from tfx.dsl.io import fileio
-
 DAILY_FILE_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|csv\.gz|parquet)$")
 CSV = "csv"
 PARQUET = "parquet"
@@ -50,6 +48,10 @@ def list_daily_files(input_base: str, span_begin: str = "", span_end: str = "") 
     Raises ValueError if the range is inverted, two files claim the same day, or no
     file matches.
     """
+    # Imported here: Beam workers unpickle ``DailyFile`` and must not pay for TFX's
+    # file IO plugins (which import TensorFlow).
+    from tfx.dsl.io import fileio
+
     begin = parse_day(span_begin, "span_begin")
     end = parse_day(span_end, "span_end")
     where = describe_range(input_base, span_begin, span_end)

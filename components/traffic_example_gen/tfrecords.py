@@ -55,6 +55,21 @@ class _TFRecordBlockSink(filebasedsink.FileBasedSink):
         file_handle.write(encoded_value)
 
 
+class WriteFramedTFRecords(beam.PTransform):
+    """Writes ``bytes`` elements that are already TFRecord frames (``frame_records``).
+
+    Files are ``<prefix>-SSSSS-of-NNNNN<suffix>``; a ``.gz`` suffix writes GZIP, like
+    stock ExampleGen.
+    """
+
+    def __init__(self, file_path_prefix: str, file_name_suffix: str = ".gz"):
+        super().__init__()
+        self._sink = _TFRecordBlockSink(file_path_prefix, file_name_suffix)
+
+    def expand(self, blocks):
+        return blocks | "Write" >> iobase.Write(self._sink)
+
+
 class WriteTFRecordBlocks(beam.PTransform):
     """Writes ``list[bytes]`` elements as TFRecord files ``<prefix>-SSSSS-of-NNNNN<suffix>``.
 
@@ -63,7 +78,7 @@ class WriteTFRecordBlocks(beam.PTransform):
 
     def __init__(self, file_path_prefix: str, file_name_suffix: str = ".gz"):
         super().__init__()
-        self._sink = _TFRecordBlockSink(file_path_prefix, file_name_suffix)
+        self._write = WriteFramedTFRecords(file_path_prefix, file_name_suffix)
 
     def expand(self, records):
-        return records | "Frame" >> beam.Map(frame_records) | "Write" >> iobase.Write(self._sink)
+        return records | "Frame" >> beam.Map(frame_records) | "Framed" >> self._write

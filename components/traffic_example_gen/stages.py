@@ -1,0 +1,285 @@
+"""The Beam stages of TrafficExampleGen (worker-side code; imports no TFX).
+
+1. ``ParseAndStage`` -- one element per daily file (``Create`` spreads them over the
+   workers). The file is streamed as Arrow record batches; each batch is validated
+   and parsed vectorised (``parsing``), local day/hour and the split are derived. The
+   valid rows of the file are cut by (UTC day, approach shard) and each slice is
+   written to the staging directory (``staging``); only ((UTC day, shard), path)
+   goes downstream. Rejects and per-batch counts go to side outputs.
+2. ``GroupByKey`` on (UTC day, shard): a few paths per group.
+3. ``LabelDayGroup`` -- reads its slices, sorts them by (approach, time), drops exact
+   duplicates (the first copy by file and row is kept, the others are rejected),
+   labels every vehicle but each approach's last with ``np.diff`` and frames the
+   examples as TFRecords in bulk (``example_wire``). Each approach's last vehicle
+   (its day tail) and first instant go out as columnar ``DayTails``, keyed by a
+   shard of the approach.
+4. ``GroupByKey`` on that shard -- bounded by approaches x days, not rows -- then
+   ``ResolveTails`` labels each day's tail with the approach's next non-empty day's
+   first vehicle (so labels are right across midnight and file boundaries). Only the
+   very last vehicle of each approach stays unlabeled; it is counted, never invented.
+5. Framed blocks go to GZIP TFRecords under ``Split-train`` / ``Split-eval``; rejects
+   to GZIP JSON lines in the rejects artifact; all counts are summed with a global
+   combine into ``counts.json`` there. The staging directory is deleted once every
+   day group has been read.
+
+What crosses stage boundaries is small and columnar (paths, per-approach tails,
+count dictionaries, rejects), so the DirectRunner -- which holds every shuffled
+element in its own process -- stays flat in memory as the input grows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystems import FileSystems
+
+from components.traffic_example_gen import accounting, reading, staging
+from components.traffic_example_gen.chunks import MICROS_PER_DAY, Slab
+from components.traffic_example_gen.example_wire import ExampleFramer
+from components.traffic_example_gen.labels import (
+    approach_shards,
+    label_day_slab,
+    resolve_slab_tails,
+    slab_of,
+    sort_and_dedup_slab,
+    split_by_key,
+)
+from components.traffic_example_gen.parsing import parse_batch
+from components.traffic_example_gen.spans import DailyFile
+from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule
+from components.traffic_example_gen.tfrecords import WriteFramedTFRecords
+
+EXAMPLES_FILE_PREFIX = "data_tfrecord"  # as stock ExampleGen
+BOUNDARY_EXAMPLES_FILE_PREFIX = "data_tfrecord_day_boundaries"  # labeled last vehicles of days
+# Rows of one input file held before its slices are staged (bounds a worker's memory).
+STAGE_ROWS = 1 << 20
+# Day tails are grouped by this many approach shards (parallelism of ResolveTails).
+TAIL_SHARDS = 8
+_REJECTS = "rejects"
+_COUNTS = "counts"
+_TAILS = "tails"
+
+
+def _count_rejects(counts: Counter, reasons: list[str], file_path: str) -> None:
+    for reason, n in Counter(reasons).items():
+        counts[accounting.rejected_key(reason)] += n
+        counts[accounting.file_rejected_key(reason, file_path)] += n
+
+
+class ParseAndStage(beam.DoFn):
+    """file index -> ((utc_day, shard), staged path); rejects; counts."""
+
+    def __init__(
+        self,
+        files: list[DailyFile],
+        timezone: str,
+        split_rule: SplitRule,
+        staging_dir: str,
+        day_shards: int,
+    ):
+        self._files = files
+        self._timezone = timezone
+        self._split_rule = split_rule
+        self._staging_dir = staging_dir
+        self._day_shards = day_shards
+
+    def process(self, file_index: int):
+        daily = self._files[file_index]
+        first_row = 1
+        pending: list[Slab] = []
+        pending_rows = 0
+        part = 0
+        for batch in reading.iter_record_batches(daily):
+            parsed = parse_batch(
+                batch,
+                file_index=file_index,
+                first_row=first_row,
+                timezone=self._timezone,
+                split_rule=self._split_rule,
+            )
+            first_row += batch.num_rows
+            counts: Counter[str] = Counter({accounting.ROWS_READ: batch.num_rows})
+            if len(parsed.rejects):
+                _count_rejects(counts, parsed.rejects.reasons, daily.path)
+                yield beam.pvalue.TaggedOutput(_REJECTS, parsed.rejects.records(daily.path))
+            yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
+            if len(parsed.chunk):
+                pending.append(slab_of(parsed))
+                pending_rows += len(parsed.chunk)
+            if pending_rows >= STAGE_ROWS:
+                yield from self._stage(file_index, part, Slab.concat(pending))
+                pending, pending_rows, part = [], 0, part + 1
+        if pending:
+            yield from self._stage(file_index, part, Slab.concat(pending))
+
+    def _stage(self, file_index: int, part: int, slab: Slab):
+        utc_day = slab.chunk.ts_us // MICROS_PER_DAY
+        key = utc_day * self._day_shards + approach_shards(slab, self._day_shards)
+        for value, index in split_by_key(key):
+            day, shard = divmod(value, self._day_shards)
+            path = staging.staged_path(self._staging_dir, day, shard, file_index, part)
+            staging.write_slab(path, slab.take(index))
+            yield (day, shard), path
+
+
+def _framed(framer: ExampleFramer, rows: Slab, labels: np.ndarray, counts: Counter):
+    """(split, framed TFRecord block) for ``rows``, counting the examples."""
+    block = framer.rows_per_block()
+    for split, mask in ((TRAIN, ~rows.chunk.is_eval), (EVAL, rows.chunk.is_eval)):
+        if not mask.any():
+            continue
+        part, part_labels = rows.take(mask), labels[mask]
+        counts[accounting.EXAMPLES_TRAIN if split == TRAIN else accounting.EXAMPLES_EVAL] += len(
+            part
+        )
+        for start in range(0, len(part), block):
+            piece = part.take(slice(start, start + block))
+            yield beam.pvalue.TaggedOutput(
+                split,
+                framer.frame(
+                    piece.intersection,
+                    piece.direction,
+                    piece.chunk,
+                    part_labels[start : start + block],
+                ),
+            )
+
+
+class LabelDayGroup(beam.DoFn):
+    """One (utc_day, shard) group -> framed examples, duplicates, the day tails."""
+
+    def __init__(self, files: list[DailyFile]):
+        self._paths = [f.path for f in files]
+
+    def process(self, element: tuple[tuple[int, int], Any]):
+        (utc_day, _), paths = element
+        slab = Slab.concat([staging.read_slab(p) for p in sorted(paths)])
+        kept, duplicates, originals = sort_and_dedup_slab(slab)
+        counts: Counter[str] = Counter()
+        if len(duplicates):
+            yield beam.pvalue.TaggedOutput(
+                _REJECTS, self._duplicate_records(duplicates, originals, counts)
+            )
+        labeled, labels, tails = label_day_slab(kept, utc_day)
+        yield from _framed(ExampleFramer(kept.intersections), labeled, labels, counts)
+        for shard, index in split_by_key(approach_shards(tails.rows, TAIL_SHARDS)):
+            yield beam.pvalue.TaggedOutput(_TAILS, (shard, tails.take(index)))
+        yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
+
+    def _duplicate_records(self, duplicates: Slab, originals: Slab, counts: Counter) -> list:
+        records = [
+            {
+                "file": self._paths[f],
+                "row": int(r),
+                "field": "*",
+                "reason": accounting.DUPLICATE,
+                "value": f"identical to {self._paths[of]} row {int(orow)}",
+            }
+            for f, r, of, orow in zip(
+                duplicates.chunk.file_index,
+                duplicates.chunk.row,
+                originals.chunk.file_index,
+                originals.chunk.row,
+                strict=True,
+            )
+        ]
+        counts[accounting.rejected_key(accounting.DUPLICATE)] += len(records)
+        for record in records:
+            counts[accounting.file_rejected_key(accounting.DUPLICATE, record["file"])] += 1
+        return records
+
+
+class ResolveTails(beam.DoFn):
+    """An approach shard's day tails -> those labeled across day boundaries."""
+
+    def process(self, element: tuple[int, Any]):
+        _, parts = element
+        labeled, labels, unlabeled = resolve_slab_tails(list(parts))
+        counts: Counter[str] = Counter({accounting.UNLABELED_LAST_VEHICLES: unlabeled})
+        if labeled is not None and len(labeled):
+            yield from _framed(ExampleFramer(labeled.intersections), labeled, labels, counts)
+        yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
+
+
+def _write_json(value: dict, path: str) -> None:
+    with FileSystems.create(path) as handle:
+        handle.write(json.dumps(value, sort_keys=True).encode())
+
+
+def _remove_staging(staging_dir: str, unused_done: list) -> None:
+    staging.remove(staging_dir)
+
+
+def build_pipeline(
+    pipeline: beam.Pipeline,
+    files: list[DailyFile],
+    timezone: str,
+    split_rule: SplitRule,
+    split_uris: dict[str, str],
+    rejects_uri: str,
+    day_shards: int = 1,
+) -> None:
+    """Adds the TrafficExampleGen transforms to ``pipeline``.
+
+    Rows are staged under ``<rejects_uri>/_staging`` (removed by the pipeline once
+    read); ``day_shards`` splits each UTC day group by approach (see
+    ``executor.day_shards_for``).
+    """
+    staging_dir = staging.staging_dir_under(rejects_uri)
+    read = (
+        pipeline
+        | "FileIndices" >> beam.Create(list(range(len(files))))
+        | "ParseAndStage"
+        >> (
+            beam.ParDo(
+                ParseAndStage(files, timezone, split_rule, staging_dir, day_shards)
+            ).with_outputs(_REJECTS, _COUNTS, main="staged")
+        )
+    )
+    labeled = (
+        read.staged
+        | "GroupByDay" >> beam.GroupByKey()
+        | "LabelDayGroup"
+        >> beam.ParDo(LabelDayGroup(files)).with_outputs(TRAIN, EVAL, _REJECTS, _TAILS, _COUNTS)
+    )
+    _ = (
+        pipeline
+        | "StagingDir" >> beam.Create([staging_dir])
+        | "RemoveStaging" >> beam.Map(_remove_staging, beam.pvalue.AsList(labeled[_COUNTS]))
+    )
+    resolved = (
+        labeled[_TAILS]
+        | "GroupTails" >> beam.GroupByKey()
+        | "ResolveTails" >> beam.ParDo(ResolveTails()).with_outputs(TRAIN, EVAL, _COUNTS)
+    )
+    # No Flatten before the sinks: the DirectRunner would buffer a flattened
+    # PCollection in memory; writing each producer's output separately streams.
+    for split in SPLIT_NAMES:
+        for name, blocks, prefix in (
+            ("Days", labeled[split], EXAMPLES_FILE_PREFIX),
+            ("DayBoundaries", resolved[split], BOUNDARY_EXAMPLES_FILE_PREFIX),
+        ):
+            _ = blocks | f"Write{name}[{split}]" >> WriteFramedTFRecords(
+                os.path.join(split_uris[split], prefix)
+            )
+    _ = (
+        (read[_REJECTS], labeled[_REJECTS])
+        | "FlattenRejects" >> beam.Flatten()
+        | "RejectLines" >> beam.FlatMap(lambda records: [json.dumps(r) for r in records])
+        | "WriteRejects"
+        >> beam.io.WriteToText(
+            os.path.join(rejects_uri, accounting.REJECTS_FILE_PREFIX),
+            file_name_suffix=accounting.REJECTS_FILE_SUFFIX,
+        )
+    )
+    _ = (
+        (read[_COUNTS], labeled[_COUNTS], resolved[_COUNTS])
+        | "FlattenCounts" >> beam.Flatten()
+        | "SumCounts" >> beam.CombineGlobally(accounting.merge_counts)
+        | "WriteCounts" >> beam.Map(_write_json, os.path.join(rejects_uri, accounting.COUNTS_FILE))
+    )
