@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from components.traffic_example_gen import encoding
 from components.traffic_example_gen.chunks import NO_LANE, Chunk
 from components.traffic_example_gen.example_wire import ExampleFramer, varints
+from tests.components.traffic_example_gen import tfx_bsl_reference as encoding
 from transforms import features
 
 INTERSECTIONS = np.array(["A", "LDN-0009", "Zürich-Ost", "x" * 300], dtype=object)

@@ -1,4 +1,4 @@
-"""Encodes labeled chunks as serialized tf.Examples in bulk (tfx_bsl C++ encoder).
+"""Test oracle: encodes labeled chunks as tf.Examples with tfx_bsl's C++ encoder.
 
 The pipeline frames its examples with ``example_wire`` (faster, and no TFX import in
 Beam workers); this encoder is the reference it is tested against.
