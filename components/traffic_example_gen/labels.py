@@ -1,12 +1,10 @@
 """Per-vehicle headway labels, computed on columnar day groups.
 
-A day group is every valid observation of one (intersection, direction, UTC day).
-Inside a group the label of each vehicle but the last is the time to the next one;
-the group's last vehicle (its *tail*) is resolved against the first vehicle of the
-next non-empty day group of the same (intersection, direction) by ``resolve_tails``.
-
-The ``*_slab`` functions do the same for slabs holding many approaches at once (the
-day groups of one UTC day and approach shard), which is what the Beam stages use.
+A slab holds the valid observations of one UTC day and approach shard, for many
+approaches (intersection, direction) at once. Inside an approach's day the label of
+each vehicle but the last is the time to the next one; each day's last vehicle (its
+*tail*) is resolved against the first vehicle of the approach's next non-empty day
+by ``resolve_slab_tails``.
 """
 
 from __future__ import annotations
@@ -18,79 +16,14 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from components.traffic_example_gen.chunks import MICROS_PER_DAY, MICROS_PER_SECOND, Chunk, Slab
+from components.traffic_example_gen.chunks import MICROS_PER_SECOND, Slab
 from components.traffic_example_gen.parsing import ParsedBatch
 from transforms import features
-
-DayKey = tuple[str, str, int]  # (intersection, direction, UTC day number)
-
-
-def group_by_day(parsed: ParsedBatch) -> Iterator[tuple[DayKey, Chunk]]:
-    """Splits a parsed batch into one chunk per (intersection, direction, UTC day)."""
-    if not len(parsed.chunk):
-        return
-    utc_day = parsed.chunk.ts_us // MICROS_PER_DAY
-    frame = pd.DataFrame({"i": parsed.intersection, "d": parsed.direction, "u": utc_day})
-    for (intersection, direction, day), index in frame.groupby(
-        ["i", "d", "u"], sort=False
-    ).indices.items():
-        yield (str(intersection), str(direction), int(day)), parsed.chunk.take(index)
-
-
-def sort_and_dedup(chunk: Chunk) -> tuple[Chunk, Chunk, Chunk]:
-    """(unique rows sorted by time, duplicate rows, the kept first copy of each duplicate).
-
-    Rows are identical when instant, vehicle type, lane and speed all match (the
-    intersection and direction are the group's). The first copy, by file then row,
-    is kept.
-    """
-    order = np.lexsort(
-        (chunk.row, chunk.file_index, chunk.speed, chunk.lane, chunk.vehicle_type, chunk.ts_us)
-    )
-    ordered = chunk.take(order)
-    speed = ordered.speed
-    same_speed = (speed[1:] == speed[:-1]) | (np.isnan(speed[1:]) & np.isnan(speed[:-1]))
-    duplicate = np.concatenate(
-        [
-            [False],
-            (ordered.ts_us[1:] == ordered.ts_us[:-1])
-            & (ordered.vehicle_type[1:] == ordered.vehicle_type[:-1])
-            & (ordered.lane[1:] == ordered.lane[:-1])
-            & same_speed,
-        ]
-    )
-    position = np.arange(len(ordered))
-    first_copy = np.maximum.accumulate(np.where(duplicate, 0, position))
-    return ordered.take(~duplicate), ordered.take(duplicate), ordered.take(first_copy[duplicate])
 
 
 def headways_seconds(ts_us: np.ndarray) -> np.ndarray:
     """Seconds from each instant to the next (len - 1 values; input sorted)."""
     return np.diff(ts_us).astype(np.float64) / MICROS_PER_SECOND
-
-
-@dataclasses.dataclass
-class DayTail:
-    """What the tail resolution needs from one day group."""
-
-    utc_day: int
-    first_ts_us: int
-    tail: Chunk  # the group's last vehicle (one row)
-
-
-def resolve_tails(tails: list[DayTail]) -> tuple[Chunk | None, np.ndarray, int]:
-    """Labels each day's last vehicle with the next non-empty day's first vehicle.
-
-    Returns (labeled tail rows, their labels in seconds, number of unlabeled tails).
-    Only the last day of an (intersection, direction) has no next vehicle.
-    """
-    tails = sorted(tails, key=lambda t: t.utc_day)
-    if len(tails) < 2:
-        return None, np.zeros(0), len(tails)
-    labeled = Chunk.concat([t.tail for t in tails[:-1]])
-    next_first = np.array([t.first_ts_us for t in tails[1:]], dtype=np.int64)
-    labels = (next_first - labeled.ts_us).astype(np.float64) / MICROS_PER_SECOND
-    return labeled, labels, 1
 
 
 # --- Slabs: many approaches per group (what the Beam stages use) -------------

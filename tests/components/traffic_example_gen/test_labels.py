@@ -6,8 +6,10 @@ import numpy as np
 
 from components.traffic_example_gen.chunks import NO_LANE, Chunk
 from components.traffic_example_gen.labels import (
-    DayTail,
     headways_seconds,
+)
+from tests.components.traffic_example_gen.reference_labels import (
+    DayTail,
     resolve_tails,
     sort_and_dedup,
 )

@@ -6,16 +6,18 @@ import numpy as np
 
 from components.traffic_example_gen.chunks import MICROS_PER_DAY, NO_LANE, Chunk, Slab
 from components.traffic_example_gen.labels import (
-    DayTail,
     DayTails,
     approach_shards,
     headways_seconds,
     label_day_slab,
     resolve_slab_tails,
-    resolve_tails,
-    sort_and_dedup,
     sort_and_dedup_slab,
     split_by_key,
+)
+from tests.components.traffic_example_gen.reference_labels import (
+    DayTail,
+    resolve_tails,
+    sort_and_dedup,
 )
 
 IDS = np.array(["B", "A", "C"], dtype=object)
