@@ -10,13 +10,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CITY ?= london
 RUN_ARGS ?=
 
-.PHONY: run test test-fast lint install image clean-venv
+.PHONY: run test test-fast lint install image clean-venv system-packages
 
 run: $(STAMP)
 	$(VENV)/bin/traffic-pipeline run --city $(CITY) $(RUN_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(PY) -m pytest tests
+
+# Debian packages some tests need (browser, database server), installed when missing.
+system-packages:
+	@tests/system_packages.sh
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not slow"
