@@ -38,7 +38,6 @@ def _runs(layout):
 
 def _serving_example() -> bytes:
     feature = {
-        features.TIMESTAMP_UTC: tf.train.Feature(int64_list=tf.train.Int64List(value=[1774857600])),
         features.DAY_OF_WEEK: tf.train.Feature(int64_list=tf.train.Int64List(value=[1])),
         features.HOUR: tf.train.Feature(int64_list=tf.train.Int64List(value=[8])),
         features.INTERSECTION: tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"LDN-0001"])),
@@ -65,6 +64,7 @@ def test_first_run_executes_every_component_once_and_pushes_a_reloadable_model(l
         features.EMBEDDING_TSV,
         features.EMBEDDING_METADATA_TSV,
         features.EMBEDDING_SPEC_FILE,
+        features.APPROACHES_FILE,
         "saved_model.pb",
     ):
         assert os.path.isfile(os.path.join(version_dir, name)), name

@@ -44,7 +44,10 @@ def test_reloaded_serving_default_matches_in_memory_model(cold_model):
     ]
     loaded = tf.saved_model.load(cold_model.fn_args.serving_model_dir)
     serving = loaded.signatures["serving_default"]
-    examples = tf.constant([serialize(r, drop=features.LABEL_KEYS) for r in rows])
+    # A client sends only the features the model uses (no timestamp, lane, speed, labels).
+    unused = tuple(k for k in rows[0] if k not in features.SERVING_FEATURES)
+    assert features.TIMESTAMP_UTC in unused
+    examples = tf.constant([serialize(r, drop=unused) for r in rows])
     served = serving(examples=examples)
     expected = cold_model.model(_in_memory_inputs(rows))
     for name in (
@@ -106,3 +109,13 @@ def test_tensorboard_logs_under_model_run_dir(cold_model):
     logs = os.path.join(cold_model.fn_args.model_run_dir, "logs")
     assert tf.io.gfile.glob(os.path.join(logs, "train", "events.out.tfevents.*"))
     assert tf.io.gfile.glob(os.path.join(logs, "validation", "events.out.tfevents.*"))
+
+
+def test_approaches_seen_in_training_are_recorded_beside_the_model(cold_model, tft_run):
+    with open(os.path.join(cold_model.fn_args.serving_model_dir, features.APPROACHES_FILE)) as f:
+        recorded = json.load(f)["approaches"]
+    seen = {
+        (r[features.INTERSECTION].decode(), r[features.DIRECTION].decode())
+        for r in tft_run.train_rows
+    }
+    assert recorded == sorted([i, d] for i, d in seen)
