@@ -120,7 +120,7 @@ def lineage_command(args: argparse.Namespace) -> int:
     model = metadata.outputs_of(store, trainer.id, "model")
     print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
     custom_config = json.loads(trainer.properties["custom_config"].string_value or "{}")
-    print(f"  trained on data span: {_training_span(store, trainer.id)}")
+    print(f"  trained on data span: {training_span(store, trainer.id)}")
     donors_in = metadata.inputs_of(store, trainer.id, "base_model")
     if not donors_in:
         print("  warm start: none (cold start)")
@@ -140,7 +140,7 @@ def lineage_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_span(store, trainer_execution_id: int) -> str:
+def training_span(store, trainer_execution_id: int) -> str:
     """First and last local day of the raw examples behind the Trainer's input."""
     spans = []
     for transformed in metadata.inputs_of(store, trainer_execution_id, "examples"):

@@ -37,7 +37,8 @@ def serving_signatures(model: keras.Model, tft_output: tft.TFTransformOutput) ->
 
     ``serving_default`` parses only ``features.SERVING_FEATURES`` (what the model uses),
     so a client sends nothing else; ``transform_features`` parses every raw feature
-    (the Evaluator reads the transformed labels through it). Attaches the TFT layer to ``model`` as ``model.tft_layer`` so it is saved with it.
+    (the Evaluator reads the transformed labels through it). Attaches the TFT layer to
+    ``model`` as ``model.tft_layer`` so it is saved with it.
     """
     model.tft_layer = tft_output.transform_features_layer()
     raw_spec = tft_output.raw_feature_spec()
