@@ -56,7 +56,7 @@ def _fail(message: str) -> int:
 
 def explain_command(args: argparse.Namespace) -> int:
     """``traffic-pipeline explain``."""
-    from deploy.insights.explain import explain
+    from deploy.insights.explainer import explain
     from deploy.insights.model_files import ModelError
 
     try:
@@ -92,7 +92,7 @@ def explain_command(args: argparse.Namespace) -> int:
 def predict_command(args: argparse.Namespace) -> int:
     """``traffic-pipeline predict``."""
     from deploy.insights.model_files import ModelError
-    from deploy.insights.predict import predict
+    from deploy.insights.predictions import predict
 
     try:
         frame = predict(

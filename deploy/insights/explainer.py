@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deploy.insights import analysis, figures, lineage, model_files, predict, report
+from deploy.insights import analysis, figures, lineage, model_files, predictions, report
 from deploy.insights.model_files import ModelError, ModelFiles
 from pipeline.synthetic.generator import load_ground_truth
 from transforms import features
@@ -44,11 +44,11 @@ class CityView:
 
 def _view(files: ModelFiles) -> CityView:
     points, explained = analysis.project_2d(files.vectors)
-    return CityView(files, points, explained, predict.city_week(files))
+    return CityView(files, points, explained, predictions.city_week(files))
 
 
 def _busiest_intersection(files: ModelFiles, per_approach: pd.DataFrame) -> str:
-    totals = per_approach.groupby(features.INTERSECTION)[predict.TOTAL].sum()
+    totals = per_approach.groupby(features.INTERSECTION)[predictions.TOTAL].sum()
     return str(totals.idxmax())
 
 
@@ -80,12 +80,12 @@ def explain(
     files = model_files.find(city, output, model)
     view = _view(files)
     record = lineage.lineage_of(files)
-    all_pairs = predict.approaches_for(files, predict.ALL, predict.ALL)
+    all_pairs = predictions.approaches_for(files, predictions.ALL, predictions.ALL)
     if signal is None:
-        frame = predict.run_model(files, all_pairs, predict.week_times())
+        frame = predictions.run_model(files, all_pairs, predictions.week_times())
         signal = _busiest_intersection(files, frame)
-    signal_pairs = predict.approaches_for(files, signal, predict.ALL)
-    signal_per_hour = predict.city_week(files, signal_pairs)
+    signal_pairs = predictions.approaches_for(files, signal, predictions.ALL)
+    signal_per_hour = predictions.city_week(files, signal_pairs)
 
     assignment, found = analysis.regimes(files.vectors, view.per_hour, k=regimes)
     near = analysis.nearest_neighbours(files.vectors, k=neighbours)
