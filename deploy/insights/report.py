@@ -74,9 +74,13 @@ def _img(png: bytes, alt: str) -> str:
     return f'<div class="figure"><img alt="{_esc(alt)}" src="data:image/png;base64,{data}"></div>'
 
 
-def _table(header: list[str], rows: list[list[object]], left: int = 1) -> str:
+def _table(
+    header: list[str], rows: list[list[object]], left: int = 1, text_last: bool = False
+) -> str:
+    """Columns before ``left`` (and the last, with ``text_last``) are left-aligned text."""
+
     def cell(tag: str, i: int, v: object) -> str:
-        cls = ' class="l"' if i < left else ""
+        cls = ' class="l"' if i < left or (text_last and i == len(header) - 1) else ""
         text = f"{v:.4g}" if isinstance(v, float) else _esc(v)
         return f"<{tag}{cls}>{text}</{tag}>"
 
@@ -142,7 +146,7 @@ def _regimes_section(page: Page) -> str:
     return (
         "<h2>Traffic regimes</h2><p class='note'>k-means clusters of the 168 cells in the "
         "embedding, quietest first, with the model's predicted city-wide vehicles per hour "
-        "and vehicle-type mix.</p>" + _table(header, rows, left=2)
+        "and vehicle-type mix.</p>" + _table(header, rows, left=2, text_last=True)
     )
 
 
