@@ -141,11 +141,18 @@ def lineage_command(args: argparse.Namespace) -> int:
 
 
 def training_span(store, trainer_execution_id: int) -> str:
-    """First and last local day of the raw examples behind the Trainer's input."""
+    """First and last local day of the raw examples the Trainer read.
+
+    The Trainer's ``examples`` are ExampleGen's (or, in older runs, Transform's
+    materialised copy, whose producer's input holds the span).
+    """
     spans = []
-    for transformed in metadata.inputs_of(store, trainer_execution_id, "examples"):
-        transform = metadata.producer_of(store, transformed.id)
-        for raw in metadata.inputs_of(store, transform.id, "examples") if transform else []:
+    for given in metadata.inputs_of(store, trainer_execution_id, "examples"):
+        raws = [given]
+        if "first_day" not in metadata.custom_properties(given):
+            producer = metadata.producer_of(store, given.id)
+            raws = metadata.inputs_of(store, producer.id, "examples") if producer else []
+        for raw in raws:
             props = metadata.custom_properties(raw)
             spans.append(
                 f"{props.get('first_day', '?')} .. {props.get('last_day', '?')} "

@@ -5,7 +5,7 @@ Layout of ``serving_model_dir`` (everything travels together through Pusher)::
     saved_model.pb, variables/      serving_default, transform_features signatures
     embedding_spec.json             features.EmbeddingSpec (+ city, timezone)
     embedding.tsv, metadata.tsv     168 day x hour vectors, TensorBoard projector format
-    approaches.json                 the (intersection, direction) pairs seen in training
+    approaches.json                 the (intersection_id, direction) pairs trained on
     warm_start.json                 only for warm-started models: donor path and mode
 """
 
@@ -35,14 +35,14 @@ def _serialized_examples_spec() -> tf.TensorSpec:
 def serving_signatures(model: keras.Model, tft_output: tft.TFTransformOutput) -> dict[str, Any]:
     """``serving_default`` (raw examples -> predictions) and ``transform_features``.
 
-    ``serving_default`` parses only ``features.SERVING_FEATURES`` (what the model uses),
-    so a client sends nothing else; ``transform_features`` parses every raw feature
-    (the Evaluator reads the transformed labels through it). Attaches the TFT layer to
-    ``model`` as ``model.tft_layer`` so it is saved with it.
+    ``serving_default`` parses only ``features.MODEL_RAW_FEATURES`` (what the model
+    uses), so a client sends nothing else; ``transform_features`` parses every raw
+    feature (the Evaluator reads the transformed labels through it). Attaches the TFT
+    layer to ``model`` as ``model.tft_layer`` so it is saved with it.
     """
     model.tft_layer = tft_output.transform_features_layer()
     raw_spec = tft_output.raw_feature_spec()
-    serving_spec = {k: raw_spec[k] for k in features.SERVING_FEATURES}
+    serving_spec = {k: raw_spec[k] for k in features.MODEL_RAW_FEATURES}
     input_names = list(model.input_names)
 
     @tf.function(input_signature=[_serialized_examples_spec()])
@@ -90,19 +90,6 @@ def write_embedding_files(
             json.dump(warm_start_record, f, indent=2, sort_keys=True)
 
 
-def approaches_from_vocabulary(tft_output: tft.TFTransformOutput) -> list[list[str]]:
-    """Sorted [intersection_id, direction] pairs of the TFT approach vocabulary."""
-    keys = tft_output.vocabulary_by_name(features.APPROACH_VOCABULARY)
-    pairs = (k.decode("utf-8").rsplit(features.APPROACH_SEPARATOR, 1) for k in keys)
-    return sorted([intersection, direction] for intersection, direction in pairs)
-
-
-def write_approaches(approaches: list[list[str]], out_dir: str) -> None:
-    """``approaches.json``: ``{"approaches": [[intersection_id, direction], ...]}``."""
-    with tf.io.gfile.GFile(os.path.join(out_dir, features.APPROACHES_FILE), "w") as f:
-        json.dump({"approaches": approaches}, f, indent=1)
-
-
 def read_embedding_tsv(model_dir: str) -> np.ndarray:
     """Reads the [168, embedding_dim] vectors written by ``write_embedding_files``."""
     path = os.path.join(model_dir, features.EMBEDDING_TSV)
@@ -113,12 +100,20 @@ def read_embedding_tsv(model_dir: str) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
+def write_approaches(approaches: list[tuple[str, str]], out_dir: str) -> None:
+    """Writes ``approaches.json``: the (intersection_id, direction) pairs seen in training."""
+    records = [{features.INTERSECTION: i, features.DIRECTION: d} for i, d in approaches]
+    with tf.io.gfile.GFile(os.path.join(out_dir, features.APPROACHES_FILE), "w") as f:
+        json.dump(records, f, indent=1)
+
+
 def export_serving_model(
     model: keras.Model,
     tft_output: tft.TFTransformOutput,
     serving_model_dir: str,
     spec: features.EmbeddingSpec,
     warm_start_record: dict[str, str] | None = None,
+    approaches: list[tuple[str, str]] | None = None,
 ) -> None:
     """Saves the SavedModel (TF format) and the embedding files into ``serving_model_dir``.
 
@@ -128,4 +123,5 @@ def export_serving_model(
     signatures = serving_signatures(model, tft_output)
     model.save(serving_model_dir, save_format="tf", signatures=signatures)
     write_embedding_files(day_hour_table(model), spec, serving_model_dir, warm_start_record)
-    write_approaches(approaches_from_vocabulary(tft_output), serving_model_dir)
+    if approaches is not None:
+        write_approaches(approaches, serving_model_dir)

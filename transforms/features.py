@@ -40,9 +40,11 @@ SPEED = RAW_SPEED  # float, optional
 SECONDS_TO_NEXT_VEHICLE = "seconds_to_next_vehicle"  # float; label of the headway head
 
 LABEL_KEYS = (SECONDS_TO_NEXT_VEHICLE, VEHICLE_TYPE)
-# The raw features the model uses: exactly what ``serving_default`` parses from a
-# serialized tf.Example (a client sends these and nothing else).
-SERVING_FEATURES = (DAY_OF_WEEK, HOUR, INTERSECTION, DIRECTION)
+# Raw features the model's inputs are computed from: exactly what ``serving_default``
+# parses from a serialized tf.Example (a serving client sends these and nothing else).
+MODEL_RAW_FEATURES = (DAY_OF_WEEK, HOUR, INTERSECTION, DIRECTION)
+# Raw features the Trainer reads: model inputs and labels.
+TRAINING_RAW_FEATURES = (*MODEL_RAW_FEATURES, *LABEL_KEYS)
 
 # --- Transformed features (outputs of preprocessing_fn) ----------------------
 DAY_HOUR_CROSS_XF = "day_hour_cross_xf"  # int64 bucket id in [0, cross_buckets)
@@ -111,11 +113,8 @@ class EmbeddingSpec:
 EMBEDDING_SPEC_FILE = "embedding_spec.json"
 EMBEDDING_TSV = "embedding.tsv"
 EMBEDDING_METADATA_TSV = "metadata.tsv"
-# The (intersection, direction) approaches seen in training, recorded at export from the
-# TFT vocabulary ``APPROACH_VOCABULARY`` over keys f"{intersection}{APPROACH_SEPARATOR}{direction}".
+# Written next to every model: the (intersection_id, direction) approaches it trained on.
 APPROACHES_FILE = "approaches.json"
-APPROACH_VOCABULARY = "approaches"
-APPROACH_SEPARATOR = "|"
 # Written next to a warm-started model: {"donor": <path>, "mode": frozen|fine_tune}.
 WARM_START_FILE = "warm_start.json"
 # Checkpoint key of the day x hour table in the exported SavedModel's

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import tensorflow as tf
-import tensorflow_transform as tft
 
 from transforms import features
 
@@ -35,11 +34,6 @@ def day_hour_bucket(day_of_week: tf.Tensor, hour: tf.Tensor, cross_buckets: int)
 def location_bucket(intersection_id: tf.Tensor, location_buckets: int) -> tf.Tensor:
     """Hashes intersection ids (bytes) into ``location_buckets`` (copes with unseen ones)."""
     return tf.strings.to_hash_bucket_fast(intersection_id, location_buckets)
-
-
-def approach_key(intersection_id: tf.Tensor, direction: tf.Tensor) -> tf.Tensor:
-    """``"<intersection><APPROACH_SEPARATOR><direction>"``, the key of one approach."""
-    return tf.strings.join([intersection_id, direction], separator=features.APPROACH_SEPARATOR)
 
 
 def _index_in(values: tf.Tensor, vocabulary: tuple[str, ...], default: int) -> tf.Tensor:
@@ -94,12 +88,6 @@ def preprocessing_fn(
     direction = _dense_1d(inputs[features.DIRECTION], b"")
     headway = tf.cast(_dense_1d(inputs[features.SECONDS_TO_NEXT_VEHICLE], 0.0), tf.float32)
     vehicle_type = _dense_1d(inputs[features.VEHICLE_TYPE], b"")
-    if not tf.executing_eagerly():  # analyzers exist only in TFT's traced graph
-        # The approaches seen in training, as a vocabulary asset of the transform graph;
-        # export writes it beside the model (approaches.json). Not a model input.
-        tft.vocabulary(
-            approach_key(intersection, direction), vocab_filename=features.APPROACH_VOCABULARY
-        )
     return {
         features.DAY_HOUR_CROSS_XF: day_hour_bucket(day, hour, cross_buckets),
         features.INTERSECTION_XF: location_bucket(intersection, location_buckets),

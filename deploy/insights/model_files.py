@@ -98,7 +98,7 @@ def locate(city: str | None, output_dir: str | None, model: str | None) -> str:
     return latest_pushed(output_dir or "output", city)
 
 
-def _read_json(path: str) -> dict | None:
+def _read_json(path: str):
     if not tf.io.gfile.exists(path):
         return None
     with tf.io.gfile.GFile(path) as f:
@@ -109,15 +109,22 @@ def _read_json(path: str) -> dict | None:
 
 
 def read_approaches(model_dir: str) -> list[tuple[str, str]] | None:
-    """The (intersection_id, direction) pairs of ``approaches.json``; None when absent."""
+    """The (intersection_id, direction) pairs of ``approaches.json``; None when absent.
+
+    The file (``transforms.export.write_approaches``) is a list of
+    ``{"intersection_id": ..., "direction": ...}`` records.
+    """
     path = os.path.join(model_dir, features.APPROACHES_FILE)
-    recorded = _read_json(path)
-    if recorded is None:
+    if not tf.io.gfile.exists(path):
         return None
+    records = _read_json(path)
     try:
-        return [(str(i), str(d)) for i, d in recorded["approaches"]]
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelError(f"{path}: field 'approaches' must be [[intersection, direction]]") from err
+        return sorted((str(r[features.INTERSECTION]), str(r[features.DIRECTION])) for r in records)
+    except (KeyError, TypeError) as err:
+        raise ModelError(
+            f"{path}: expected a list of {{{features.INTERSECTION!r}, {features.DIRECTION!r}}} "
+            "records"
+        ) from err
 
 
 def load(model_dir: str, output_dir: str | None = None, city: str | None = None) -> ModelFiles:
@@ -162,7 +169,7 @@ def required_features(signature) -> list[str]:
     """Feature keys the signature's tf.Example parser requires (dense keys, no default).
 
     Read from the ``ParseExampleV2`` ops of the signature's graph, so a model exported
-    before ``serving_default`` parsed only ``features.SERVING_FEATURES`` (it also
+    before ``serving_default`` parsed only ``features.MODEL_RAW_FEATURES`` (it also
     requires ``timestamp_utc``) is sent exactly what it asks for.
     """
     graph_def = signature.graph.as_graph_def()
@@ -180,5 +187,5 @@ def required_features(signature) -> list[str]:
             values = tf.make_ndarray(dense_keys.attr["value"].tensor).reshape(-1)
             keys.update(v.decode() for v in values)
     if not keys:  # a parser we cannot read: send the contract's features
-        return list(features.SERVING_FEATURES)
+        return list(features.MODEL_RAW_FEATURES)
     return sorted(keys)

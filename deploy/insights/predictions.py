@@ -82,7 +82,7 @@ def times_from(at: datetime, hours: int, tz_name: str) -> Times:
 def week_times() -> Times:
     """The 168 local (day_of_week, hour) cells, Monday 00:00 first."""
     cells = np.asarray(features.all_day_hours(), dtype=np.int64)
-    # A model exported before serving_default parsed only SERVING_FEATURES also asks for
+    # A model exported before serving_default parsed only MODEL_RAW_FEATURES also asks for
     # timestamp_utc, which it ignores; the week cells have no instant, so 0 is sent.
     return Times(cells[:, 0], cells[:, 1], np.zeros(len(cells), np.int64), None)
 

@@ -12,6 +12,7 @@ import tensorflow as tf
 from tests.transforms.conftest import (
     LOCATION_BUCKETS,
     TEST_CONFIG,
+    make_fn_args,
     raw_example,
     serialize,
 )
@@ -45,7 +46,7 @@ def test_reloaded_serving_default_matches_in_memory_model(cold_model):
     loaded = tf.saved_model.load(cold_model.fn_args.serving_model_dir)
     serving = loaded.signatures["serving_default"]
     # A client sends only the features the model uses (no timestamp, lane, speed, labels).
-    unused = tuple(k for k in rows[0] if k not in features.SERVING_FEATURES)
+    unused = tuple(k for k in rows[0] if k not in features.MODEL_RAW_FEATURES)
     assert features.TIMESTAMP_UTC in unused
     examples = tf.constant([serialize(r, drop=unused) for r in rows])
     served = serving(examples=examples)
@@ -111,11 +112,30 @@ def test_tensorboard_logs_under_model_run_dir(cold_model):
     assert tf.io.gfile.glob(os.path.join(logs, "validation", "events.out.tfevents.*"))
 
 
-def test_approaches_seen_in_training_are_recorded_beside_the_model(cold_model, tft_run):
-    with open(os.path.join(cold_model.fn_args.serving_model_dir, features.APPROACHES_FILE)) as f:
-        recorded = json.load(f)["approaches"]
-    seen = {
+def test_approaches_file_lists_exactly_the_trained_approaches(cold_model, tft_run):
+    path = os.path.join(cold_model.fn_args.serving_model_dir, features.APPROACHES_FILE)
+    with open(path) as f:
+        recorded = {(a[features.INTERSECTION], a[features.DIRECTION]) for a in json.load(f)}
+    trained = {
         (r[features.INTERSECTION].decode(), r[features.DIRECTION].decode())
         for r in tft_run.train_rows
     }
-    assert recorded == sorted([i, d] for i, d in seen)
+    assert recorded == trained
+
+
+def test_load_split_keeps_every_row_and_its_labels(tft_run, tmp_path):
+    import tensorflow_transform as tft
+
+    from transforms.trainer import load_split
+
+    fn_args = make_fn_args(tft_run, tmp_path, TEST_CONFIG)
+    split = load_split(
+        fn_args.eval_files, fn_args.data_accessor, tft.TFTransformOutput(tft_run.transform_dir)
+    )
+    assert split.rows == len(tft_run.eval_rows)
+    expected = sorted(r[features.SECONDS_TO_NEXT_VEHICLE] for r in tft_run.eval_rows)
+    np.testing.assert_allclose(
+        sorted(split.labels[features.HEADWAY_OUTPUT]), np.maximum(expected, 0.05), rtol=1e-6
+    )
+    sample = split.sample(100)
+    assert sample.rows == 100 and sample.sample(100) is sample

@@ -37,7 +37,7 @@ def _in_memory(model, rows: list[tuple[str, str, int, int]]) -> dict[str, np.nda
 def test_week_for_all_approaches_matches_the_in_memory_model(cold_model, model_dir):
     frame = predictions.predict(model=model_dir, week=True)
     with open(os.path.join(model_dir, features.APPROACHES_FILE)) as f:
-        recorded = json.load(f)["approaches"]
+        recorded = json.load(f)
     assert list(frame.columns) == [
         "intersection_id",
         "direction",
@@ -108,7 +108,7 @@ def test_unknown_intersection_warns_about_the_unseen_bucket(model_dir, capsys):
 
 def test_serving_default_asks_only_for_the_features_the_model_uses(model_dir):
     _loaded, serve = model_files.serving_function(model_dir)
-    assert model_files.required_features(serve) == sorted(features.SERVING_FEATURES)
+    assert model_files.required_features(serve) == sorted(features.MODEL_RAW_FEATURES)
 
 
 def test_required_features_are_read_from_an_older_models_parser(tmp_path):
