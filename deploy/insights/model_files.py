@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,13 @@ class ModelFiles:
     approaches: list[tuple[str, str]] | None  # approaches.json; None for older models
     warm_start: dict | None  # warm_start.json; None for a cold start
     output_dir: str | None = None  # the local output dir it was found in, if any
+    _serving: tuple | None = field(default=None, repr=False)  # (loaded model, signature)
+
+    def serving(self):
+        """The model's ``serving_default`` (loaded once, then reused)."""
+        if self._serving is None:
+            self._serving = serving_function(self.model_dir)
+        return self._serving[1]
 
     @property
     def city(self) -> str:

@@ -149,7 +149,7 @@ def serialized_examples(
 
 def run_model(files: ModelFiles, approaches: list[tuple[str, str]], times: Times) -> pd.DataFrame:
     """Calls ``serving_default``; one row per (approach, time), columns AT_/WEEK_COLUMNS."""
-    _loaded, serve = model_files.serving_function(files.model_dir)
+    serve = files.serving()
     examples, index = serialized_examples(approaches, times, model_files.required_features(serve))
     out = serve(examples=tf.constant(examples))
     per_hour = out[features.VEHICLES_PER_HOUR_OUTPUT].numpy().astype(np.float64)
