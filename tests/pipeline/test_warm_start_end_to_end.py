@@ -89,6 +89,7 @@ def test_frozen_keeps_london_embedding_exactly_and_records_the_donor(london, fra
     lineage = capsys.readouterr().out
     assert "donor model: city london" in lineage and london_model.uri in lineage
     assert "mode: frozen" in lineage
+    assert "daily files" in lineage  # the data span of the raw examples the Trainer read
 
 
 def test_fine_tune_starts_from_london_and_moves_away(london, frankfurt):
