@@ -1,0 +1,67 @@
+"""The exit-code contract of every ``traffic-pipeline`` subcommand, and its one-line errors.
+
+- ``OK`` (0): success -- a model was pushed, or nothing changed and the run was cached.
+- ``COMPONENT_FAILED`` (1): a pipeline component failed (the message names it).
+- ``BAD_INPUT`` (2): bad usage, config or input, found before anything ran.
+- ``NOT_BLESSED`` (3): the run completed but the model was not blessed: nothing pushed.
+
+Every error is one line on stderr (``error: ...``), plus the path of the log file that
+holds the traceback; tracebacks never go to the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+OK = 0
+COMPONENT_FAILED = 1
+BAD_INPUT = 2
+NOT_BLESSED = 3
+
+HELP = (
+    "exit codes: 0 success (model pushed, or unchanged and cached); 1 a pipeline component "
+    "failed (named); 2 bad usage, config or input found before running; 3 the run completed "
+    "but the model was not blessed, so nothing was pushed"
+)
+
+
+class UsageError(ValueError):
+    """Bad usage, config or input found before running (exit code ``BAD_INPUT``)."""
+
+
+MAX_MESSAGE = 600
+
+
+def one_line(message: object) -> str:
+    """``message`` on one line (whitespace runs collapsed), cut at ``MAX_MESSAGE`` chars."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 20] + " ... (see the log)"
+
+
+def error(message: object, log_path: Path | str | None = None) -> None:
+    """Prints ``error: <message>`` as one line on stderr, and the log path if given."""
+    print(f"error: {one_line(message)}", file=sys.stderr)
+    if log_path:
+        print(f"full log: {log_path}", file=sys.stderr)
+
+
+def write_traceback(err: BaseException, log_dir: Path | None = None) -> Path | None:
+    """Appends ``err``'s traceback to a log file (in ``log_dir`` if writable); returns it."""
+    text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    name = f"cli-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    for directory in (log_dir, Path(tempfile.gettempdir())):
+        if directory is None:
+            continue
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / name
+            with path.open("a") as handle:
+                handle.write(text)
+            return path
+        except OSError:
+            continue
+    return None
