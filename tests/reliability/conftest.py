@@ -89,6 +89,7 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
         "root": root,
         "data": data,
         "injected": injected,
+        "config": london_config,
         "output": output,
         "layout": LocalLayout(output),
         "london_code": london_code,
