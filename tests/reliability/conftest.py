@@ -86,6 +86,7 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
     finally:
         frankfurt_code = frankfurt.wait(timeout=600)
     return {
+        "runs": {city: faults.first_run_id(output, city) for city in ("london", "frankfurt")},
         "root": root,
         "data": data,
         "injected": injected,

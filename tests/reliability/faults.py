@@ -129,17 +129,24 @@ def run_count(output: Path, city: str) -> int:
     return len(metadata.run_ids(store, wiring.pipeline_name(city)))
 
 
-def latest_run(output: Path, city: str) -> tuple[object, dict[str, metadata.NodeExecution]]:
-    """(store, {node id: execution}) of the city's latest run."""
+def latest_run(
+    output: Path, city: str, run_id: str | None = None
+) -> tuple[object, dict[str, metadata.NodeExecution]]:
+    """(store, {node id: execution}) of run ``run_id`` (default: the city's latest)."""
     store = metadata.open_store(LocalLayout(output).metadata_path)
-    run = metadata.run_ids(store, wiring.pipeline_name(city))[-1]
+    run = run_id or metadata.run_ids(store, wiring.pipeline_name(city))[-1]
     nodes = metadata.run_executions(store, wiring.pipeline_name(city), run)
     return store, {n.node_id: n for n in nodes}
 
 
-def example_gen_outputs(output: Path, city: str):
-    """(examples, rejects) artifacts and the int counts of the latest ExampleGen."""
-    store, nodes = latest_run(output, city)
+def first_run_id(output: Path, city: str) -> str:
+    store = metadata.open_store(LocalLayout(output).metadata_path)
+    return metadata.run_ids(store, wiring.pipeline_name(city))[0]
+
+
+def example_gen_outputs(output: Path, city: str, run_id: str | None = None):
+    """(examples, rejects) artifacts and the int counts of a run's ExampleGen."""
+    store, nodes = latest_run(output, city, run_id)
     ex_id = nodes[wiring.EXAMPLE_GEN].execution.id
     examples = metadata.outputs_of(store, ex_id, "examples")[0]
     rejects = metadata.outputs_of(store, ex_id, "rejects")[0]
