@@ -65,30 +65,42 @@ def _versions(output) -> dict[str, list[str]]:
     return {p.name: sorted(os.listdir(p)) for p in base.iterdir()}
 
 
+def _wait_for(path, process, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None and time.monotonic() < deadline, f"no {path}"
+        time.sleep(0.2)
+
+
 def test_kill_9_in_the_trainer_then_resume(baseline, tmp_path, capsys):
     output = baseline["output"]
     before = _versions(output)
     known = {e.id for e in _node_executions(output, wiring.TRAINER)}
-    # Other train steps than the baseline: ExampleGen..Transform are cached, Trainer runs.
-    extra = ("--train-steps", "400")
+    # Other train steps than the baseline: ExampleGen..Transform are cached, the Trainer
+    # runs, long enough (5000 steps) to be killed inside it.
     log = tmp_path / "killed.log"
     process = faults.start_cli(
-        faults.run_args("london", baseline["config"], baseline["data"], output, *extra), log
+        faults.run_args(
+            "london", baseline["config"], baseline["data"], output, "--train-steps", "5000"
+        ),
+        log,
     )
+    extra = ("--train-steps", "400")  # the re-run: a short Trainer
     try:
         dead = _wait_until_running(output, wiring.TRAINER, process, known)
+        partial = baseline["layout"].pipeline_root("london") / wiring.TRAINER / "model"
+        partial = partial / str(dead.id)
+        _wait_for(partial, process)  # it has started writing its output
         # A second run of the same city on the same output is refused while one is alive.
         code = e2e_support.run("london", baseline["config"], baseline["data"], output, *extra)
         assert code == exit_codes.BAD_INPUT
         faults.one_line_error(capsys.readouterr().err, "already running", f"pid {process.pid}")
-        time.sleep(3)  # let it write part of its output
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    assert (
-        _execution(output, wiring.TRAINER, dead.id).last_known_state == RUNNING
-    )  # what kill -9 leaves behind
-    partial = baseline["layout"].pipeline_root("london") / wiring.TRAINER / "model" / str(dead.id)
+    # What kill -9 leaves behind: a RUNNING execution and its partial output.
+    assert _execution(output, wiring.TRAINER, dead.id).last_known_state == RUNNING, log.read_text()
+    assert partial.exists()
 
     code = e2e_support.run("london", baseline["config"], baseline["data"], output, *extra)
     out = capsys.readouterr().out
