@@ -140,9 +140,11 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     except abandoned.AlreadyRunningError as err:
         return _fail(str(err))
     except ComponentFailedError as err:
+        log = _latest_log(layout.log_dir(config.city))
+        if not log.is_file() or not exit_codes.append_traceback(err, log):
+            log = exit_codes.write_traceback(err, layout.log_dir(config.city))
         exit_codes.error(
-            f"FAILED at {err.component}: {type(err.reason).__name__}: {err.reason}",
-            _latest_log(layout.log_dir(config.city)),
+            f"FAILED at {err.component}: {type(err.reason).__name__}: {err.reason}", log
         )
         return exit_codes.COMPONENT_FAILED
     store = metadata.open_store(layout.metadata_path)

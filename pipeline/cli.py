@@ -127,10 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _log_dir(args: argparse.Namespace):
-    """Where an unexpected error's traceback goes: the run's log dir when there is one."""
+    """Where an unexpected error's traceback goes: the city's log dir under --output
+    (else the temp dir)."""
     from pathlib import Path
 
-    if args.command != "run":
+    if args.command not in ("run", "lineage"):  # the commands with an --output dir
         return None
     from deploy.local_runner import LocalLayout
 

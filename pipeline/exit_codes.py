@@ -49,19 +49,23 @@ def error(message: object, log_path: Path | str | None = None) -> None:
         print(f"full log: {log_path}", file=sys.stderr)
 
 
-def write_traceback(err: BaseException, log_dir: Path | None = None) -> Path | None:
-    """Appends ``err``'s traceback to a log file (in ``log_dir`` if writable); returns it."""
+def append_traceback(err: BaseException, path: Path) -> bool:
+    """Appends ``err``'s traceback (its causes included) to ``path``; False if unwritable."""
     text = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            handle.write(text)
+    except OSError:
+        return False
+    return True
+
+
+def write_traceback(err: BaseException, log_dir: Path | None = None) -> Path | None:
+    """Writes ``err``'s traceback to a new log file (in ``log_dir`` if writable, else the
+    temp dir); returns its path, or None if nothing is writable."""
     name = f"cli-{time.strftime('%Y%m%d-%H%M%S')}.log"
     for directory in (log_dir, Path(tempfile.gettempdir())):
-        if directory is None:
-            continue
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            path = directory / name
-            with path.open("a") as handle:
-                handle.write(text)
-            return path
-        except OSError:
-            continue
+        if directory is not None and append_traceback(err, directory / name):
+            return directory / name
     return None

@@ -106,7 +106,7 @@ def one_line_error(err: str, *needles: str, with_log: bool = False) -> str:
         assert needle in lines[0], (needle, err)
     if with_log:
         assert lines[1].startswith("full log: "), err
-        assert Path(lines[1][len("full log: ") :]).is_file(), err
+        assert "Traceback" in Path(lines[1][len("full log: ") :]).read_text(), err
     return lines[0]
 
 

@@ -160,3 +160,12 @@ def test_help_states_the_exit_code_contract(capsys):
     assert exit_info.value.code == exit_codes.OK
     out = " ".join(capsys.readouterr().out.split())
     assert exit_codes.HELP in out
+
+
+def test_an_unexpected_error_is_one_line_with_its_traceback_in_a_log(tmp_path, capsys):
+    (tmp_path / "metadata.sqlite").write_text("not a database")
+    code = e2e_support.cli_main(["lineage", "--city", "london", "--output", str(tmp_path)])
+    assert code == exit_codes.COMPONENT_FAILED
+    err = capsys.readouterr().err
+    faults.one_line_error(err, "lineage: RuntimeError", with_log=True)
+    assert f"full log: {tmp_path / 'pipelines' / 'london' / 'logs'}/cli-" in err
