@@ -254,7 +254,8 @@ def test_missing_required_column_names_file_and_column(tmp_path):
 @pytest.mark.slow
 def test_multi_processing_gives_identical_examples_and_accounting(tmp_path):
     days = dict(SPRING)
-    days["2026-03-29.csv"] = SPRING["2026-03-29.csv"] + REJECTS_DAY
+    spring_29 = SPRING["2026-03-29.csv"]
+    days["2026-03-29.csv"] = spring_29 + REJECTS_DAY + spring_29  # 6 rows twice
     _write_days(tmp_path / "in", days)
     shutil.copy(tmp_path / "in" / "2026-03-29.csv", tmp_path / "in" / "2026-03-30.csv")
     single, single_rejects = run_executor(tmp_path / "in", tmp_path / "a", max_reject_fraction=1.0)
@@ -262,8 +263,11 @@ def test_multi_processing_gives_identical_examples_and_accounting(tmp_path):
         tmp_path / "in", tmp_path / "b", MULTI_PROCESSING, max_reject_fraction=1.0
     )
     assert int_properties(multi) == int_properties(single)
-    # one duplicate inside 2026-03-29, plus every valid row of its copy 2026-03-30 (6 + 3)
-    assert int_properties(multi)[acc.rejected_key(acc.DUPLICATE)] == 10
+    # 2026-03-29: one duplicate in REJECTS_DAY plus the 6 repeated rows.
+    assert int_properties(multi)[acc.rejected_key(acc.DUPLICATE)] == 7
+    # Its copy 2026-03-30: every row with a parsable timestamp (22 - 2 missing - 1
+    # unparsable), plus the row of 2025 in 2026-03-29.
+    assert int_properties(multi)[acc.rejected_key(acc.DATE_OUTSIDE_FILE)] == 20
     for split in ("train", "eval"):
         assert read_examples(multi, split) == read_examples(single, split)
     assert read_rejects(multi_rejects) == read_rejects(single_rejects)
