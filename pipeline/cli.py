@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline import exit_codes
 from pipeline.config import ConfigError
@@ -50,9 +51,7 @@ def _print_progress(start: float):
 
 
 def _add_run_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "run", help="run a city's whole pipeline locally", epilog=exit_codes.HELP
-    )
+    p = subparsers.add_parser("run", help="run a city's whole pipeline locally")
     p.add_argument("--city", required=True)
     p.add_argument("--config", help="YAML config (default: the built-in one for --city)")
     p.add_argument("--data", help="dir of daily observation files (default: generate them)")
@@ -104,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     from deploy import kubeflow_cli
 
     kubeflow_cli.add_parsers(subparsers)
+    for subparser in subparsers.choices.values():  # every --help states the contract
+        subparser.epilog = exit_codes.HELP
     return parser
 
 
@@ -126,11 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.COMPONENT_FAILED
 
 
-def _log_dir(args: argparse.Namespace):
+def _log_dir(args: argparse.Namespace) -> Path | None:
     """Where an unexpected error's traceback goes: the city's log dir under --output
     (else the temp dir)."""
-    from pathlib import Path
-
     if args.command not in ("run", "lineage"):  # the commands with an --output dir
         return None
     from deploy.local_runner import LocalLayout
