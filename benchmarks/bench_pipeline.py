@@ -100,8 +100,8 @@ def stage_seconds(metadata_path: str, pipeline_name: str) -> dict[str, float]:
 
 
 def generate_city(out: Path, rows: int) -> int:
-    from pipeline.synthetic.cities import get_city
-    from pipeline.synthetic.generator import generate
+    from deploy.synthetic.cities import get_city
+    from deploy.synthetic.generator import generate
 
     summary = generate(get_city("london"), out, days=28, scale=rows / ROWS_PER_SCALE)
     return summary.total_rows

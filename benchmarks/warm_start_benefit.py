@@ -48,13 +48,13 @@ import yaml  # noqa: E402
 from benchmarks import warm_start_eval as scoring  # noqa: E402
 from benchmarks.embedding_quality import embedding_quality  # noqa: E402
 from deploy import metadata  # noqa: E402
+from deploy.cli import main as cli_main  # noqa: E402
 from deploy.local_runner import LocalLayout  # noqa: E402
 from deploy.run_summary import RunSummary, summarize_run  # noqa: E402
+from deploy.synthetic import cities, generator  # noqa: E402
 from pipeline import pipeline as wiring  # noqa: E402
-from pipeline.cli import main as cli_main  # noqa: E402
 from pipeline.config import CONFIG_PACKAGE  # noqa: E402
 from pipeline.evaluation import METRIC_OUTPUTS  # noqa: E402
-from pipeline.synthetic import cities, generator  # noqa: E402
 from transforms import features  # noqa: E402
 
 DONOR_CITY = "london"

@@ -64,7 +64,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from pipeline.synthetic.cities import CityProfile
+from deploy.synthetic.cities import CityProfile
 from transforms import features
 
 GROUND_TRUTH_FILE = "ground_truth.json"

@@ -10,7 +10,7 @@ from kfp.client import client as kfp_client
 
 from deploy import kubeflow_runner as kr
 from deploy import vertex_submit as vs
-from pipeline.cli import main
+from deploy.cli import main
 from pipeline.config import ConfigError, load_config
 
 IMAGE = "europe-docker.pkg.dev/proj/repo/traffic-embeddings:1"
