@@ -252,8 +252,10 @@ def _run_ours(data_dir: str, work: str, train_steps: int, workers: int) -> dict:
 
 def _trained_model(root: Path) -> str:
     """The Trainer's exported model (blessed or not: quality is measured either way)."""
+    from tfx.utils import path_utils
+
     runs = sorted((root / "Trainer" / "model").iterdir(), key=lambda p: int(p.name))
-    return str(runs[-1] / "Format-Serving") if runs else ""
+    return path_utils.serving_model_dir(str(runs[-1])) if runs else ""
 
 
 def _overall_metrics(root: Path, evaluator: str) -> dict[str, float]:
