@@ -1,7 +1,7 @@
 """``ground_truth.json``: the truth a run was drawn from; written by the generator, read back
 by benchmarks and ``explain``.
 
-Layout (``json.dumps`` with indent 1)::
+Content (written with ``json.dumps(indent=1)``; shown compact here)::
 
     {
       "format_version": 1,
