@@ -61,11 +61,19 @@ def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig
     return config
 
 
+def _layout(args: argparse.Namespace, config_metadata: str = "") -> LocalLayout:
+    """The output layout; ``--metadata`` (else the config's) picks the MLMD store."""
+    store = args.metadata or config_metadata
+    if store and not metadata.is_mysql(store):
+        store = str(Path(store).resolve())  # a SQLite file elsewhere than the output dir
+    return LocalLayout(Path(args.output).resolve(), metadata_store=store)
+
+
 def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
     """``traffic-pipeline run``."""
-    layout = LocalLayout(Path(args.output).resolve())
     try:
         config = _apply_overrides(load_config(args.city, args.config), args)
+        layout = _layout(args, config.metadata)
         donor = None  # resolved first: a bad donor should not cost a data generation
         if config.warm_start.enabled:
             donor = donors.resolve_donor(config.warm_start, layout)
@@ -100,7 +108,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
         )
         print(f"full log: {layout.log_dir(config.city)}", file=sys.stderr)
         return 1
-    store = metadata.open_store(layout.metadata_path)
+    store = metadata.open_store(layout.metadata_location)
     summary = summarize_run(store, wiring.pipeline_name(config.city), run_id)
     print(format_summary(summary))
     return 0
@@ -108,15 +116,16 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
 
 def lineage_command(args: argparse.Namespace) -> int:
     """``traffic-pipeline lineage``: donor, mode and data span of the latest model."""
-    layout = LocalLayout(Path(args.output).resolve())
+    layout = _layout(args)
     try:
-        store = metadata.open_store(layout.metadata_path)
-    except FileNotFoundError as err:
+        store = metadata.open_store(layout.metadata_location)
+    except (FileNotFoundError, metadata.MetadataLocationError) as err:
         return _fail(str(err))
     name = wiring.pipeline_name(args.city)
     trainer = metadata.latest_execution_of(store, name, wiring.TRAINER)
     if trainer is None:
-        return _fail(f"no trained model for city {args.city!r} in {layout.metadata_path}")
+        where = metadata.redact(layout.metadata_location)
+        return _fail(f"no trained model for city {args.city!r} in {where}")
     model = metadata.outputs_of(store, trainer.id, "model")
     print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
     custom_config = json.loads(trainer.properties["custom_config"].string_value or "{}")
