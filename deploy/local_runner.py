@@ -157,7 +157,9 @@ def run_pipeline(
             warm_start_uri=warm_start_uri,
             donor_city=donor_city,
         ),
-        beam_pipeline_args=beam_profiles.beam_args(config.beam, workers=workers),
+        beam_pipeline_args=beam_profiles.beam_args(
+            config.beam, image=config.image, workers=workers
+        ),
         metadata_connection_config=metadata.connection_config(layout.metadata_location),
         enable_cache=enable_cache,
     )
