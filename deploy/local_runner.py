@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,6 +98,9 @@ class _ProgressHandler(logging.Handler):
 
 # Loggers whose records go to the run's log file instead of the terminal.
 QUIET_LOGGERS = ("absl", "tensorflow", "apache_beam")
+# Beam's worker processes inherit the environment: google-cloud libraries warn about
+# Python 3.10 on import in each of them. That is our pinned stack, not news to the user.
+WORKER_WARNING_FILTERS = "ignore:You are using a non-supported Python version:FutureWarning"
 
 
 @contextlib.contextmanager
@@ -115,9 +120,22 @@ def _run_logging(log_dir: Path, progress: logging.Handler):
         lg.propagate = False
         lg.handlers = [log_file, errors]
     loggers[0].addHandler(progress)
+    # TensorFlow's finalizers can fail while Python tears objects down ("Exception
+    # ignored in ... AtomicFunction.__del__"): harmless, and for the log, not the terminal.
+    unraisable_hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: loggers[1].warning(
+        "ignored in %r: %s: %s", u.object, u.exc_type.__name__, u.exc_value
+    )
+    saved_warnings = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [saved_warnings, WORKER_WARNING_FILTERS]))
     try:
         yield
     finally:
+        if saved_warnings is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = saved_warnings
+        sys.unraisablehook = unraisable_hook
         for lg, (propagate, handlers) in zip(loggers, saved, strict=True):
             lg.propagate, lg.handlers = propagate, handlers
         absl_logging.set_verbosity(verbosity)

@@ -150,8 +150,16 @@ class CityConfig:
         """A copy with top-level fields replaced (nested: pass a whole section)."""
         return dataclasses.replace(self, **changes)
 
+    def preprocessing_config(self) -> dict[str, Any]:
+        """Transform's ``custom_config``: only what ``preprocessing_fn`` reads, so that
+        changing a training setting leaves Transform cached."""
+        return {
+            "cross_buckets": self.cross_buckets,
+            "location_buckets": self.training.location_buckets,
+        }
+
     def trainer_custom_config(self) -> dict[str, Any]:
-        """The ``custom_config`` handed to Transform and Trainer."""
+        """The Trainer's ``custom_config``: every hyperparameter and the warm-start mode."""
         return {
             "city": self.city,
             "timezone": self.timezone,

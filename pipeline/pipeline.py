@@ -17,6 +17,7 @@ from tfx import v1 as tfx
 
 from components.atomic_pusher.component import AtomicPusher
 from components.baseline.strategy import PreviousBlessedModelStrategy
+from components.fast_evaluator.component import FastEvaluator
 from components.strict_example_validator.component import StrictExampleValidator
 from components.traffic_example_gen.component import TrafficExampleGen
 from pipeline.config import CityConfig
@@ -106,12 +107,15 @@ def create_pipeline(
         statistics=statistics_gen.outputs["statistics"], schema=schema
     ).with_id(EXAMPLE_VALIDATOR)
 
-    custom_config = config.trainer_custom_config()
+    # In place: preprocessing_fn has no analyzers, so with statistics off and nothing
+    # materialised Transform only writes the graph; the Trainer applies it to raw examples.
     transform = tfx.components.Transform(
         examples=examples,
         schema=schema,
         preprocessing_fn=PREPROCESSING_FN,
-        custom_config=custom_config,
+        custom_config=config.preprocessing_config(),
+        materialize=False,
+        disable_statistics=True,
     ).with_id(TRANSFORM)
     # Bad data stops the run before any feature is computed.
     transform.add_upstream_node(example_validator)
@@ -136,7 +140,7 @@ def create_pipeline(
     )
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
-        examples=transform.outputs["transformed_examples"],
+        examples=examples,
         transform_graph=transform.outputs["transform_graph"],
         schema=schema,
         base_model=base_model,
@@ -149,7 +153,7 @@ def create_pipeline(
         custom_config=(
             inputs.trainer_custom_config
             if inputs.trainer_custom_config is not None
-            else custom_config
+            else config.trainer_custom_config()
         ),
     ).with_id(TRAINER)
 
@@ -168,7 +172,7 @@ def create_pipeline(
     if baseline_excludes_candidate:
         baseline_resolver.add_upstream_node(trainer)  # it must see the candidate first
 
-    evaluator = tfx.components.Evaluator(
+    evaluator = FastEvaluator(
         examples=examples,
         model=trainer.outputs["model"],
         baseline_model=baseline_resolver.outputs["model"],

@@ -5,6 +5,7 @@ Layout of ``serving_model_dir`` (everything travels together through Pusher)::
     saved_model.pb, variables/      serving_default, transform_features signatures
     embedding_spec.json             features.EmbeddingSpec (+ city, timezone)
     embedding.tsv, metadata.tsv     168 day x hour vectors, TensorBoard projector format
+    approaches.json                 the (intersection_id, direction) pairs trained on
     warm_start.json                 only for warm-started models: donor path and mode
 """
 
@@ -96,12 +97,20 @@ def read_embedding_tsv(model_dir: str) -> np.ndarray:
     return np.asarray(rows, dtype=np.float64)
 
 
+def write_approaches(approaches: list[tuple[str, str]], out_dir: str) -> None:
+    """Writes ``approaches.json``: the (intersection_id, direction) pairs seen in training."""
+    records = [{features.INTERSECTION: i, features.DIRECTION: d} for i, d in approaches]
+    with tf.io.gfile.GFile(os.path.join(out_dir, features.APPROACHES_FILE), "w") as f:
+        json.dump(records, f, indent=1)
+
+
 def export_serving_model(
     model: keras.Model,
     tft_output: tft.TFTransformOutput,
     serving_model_dir: str,
     spec: features.EmbeddingSpec,
     warm_start_record: dict[str, str] | None = None,
+    approaches: list[tuple[str, str]] | None = None,
 ) -> None:
     """Saves the SavedModel (TF format) and the embedding files into ``serving_model_dir``.
 
@@ -111,3 +120,5 @@ def export_serving_model(
     signatures = serving_signatures(model, tft_output)
     model.save(serving_model_dir, save_format="tf", signatures=signatures)
     write_embedding_files(day_hour_table(model), spec, serving_model_dir, warm_start_record)
+    if approaches is not None:
+        write_approaches(approaches, serving_model_dir)

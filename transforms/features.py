@@ -40,6 +40,10 @@ SPEED = RAW_SPEED  # float, optional
 SECONDS_TO_NEXT_VEHICLE = "seconds_to_next_vehicle"  # float; label of the headway head
 
 LABEL_KEYS = (SECONDS_TO_NEXT_VEHICLE, VEHICLE_TYPE)
+# Raw features the model's inputs are computed from (what a serving client sends).
+MODEL_RAW_FEATURES = (DAY_OF_WEEK, HOUR, INTERSECTION, DIRECTION)
+# Raw features the Trainer reads: model inputs and labels.
+TRAINING_RAW_FEATURES = (*MODEL_RAW_FEATURES, *LABEL_KEYS)
 
 # --- Transformed features (outputs of preprocessing_fn) ----------------------
 DAY_HOUR_CROSS_XF = "day_hour_cross_xf"  # int64 bucket id in [0, cross_buckets)
@@ -108,6 +112,8 @@ class EmbeddingSpec:
 EMBEDDING_SPEC_FILE = "embedding_spec.json"
 EMBEDDING_TSV = "embedding.tsv"
 EMBEDDING_METADATA_TSV = "metadata.tsv"
+# Written next to every model: the (intersection_id, direction) approaches it trained on.
+APPROACHES_FILE = "approaches.json"
 # Written next to a warm-started model: {"donor": <path>, "mode": frozen|fine_tune}.
 WARM_START_FILE = "warm_start.json"
 # Checkpoint key of the day x hour table in the exported SavedModel's

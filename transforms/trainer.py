@@ -1,16 +1,22 @@
 """TFX generic Trainer entry point: ``Trainer(run_fn="transforms.trainer.run_fn", ...)``.
 
-Reads the transformed examples through ``fn_args.data_accessor``, trains the model of
-``transforms.model`` (optionally warm-started from ``fn_args.base_model``), and exports
-it with ``transforms.export``.
+Transform runs in place (no materialised copy of the data), so the Trainer reads the
+raw examples through ``fn_args.data_accessor`` and applies the TFT graph once, in
+large batches, keeping only the model inputs and labels in memory (about 40 bytes a
+row). Training then runs on in-memory tensors, the throughput limit of the model,
+and validation uses a fixed, evenly spread sample of the eval split. Trains the model
+of ``transforms.model`` (optionally warm-started from ``fn_args.base_model``) and
+exports it with ``transforms.export``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
@@ -25,10 +31,20 @@ from transforms.model import HParams, build_model, day_hour_table, table_sha256
 from transforms.preprocessing import UNKNOWN_VEHICLE_TYPE
 from transforms.warm_start import load_donor_embedding
 
-__all__ = ["HParams", "input_dataset", "run_fn", "split_labels", "train_and_export"]
+__all__ = [
+    "HParams",
+    "InMemorySplit",
+    "load_split",
+    "run_fn",
+    "split_labels",
+    "train_and_export",
+    "training_dataset",
+]
 
 MAX_EPOCHS = 10  # train_steps is spread over this many epochs (early stopping checkpoints)
 MODEL_FEATURES = (features.DAY_HOUR_CROSS_XF, features.INTERSECTION_XF, features.DIRECTION_XF)
+LOAD_BATCH_SIZE = 65_536  # rows per TFT-graph call while loading a split
+VALIDATION_BATCH_SIZE = 16_384  # inference only: large batches, same result
 
 
 def split_labels(
@@ -54,20 +70,101 @@ def split_labels(
     return inputs, labels
 
 
-def input_dataset(
-    file_pattern: list[str],
-    data_accessor: DataAccessor,
-    schema: schema_pb2.Schema,
-    batch_size: int,
-    seed: int | None = None,
-) -> tf.data.Dataset:
-    """Repeating, shuffled (inputs, labels) batches; ``schema``: TFT's transformed schema."""
+@dataclass
+class InMemorySplit:
+    """A split's model inputs and labels as numpy columns, and the approaches seen."""
+
+    inputs: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]
+    approaches: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def rows(self) -> int:
+        return len(self.labels[features.HEADWAY_OUTPUT])
+
+    def sample(self, max_rows: int) -> InMemorySplit:
+        """At most ``max_rows`` rows spread evenly over the split (deterministic)."""
+        if self.rows <= max_rows:
+            return self
+        index = np.linspace(0, self.rows - 1, max_rows).astype(np.int64)
+        return InMemorySplit(
+            {k: v[index] for k, v in self.inputs.items()},
+            {k: v[index] for k, v in self.labels.items()},
+            self.approaches,
+        )
+
+
+def _projected_schema(schema: schema_pb2.Schema, names: tuple[str, ...]) -> schema_pb2.Schema:
+    """``schema`` with only the features in ``names`` (the reader parses nothing else)."""
+    missing = set(names) - {f.name for f in schema.feature}
+    if missing:
+        raise ValueError(f"raw schema lacks features the Trainer needs: {sorted(missing)}")
+    projected = schema_pb2.Schema()
+    projected.CopyFrom(schema)
+    del projected.feature[:]
+    projected.feature.extend(f for f in schema.feature if f.name in names)
+    return projected
+
+
+def load_split(
+    file_pattern: list[str], data_accessor: DataAccessor, tft_output: tft.TFTransformOutput
+) -> InMemorySplit:
+    """Reads raw examples, applies the TFT graph in large batches, keeps inputs and labels."""
+    schema = _projected_schema(tft_output.raw_metadata.schema, features.TRAINING_RAW_FEATURES)
     dataset = data_accessor.tf_dataset_factory(
         file_pattern,
-        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, shuffle_seed=seed),
+        tfxio.TensorFlowDatasetOptions(batch_size=LOAD_BATCH_SIZE, num_epochs=1, shuffle=False),
         schema,
     )
-    return dataset.map(split_labels, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    tft_layer = tft_output.transform_features_layer()
+
+    def transform(raw: dict[str, tf.Tensor]) -> tuple[Any, Any, tf.Tensor]:
+        inputs, labels = split_labels(tft_layer(raw))
+        approach = tf.strings.join(
+            [
+                tf.reshape(raw[features.INTERSECTION], [-1]),
+                tf.reshape(raw[features.DIRECTION], [-1]),
+            ],
+            separator="\x00",
+        )
+        return inputs, labels, tf.unique(approach).y
+
+    chunks: list[tuple[dict, dict]] = []
+    approaches: set[tuple[str, str]] = set()
+    for inputs, labels, approach in dataset.map(transform).prefetch(1):
+        chunks.append(
+            ({k: v.numpy() for k, v in inputs.items()}, {k: v.numpy() for k, v in labels.items()})
+        )
+        approaches.update(tuple(a.decode().split("\x00", 1)) for a in approach.numpy())
+    if not chunks:
+        raise ValueError(f"no examples in {file_pattern}")
+    return InMemorySplit(
+        {k: np.concatenate([c[0][k] for c in chunks]) for k in chunks[0][0]},
+        {k: np.concatenate([c[1][k] for c in chunks]) for k in chunks[0][1]},
+        approaches,
+    )
+
+
+def training_dataset(split: InMemorySplit, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Endless shuffled batches gathered from the in-memory columns (reshuffled per pass)."""
+    inputs = {k: tf.constant(v) for k, v in split.inputs.items()}
+    labels = {k: tf.constant(v) for k, v in split.labels.items()}
+
+    def gather(index: tf.Tensor) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
+        return (
+            {k: tf.gather(v, index) for k, v in inputs.items()},
+            {k: tf.gather(v, index) for k, v in labels.items()},
+        )
+
+    indices = tf.data.Dataset.range(split.rows).shuffle(
+        split.rows, seed=seed, reshuffle_each_iteration=True
+    )
+    return (
+        indices.repeat()
+        .batch(batch_size, drop_remainder=split.rows >= batch_size)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def _warm_start(hparams: HParams, base_model: str | None) -> tuple[dict[str, Any], dict | None]:
@@ -106,13 +203,11 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     if warm_start_record is not None:  # proves what training started from
         warm_start_record["initial_embedding_sha256"] = table_sha256(day_hour_table(model))
 
-    schema = tft_output.transformed_metadata.schema
-    train = input_dataset(
-        fn_args.train_files, fn_args.data_accessor, schema, hparams.batch_size, hparams.seed
+    train = load_split(fn_args.train_files, fn_args.data_accessor, tft_output)
+    validation = load_split(fn_args.eval_files, fn_args.data_accessor, tft_output).sample(
+        hparams.eval_steps * hparams.batch_size
     )
-    evaluation = input_dataset(
-        fn_args.eval_files, fn_args.data_accessor, schema, hparams.batch_size, hparams.seed
-    )
+    logging.info("loaded %d train rows, %d validation rows", train.rows, validation.rows)
     epochs = min(MAX_EPOCHS, hparams.train_steps)
     steps_per_epoch = math.ceil(hparams.train_steps / epochs)
     callbacks = [
@@ -131,15 +226,20 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         ),
     ]
     model.fit(
-        train,
+        training_dataset(train, hparams.batch_size, hparams.seed),
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,
-        validation_data=evaluation,
-        validation_steps=hparams.eval_steps,
+        validation_data=(validation.inputs, validation.labels),
+        validation_batch_size=VALIDATION_BATCH_SIZE,
         callbacks=callbacks,
         verbose=0,
     )
     export_serving_model(
-        model, tft_output, fn_args.serving_model_dir, hparams.embedding_spec(), warm_start_record
+        model,
+        tft_output,
+        fn_args.serving_model_dir,
+        hparams.embedding_spec(),
+        warm_start_record,
+        approaches=sorted(train.approaches),
     )
     return model

@@ -110,7 +110,8 @@ class TftRun:
     """Outputs of a real TFT analyze-and-transform pass over train and eval rows."""
 
     transform_dir: str
-    examples_dir: str  # holds Split-train/ and Split-eval/ with gzipped TFRecords
+    examples_dir: str  # transformed: Split-train/ and Split-eval/ with gzipped TFRecords
+    raw_examples_dir: str  # the raw rows as tf.Examples, laid out like ExampleGen's output
     train_rows: list
     eval_rows: list
 
@@ -144,7 +145,14 @@ def run_tft(
         _ = transform_fn | tft_beam.WriteTransformFn(transform_dir)
         raw_metadata_dir = os.path.join(transform_dir, tft.TFTransformOutput.RAW_METADATA_DIR)
         _ = metadata | tft_beam.WriteMetadata(raw_metadata_dir, pipeline)
-    return TftRun(transform_dir, str(examples_dir), train_rows, eval_rows)
+    raw_dir = tmp / "raw_examples"
+    for name, rows in (("train", train_rows), ("eval", eval_rows)):
+        (raw_dir / f"Split-{name}").mkdir(parents=True)
+        path = str(raw_dir / f"Split-{name}" / "data_tfrecord-00000-of-00001.gz")
+        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+            for row in rows:
+                writer.write(serialize(row))
+    return TftRun(transform_dir, str(examples_dir), str(raw_dir), train_rows, eval_rows)
 
 
 def read_transformed(tft_run: TftRun, split: str) -> dict[str, np.ndarray]:
@@ -163,16 +171,16 @@ def make_fn_args(
     base_model: str | None = None,
     train_steps: int | None = None,
 ) -> FnArgs:
-    """Real FnArgs with a real DataAccessor over the transformed TFRecords."""
+    """Real FnArgs with a real DataAccessor over the raw TFRecords (Transform runs in place)."""
     examples = standard_artifacts.Examples()
-    examples.uri = tft_run.examples_dir
+    examples.uri = tft_run.raw_examples_dir
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
     accessor = DataAccessor(
         tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([examples], ["test"]),
         record_batch_factory=None,
         data_view_decode_fn=None,
     )
-    split_glob = os.path.join(tft_run.examples_dir, "Split-{}", "*")
+    split_glob = os.path.join(tft_run.raw_examples_dir, "Split-{}", "*")
     return FnArgs(
         working_dir=str(out_dir / "working"),
         train_files=[split_glob.format("train")],

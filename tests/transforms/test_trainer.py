@@ -12,6 +12,7 @@ import tensorflow as tf
 from tests.transforms.conftest import (
     LOCATION_BUCKETS,
     TEST_CONFIG,
+    make_fn_args,
     raw_example,
     serialize,
 )
@@ -106,3 +107,32 @@ def test_tensorboard_logs_under_model_run_dir(cold_model):
     logs = os.path.join(cold_model.fn_args.model_run_dir, "logs")
     assert tf.io.gfile.glob(os.path.join(logs, "train", "events.out.tfevents.*"))
     assert tf.io.gfile.glob(os.path.join(logs, "validation", "events.out.tfevents.*"))
+
+
+def test_approaches_file_lists_exactly_the_trained_approaches(cold_model, tft_run):
+    path = os.path.join(cold_model.fn_args.serving_model_dir, features.APPROACHES_FILE)
+    with open(path) as f:
+        recorded = {(a[features.INTERSECTION], a[features.DIRECTION]) for a in json.load(f)}
+    trained = {
+        (r[features.INTERSECTION].decode(), r[features.DIRECTION].decode())
+        for r in tft_run.train_rows
+    }
+    assert recorded == trained
+
+
+def test_load_split_keeps_every_row_and_its_labels(tft_run, tmp_path):
+    import tensorflow_transform as tft
+
+    from transforms.trainer import load_split
+
+    fn_args = make_fn_args(tft_run, tmp_path, TEST_CONFIG)
+    split = load_split(
+        fn_args.eval_files, fn_args.data_accessor, tft.TFTransformOutput(tft_run.transform_dir)
+    )
+    assert split.rows == len(tft_run.eval_rows)
+    expected = sorted(r[features.SECONDS_TO_NEXT_VEHICLE] for r in tft_run.eval_rows)
+    np.testing.assert_allclose(
+        sorted(split.labels[features.HEADWAY_OUTPUT]), np.maximum(expected, 0.05), rtol=1e-6
+    )
+    sample = split.sample(100)
+    assert sample.rows == 100 and sample.sample(100) is sample

@@ -1,0 +1,1 @@
+"""FastEvaluator: the stock Evaluator's interface and artifacts, metrics computed in memory."""

@@ -1,0 +1,275 @@
+"""FastEvaluator executor: score whole batches in TensorFlow, metrics in numpy, TFMA writes.
+
+What stays TFMA's: the EvalConfig (defaults filled in by
+``tfma.utils.update_eval_config_with_defaults`` exactly as the stock executor does), the
+threshold check (``metrics_validator.validate_metrics`` per slice, combined by TFMA's
+``MetricsPlotsAndValidationsWriter``), the output files (``tfma.load_eval_result`` and
+``tfma.load_validation_result`` read them) and the blessing artifact (BLESSED /
+NOT_BLESSED file and the stock custom properties). What is ours: reading the eval split
+in batches of ``SCORE_BATCH_SIZE`` serialized examples, calling each model's signatures
+once per batch, and computing every metric of every slice on whole numpy columns.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import apache_beam as beam
+import numpy as np
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+from absl import logging
+from tensorflow_model_analysis.evaluators import metrics_validator
+from tensorflow_model_analysis.writers import eval_config_writer
+from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as tfma_writer
+from tfx import types
+from tfx.components.evaluator import constants
+from tfx.dsl.components.base import base_beam_executor
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils, json_utils, path_utils, proto_utils
+from tfx_bsl.coders import example_coder
+
+from components.fast_evaluator import metrics as fast_metrics
+
+SCORE_BATCH_SIZE = 65_536
+# Writing a few dozen slice results needs no workers: TFMA's writers run in-process.
+WRITER_BEAM_ARGS = ["--runner=DirectRunner", "--direct_running_mode=in_memory"]
+
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+    """Evaluates the candidate (and baseline) model; writes TFMA results and a blessing."""
+
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        has_baseline = bool(input_dict.get(standard_component_specs.BASELINE_MODEL_KEY))
+        eval_config = tfma.EvalConfig()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.EVAL_CONFIG_KEY], eval_config
+        )
+        eval_config = tfma.utils.update_eval_config_with_defaults(
+            eval_config, has_baseline=has_baseline, rubber_stamp=True
+        )
+        tfma.utils.verify_eval_config(eval_config)
+        run_validation = bool(
+            tfma.metrics.metric_thresholds_from_metrics_specs(
+                eval_config.metrics_specs, eval_config=eval_config
+            )
+        )
+        model_paths = {}
+        for spec in eval_config.model_specs:
+            key = (
+                standard_component_specs.BASELINE_MODEL_KEY
+                if spec.is_baseline
+                else standard_component_specs.MODEL_KEY
+            )
+            artifact = artifact_utils.get_single_instance(input_dict[key])
+            model_paths[spec.name] = path_utils.serving_model_path(
+                artifact.uri, path_utils.is_old_model_artifact(artifact)
+            )
+        splits = json_utils.loads(
+            exec_properties.get(standard_component_specs.EXAMPLE_SPLITS_KEY) or "null"
+        ) or ["eval"]
+        examples = input_dict[standard_component_specs.EXAMPLES_KEY]
+        patterns = [
+            io_utils.all_files_pattern(uri)
+            for split in splits
+            for uri in artifact_utils.get_split_uris(examples, split)
+        ]
+        sliced = compute_sliced_metrics(eval_config, model_paths, patterns)
+        output_uri = artifact_utils.get_single_uri(
+            output_dict[standard_component_specs.EVALUATION_KEY]
+        )
+        write_results(eval_config, sliced, output_uri, model_paths, ",".join(patterns))
+        if run_validation:
+            _write_blessing(input_dict, output_dict, exec_properties, output_uri)
+
+
+def _read_batches(patterns: list[str]):
+    files = [f for pattern in patterns for f in sorted(tf.io.gfile.glob(pattern))]
+    if not files:
+        raise ValueError(f"FastEvaluator: no example files match {patterns}")
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return dataset.batch(SCORE_BATCH_SIZE).prefetch(1)
+
+
+def _to_numpy(tensors: dict[str, tf.Tensor]) -> dict[str, np.ndarray]:
+    return {k: v.numpy() for k, v in tensors.items()}
+
+
+def compute_sliced_metrics(
+    eval_config: tfma.EvalConfig, model_paths: dict[str, str], patterns: list[str]
+) -> list[tuple[tuple, dict]]:
+    """(slice key, {MetricKey: value}) for every slice, with diff metrics vs the baseline."""
+    slice_keys = [list(spec.feature_keys) for spec in eval_config.slicing_specs]
+    slice_features = sorted({k for keys in slice_keys for k in keys})
+    loaded = {name: tf.saved_model.load(path) for name, path in model_paths.items()}
+    specs = {spec.name: spec for spec in eval_config.model_specs}
+    decoder = example_coder.ExamplesToRecordBatchDecoder()
+
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in slice_features}
+    outputs: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in loaded}
+    labels: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in loaded}
+    for batch in _read_batches(patterns):
+        if slice_features:
+            record_batch = decoder.DecodeBatch(batch.numpy().tolist())
+            for name in slice_features:
+                column = record_batch.column(record_batch.schema.get_field_index(name))
+                columns[name].append(np.asarray(column.flatten().to_numpy(zero_copy_only=False)))
+        for name, model in loaded.items():
+            spec = specs[name]
+            signature = model.signatures[spec.signature_name or "serving_default"]
+            for key, value in _to_numpy(signature(examples=batch)).items():
+                outputs[name].setdefault(key, []).append(value)
+            transformed: dict[str, np.ndarray] = {}
+            for fn_name in spec.preprocessing_function_names:
+                transformed.update(_to_numpy(model.signatures[fn_name](examples=batch)))
+            for output_name, label_key in spec.label_keys.items():
+                labels[name].setdefault(output_name, []).append(transformed[label_key])
+
+    column_arrays = {k: np.concatenate(v) for k, v in columns.items()}
+    output_arrays = {m: {k: np.concatenate(v) for k, v in o.items()} for m, o in outputs.items()}
+    label_arrays = {m: {k: np.concatenate(v) for k, v in o.items()} for m, o in labels.items()}
+    rows = len(next(iter(next(iter(output_arrays.values())).values())))
+    if slice_features and any(len(v) != rows for v in column_arrays.values()):
+        raise ValueError("FastEvaluator: slicing features must have exactly one value per example")
+    if not slice_features:
+        column_arrays = {"__rows__": np.zeros(rows)}
+
+    baseline = next((s.name for s in eval_config.model_specs if s.is_baseline), None)
+    result = []
+    for slice_key, mask in fast_metrics.slice_masks(column_arrays, slice_keys):
+        values: dict[tfma.metrics.MetricKey, float] = {}
+        for model_name in loaded:
+            values.update(
+                _slice_values(
+                    eval_config,
+                    model_name,
+                    output_arrays[model_name],
+                    label_arrays[model_name],
+                    mask,
+                )
+            )
+        if baseline:
+            for key, value in list(values.items()):
+                if key.model_name != baseline and key.make_baseline_key(baseline) in values:
+                    values[key.make_diff_key()] = value - values[key.make_baseline_key(baseline)]
+        result.append((slice_key, values))
+    return result
+
+
+def _slice_values(
+    eval_config: tfma.EvalConfig,
+    model_name: str,
+    outputs: dict[str, np.ndarray],
+    labels: dict[str, np.ndarray],
+    mask: np.ndarray,
+) -> dict[tfma.metrics.MetricKey, float]:
+    values = {}
+    for metrics_spec in eval_config.metrics_specs:
+        output_names = list(metrics_spec.output_names) or [""]
+        for metric in metrics_spec.metrics:
+            for output_name in output_names:
+                if metric.class_name == fast_metrics.EXAMPLE_COUNT[0]:
+                    name, value = fast_metrics.EXAMPLE_COUNT[1], float(mask.sum())
+                elif metric.class_name in fast_metrics.METRICS:
+                    name, fn = fast_metrics.METRICS[metric.class_name]
+                    value = fn(labels[output_name][mask], outputs[output_name][mask])
+                else:
+                    raise ValueError(
+                        f"FastEvaluator cannot compute metric {metric.class_name!r} "
+                        f"(supported: {sorted(fast_metrics.METRICS)} and ExampleCount); "
+                        "use the stock tfx Evaluator for it"
+                    )
+                key = tfma.metrics.MetricKey(
+                    name=name, model_name=model_name, output_name=output_name
+                )
+                values[key] = value
+    return values
+
+
+def write_results(
+    eval_config: tfma.EvalConfig,
+    sliced: list[tuple[tuple, dict]],
+    output_uri: str,
+    model_paths: dict[str, str],
+    data_location: str,
+) -> None:
+    """Validates each slice with TFMA and writes metrics, validations and eval_config."""
+    output_paths = {
+        key: os.path.join(output_uri, key)
+        for key in (
+            tfma.constants.METRICS_KEY,
+            tfma.constants.PLOTS_KEY,
+            tfma.constants.ATTRIBUTIONS_KEY,
+            tfma.constants.VALIDATIONS_KEY,
+        )
+    }
+    writers = [
+        eval_config_writer.EvalConfigWriter(
+            output_uri,
+            eval_config=eval_config,
+            data_location=data_location,
+            data_file_format="tfrecords",
+            model_locations=model_paths,
+        ),
+        tfma_writer.MetricsPlotsAndValidationsWriter(
+            output_paths=output_paths,
+            eval_config=eval_config,
+            add_metrics_callbacks=[],
+            output_file_format="tfrecord",
+            # As the stock executor: default_eval_shared_model leaves rubber_stamp False.
+            rubber_stamp=False,
+        ),
+    ]
+    options = beam.options.pipeline_options.PipelineOptions(WRITER_BEAM_ARGS)
+    with beam.Pipeline(options=options) as pipeline:
+        metrics = pipeline | "SlicedMetrics" >> beam.Create(sliced)
+        evaluation = {
+            tfma.constants.METRICS_KEY: metrics,
+            tfma.constants.VALIDATIONS_KEY: metrics
+            | "Validate" >> beam.Map(metrics_validator.validate_metrics, eval_config),
+        }
+        for writer in writers:
+            _ = evaluation | writer.stage_name >> writer.ptransform
+    logging.info("FastEvaluator: %d slices written to %s", len(sliced), output_uri)
+
+
+def _write_blessing(
+    input_dict: dict[str, list[types.Artifact]],
+    output_dict: dict[str, list[types.Artifact]],
+    exec_properties: dict[str, Any],
+    output_uri: str,
+) -> None:
+    """The stock Evaluator's blessing: BLESSED/NOT_BLESSED file and custom properties."""
+    blessing = artifact_utils.get_single_instance(
+        output_dict[standard_component_specs.BLESSING_KEY]
+    )
+    model = input_dict[standard_component_specs.MODEL_KEY][0]
+    blessing.set_string_custom_property(
+        constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY, model.uri
+    )
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY, model.id)
+    if input_dict.get(standard_component_specs.BASELINE_MODEL_KEY):
+        baseline = input_dict[standard_component_specs.BASELINE_MODEL_KEY][0]
+        blessing.set_string_custom_property(
+            constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, baseline.uri
+        )
+        blessing.set_int_custom_property(
+            constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, baseline.id
+        )
+    if "current_component_id" in exec_properties:
+        blessing.set_string_custom_property("component_id", exec_properties["current_component_id"])
+    ok = tfma.load_validation_result(output_uri).validation_ok
+    name = constants.BLESSED_FILE_NAME if ok else constants.NOT_BLESSED_FILE_NAME
+    io_utils.write_string_file(os.path.join(blessing.uri, name), "")
+    blessing.set_int_custom_property(
+        constants.ARTIFACT_PROPERTY_BLESSED_KEY,
+        constants.BLESSED_VALUE if ok else constants.NOT_BLESSED_VALUE,
+    )
+    logging.info("FastEvaluator: blessed=%s written to %s", ok, blessing.uri)
