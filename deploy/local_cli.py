@@ -150,11 +150,18 @@ def lineage_command(args: argparse.Namespace) -> int:
 
 
 def _training_span(store, trainer_execution_id: int) -> str:
-    """First and last local day of the raw examples behind the Trainer's input."""
+    """First and last local day of the raw examples behind the Trainer's input.
+
+    The Trainer reads ExampleGen's examples directly, or (older runs) Transform's
+    materialised copy of them; then the raw examples are Transform's input.
+    """
     spans = []
-    for transformed in metadata.inputs_of(store, trainer_execution_id, "examples"):
-        transform = metadata.producer_of(store, transformed.id)
-        for raw in metadata.inputs_of(store, transform.id, "examples") if transform else []:
+    for examples in metadata.inputs_of(store, trainer_execution_id, "examples"):
+        raws = [examples]
+        if "first_day" not in metadata.custom_properties(examples):
+            transform = metadata.producer_of(store, examples.id)
+            raws = metadata.inputs_of(store, transform.id, "examples") if transform else []
+        for raw in raws:
             props = metadata.custom_properties(raw)
             spans.append(
                 f"{props.get('first_day', '?')} .. {props.get('last_day', '?')} "
