@@ -115,7 +115,7 @@ def stock_csv(data_dir: Path, out: Path, timezone: str, eval_days: int) -> dict[
 
     frames = [pd.read_csv(p) for p in sorted(data_dir.glob("*.csv"))]
     df = pd.concat(frames, ignore_index=True)
-    utc = pd.to_datetime(df[f.RAW_TIMESTAMP], utc=True, format="ISO8601")
+    utc = pd.to_datetime(df[f.RAW_TIMESTAMP], utc=True)
     local = utc.dt.tz_convert(timezone)
     df[f.TIMESTAMP_UTC] = utc.astype("int64") // 10**9
     df[f.DAY_OF_WEEK] = local.dt.dayofweek

@@ -18,9 +18,11 @@ from typing import Any
 import yaml
 
 from transforms import features
+from transforms.hparams import HParams
 
 CONFIG_PACKAGE = "pipeline.configs"
-WARM_START_MODES = ("frozen", "fine_tune")
+WARM_START_MODES = features.WARM_START_MODES
+_TRAINING_DEFAULTS = HParams()  # the Trainer's own defaults; the config only overrides them
 SPLIT_KINDS = ("time", "hash")
 SCHEMA_MODES = ("curated", "inferred")
 
@@ -68,16 +70,19 @@ class GeneratorConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Trainer hyperparameters, passed to ``run_fn`` through ``custom_config``."""
+    """Trainer hyperparameters, passed to ``run_fn`` through ``custom_config``.
 
-    train_steps: int = 3000
-    eval_steps: int = 200
-    batch_size: int = 1024
-    learning_rate: float = 0.01
-    early_stopping_patience: int = 3
-    location_buckets: int = features.DEFAULT_LOCATION_BUCKETS
-    location_embedding_dim: int = 4
-    seed: int = 7
+    Defaults are ``transforms.model.HParams``'s, so they live in one place.
+    """
+
+    train_steps: int = _TRAINING_DEFAULTS.train_steps
+    eval_steps: int = _TRAINING_DEFAULTS.eval_steps
+    batch_size: int = _TRAINING_DEFAULTS.batch_size
+    learning_rate: float = _TRAINING_DEFAULTS.learning_rate
+    early_stopping_patience: int = _TRAINING_DEFAULTS.early_stopping_patience
+    location_buckets: int = _TRAINING_DEFAULTS.location_buckets
+    location_embedding_dim: int = _TRAINING_DEFAULTS.location_embedding_dim
+    seed: int = _TRAINING_DEFAULTS.seed
 
 
 @dataclass(frozen=True)

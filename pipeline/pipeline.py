@@ -1,8 +1,11 @@
 """``create_pipeline``: the one pipeline definition every runner uses. Wiring only.
 
-ExampleGen -> StatisticsGen -> (ImportSchemaGen | SchemaGen) -> StrictExampleValidator
--> Transform -> Trainer (optionally warm-started from an imported donor Model)
--> Evaluator (vs the latest blessed model) -> AtomicPusher.
+ExampleGen -> FastStatisticsGen -> (ImportSchemaGen | SchemaGen) -> StrictExampleValidator
+-> Transform (in place) -> Trainer (optionally warm-started from an imported donor Model)
+-> FastEvaluator (vs the latest blessed model) -> AtomicPusher.
+
+FastStatisticsGen and FastEvaluator are the stock components (same parameters and
+artifacts) with faster executors; swapping the stock ones back is one line each.
 
 Runners (deploy/) own every path and decide which inputs are runtime parameters.
 """
@@ -18,6 +21,7 @@ from tfx import v1 as tfx
 from components.atomic_pusher.component import AtomicPusher
 from components.baseline.strategy import PreviousBlessedModelStrategy
 from components.fast_evaluator.component import FastEvaluator
+from components.fast_statistics_gen.component import FastStatisticsGen
 from components.strict_example_validator.component import StrictExampleValidator
 from components.traffic_example_gen.component import TrafficExampleGen
 from pipeline.config import CityConfig
@@ -93,7 +97,7 @@ def create_pipeline(
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
-    statistics_gen = tfx.components.StatisticsGen(examples=examples).with_id(STATISTICS_GEN)
+    statistics_gen = FastStatisticsGen(examples=examples).with_id(STATISTICS_GEN)
     if config.data.schema_mode == "curated":
         schema_gen = tfx.components.ImportSchemaGen(schema_file=paths.schema_path)
     else:

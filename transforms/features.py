@@ -114,6 +114,9 @@ EMBEDDING_TSV = "embedding.tsv"
 EMBEDDING_METADATA_TSV = "metadata.tsv"
 # Written next to every model: the (intersection_id, direction) approaches it trained on.
 APPROACHES_FILE = "approaches.json"
+# How a warm-started model treats the donor's day x hour table (custom_config
+# ``warm_start_mode``; empty = cold start).
+WARM_START_MODES = ("frozen", "fine_tune")
 # Written next to a warm-started model: {"donor": <path>, "mode": frozen|fine_tune}.
 WARM_START_FILE = "warm_start.json"
 # Checkpoint key of the day x hour table in the exported SavedModel's

@@ -146,9 +146,23 @@ def load_split(
 
 
 def training_dataset(split: InMemorySplit, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Endless shuffled batches gathered from the in-memory columns (reshuffled per pass)."""
+    """Endless batches from the in-memory columns, a new random permutation every pass.
+
+    Each pass draws a seeded permutation of the row indices (deterministic for ``seed``)
+    and gathers whole batches from the columns: no per-row shuffling, so the input
+    pipeline keeps up with the model. The ``rows % batch_size`` rows left over by a pass
+    differ from pass to pass.
+    """
     inputs = {k: tf.constant(v) for k, v in split.inputs.items()}
     labels = {k: tf.constant(v) for k, v in split.labels.items()}
+    rows, size = split.rows, min(batch_size, split.rows)
+    per_pass = rows // size
+
+    def pass_batches(pass_index: tf.Tensor) -> tf.data.Dataset:
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(rows, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), pass_index])
+        )
+        return tf.data.Dataset.from_tensor_slices(tf.reshape(order[: per_pass * size], [-1, size]))
 
     def gather(index: tf.Tensor) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
         return (
@@ -156,12 +170,9 @@ def training_dataset(split: InMemorySplit, batch_size: int, seed: int) -> tf.dat
             {k: tf.gather(v, index) for k, v in labels.items()},
         )
 
-    indices = tf.data.Dataset.range(split.rows).shuffle(
-        split.rows, seed=seed, reshuffle_each_iteration=True
-    )
     return (
-        indices.repeat()
-        .batch(batch_size, drop_remainder=split.rows >= batch_size)
+        tf.data.Dataset.range(np.iinfo(np.int64).max)
+        .flat_map(pass_batches)
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )

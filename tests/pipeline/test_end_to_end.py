@@ -98,6 +98,20 @@ def test_second_run_with_no_change_only_uses_the_cache(london):
     assert set(states.values()) == {"CACHED"}, states
 
 
+def test_changing_train_steps_retrains_but_keeps_transform_cached(london):
+    steps = str(e2e_support.E2E_TRAIN_STEPS + 10)
+    code = e2e_support.run(
+        "london", london["config"], london["data"], london["output"], "--train-steps", steps
+    )
+    assert code == 0
+    store, runs = _runs(london["layout"])
+    executions = metadata.run_executions(store, LONDON, runs[-1])
+    states = {e.node_id: e.state for e in executions if e.node_id in COMPONENTS}
+    upstream = (wiring.EXAMPLE_GEN, wiring.STATISTICS_GEN, wiring.TRANSFORM)
+    assert {states[n] for n in upstream} == {"CACHED"}, states
+    assert states[wiring.TRAINER] == "COMPLETE", states
+
+
 def test_unreachable_threshold_is_not_blessed_and_pushes_nothing(london, capsys):
     layout = london["layout"]
     before = sorted(os.listdir(layout.serving_base("london")))

@@ -1,0 +1,1 @@
+"""FastStatisticsGen: the stock StatisticsGen, with splits that fit in memory done without Beam."""

@@ -1,0 +1,74 @@
+"""Trainer hyperparameters: the one place their defaults live (no TensorFlow import).
+
+``pipeline.config.TrainingConfig`` takes its defaults from here; ``run_fn`` builds an
+``HParams`` from the Trainer's ``custom_config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from transforms import features
+
+
+@dataclass(frozen=True)
+class HParams:
+    """Trainer hyperparameters; built from ``custom_config`` by ``from_custom_config``."""
+
+    city: str = ""
+    timezone: str = ""
+    cross_buckets: int = features.DEFAULT_CROSS_BUCKETS
+    embedding_dim: int = features.DEFAULT_EMBEDDING_DIM
+    location_buckets: int = features.DEFAULT_LOCATION_BUCKETS
+    location_embedding_dim: int = 4
+    batch_size: int = 1024
+    learning_rate: float = 0.01
+    train_steps: int = 3000
+    eval_steps: int = 200
+    early_stopping_patience: int = 3
+    seed: int = 7
+    warm_start_mode: str = ""
+
+    def __post_init__(self) -> None:
+        if self.warm_start_mode and self.warm_start_mode not in features.WARM_START_MODES:
+            raise ValueError(
+                f"custom_config warm_start_mode: {self.warm_start_mode!r} "
+                f"not in {features.WARM_START_MODES}"
+            )
+        for name in ("cross_buckets", "embedding_dim", "location_buckets", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"custom_config {name}: must be >= 1, got {getattr(self, name)}")
+
+    @classmethod
+    def from_custom_config(
+        cls,
+        custom_config: dict[str, Any] | None,
+        train_steps: int | None = None,
+        eval_steps: int | None = None,
+    ) -> HParams:
+        """Known keys of ``custom_config`` override defaults; ``train_steps`` and
+        ``eval_steps`` (the Trainer's train_args/eval_args) win when given.
+
+        Keys that are not hyperparameters (e.g. TFMA thresholds) are ignored.
+        """
+        config = custom_config or {}
+        kwargs = {}
+        for field in dataclasses.fields(cls):
+            if config.get(field.name) is not None:
+                kwargs[field.name] = type(getattr(cls, field.name))(config[field.name])
+        if train_steps:
+            kwargs["train_steps"] = int(train_steps)
+        if eval_steps:
+            kwargs["eval_steps"] = int(eval_steps)
+        return cls(**kwargs)
+
+    def embedding_spec(self) -> features.EmbeddingSpec:
+        """The spec written next to the exported model."""
+        return features.EmbeddingSpec(
+            cross_buckets=self.cross_buckets,
+            embedding_dim=self.embedding_dim,
+            city=self.city,
+            timezone=self.timezone,
+        )
