@@ -218,7 +218,7 @@ def _run_stock(data_dir: str, work: str, train_steps: int, workers: int) -> dict
     start = time.monotonic()
     tfx.orchestration.LocalDagRunner().run(pipeline)
     wall = time.monotonic() - start
-    model_dir = _pushed_model(Path(work) / "serving")
+    model_dir = _trained_model(Path(work) / "root")
     return {
         "stages": stage_seconds(metadata_path, "stock"),
         "wall": wall,
@@ -245,14 +245,15 @@ def _run_ours(data_dir: str, work: str, train_steps: int, workers: int) -> dict:
     return {
         "stages": stage_seconds(str(layout.metadata_path), pipeline_name("london")),
         "wall": wall,
-        "model_dir": _pushed_model(layout.serving_base("london")),
+        "model_dir": _trained_model(layout.pipeline_root("london")),
         "metrics": _overall_metrics(layout.pipeline_root("london"), EVALUATOR),
     }
 
 
-def _pushed_model(serving_base: Path) -> str:
-    versions = sorted(p for p in serving_base.iterdir() if p.is_dir() and p.name.isdigit())
-    return str(versions[-1]) if versions else ""
+def _trained_model(root: Path) -> str:
+    """The Trainer's exported model (blessed or not: quality is measured either way)."""
+    runs = sorted((root / "Trainer" / "model").iterdir(), key=lambda p: int(p.name))
+    return str(runs[-1] / "Format-Serving") if runs else ""
 
 
 def _overall_metrics(root: Path, evaluator: str) -> dict[str, float]:

@@ -129,7 +129,7 @@ def lineage_command(args: argparse.Namespace) -> int:
     model = metadata.outputs_of(store, trainer.id, "model")
     print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
     custom_config = json.loads(trainer.properties["custom_config"].string_value or "{}")
-    print(f"  trained on data span: {_training_span(store, trainer.id)}")
+    print(f"  trained on data span: {training_span(store, trainer.id)}")
     donors_in = metadata.inputs_of(store, trainer.id, "base_model")
     if not donors_in:
         print("  warm start: none (cold start)")
@@ -149,18 +149,18 @@ def lineage_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_span(store, trainer_execution_id: int) -> str:
-    """First and last local day of the raw examples behind the Trainer's input.
+def training_span(store, trainer_execution_id: int) -> str:
+    """First and last local day of the raw examples the Trainer read.
 
-    The Trainer reads ExampleGen's examples directly, or (older runs) Transform's
-    materialised copy of them; then the raw examples are Transform's input.
+    The Trainer's ``examples`` are ExampleGen's (or, in older runs, Transform's
+    materialised copy, whose producer's input holds the span).
     """
     spans = []
-    for examples in metadata.inputs_of(store, trainer_execution_id, "examples"):
-        raws = [examples]
-        if "first_day" not in metadata.custom_properties(examples):
-            transform = metadata.producer_of(store, examples.id)
-            raws = metadata.inputs_of(store, transform.id, "examples") if transform else []
+    for given in metadata.inputs_of(store, trainer_execution_id, "examples"):
+        raws = [given]
+        if "first_day" not in metadata.custom_properties(given):
+            producer = metadata.producer_of(store, given.id)
+            raws = metadata.inputs_of(store, producer.id, "examples") if producer else []
         for raw in raws:
             props = metadata.custom_properties(raw)
             spans.append(

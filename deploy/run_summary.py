@@ -91,6 +91,16 @@ def _quiet_tensorflow():
         logger.setLevel(level)
 
 
+def metrics_by_slice(evaluation_uri: str) -> list[tuple[str, dict[str, float]]]:
+    """(slice name, {output/metric: value}) of a TFMA evaluation, overall first."""
+    with _quiet_tensorflow():  # TFMA's reader logs deprecation notices
+        result = tfma.load_eval_result(evaluation_uri)
+    return [
+        (_slice_name(k), _flatten_metrics(v))
+        for k, v in sorted(result.slicing_metrics, key=lambda m: _slice_order(m[0]))
+    ]
+
+
 def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
     """Builds the summary of one run from MLMD."""
     summary = RunSummary(run_id=run_id)
@@ -107,12 +117,7 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
                 summary.model_dir = os.path.join(art.uri, "Format-Serving")
         elif node.node_id == wiring.EVALUATOR:
             for art in metadata.outputs_of(store, ex_id, "evaluation"):
-                with _quiet_tensorflow():  # TFMA's reader logs deprecation notices
-                    result = tfma.load_eval_result(art.uri)
-                summary.metrics_by_slice = [
-                    (_slice_name(k), _flatten_metrics(v))
-                    for k, v in sorted(result.slicing_metrics, key=lambda m: _slice_order(m[0]))
-                ]
+                summary.metrics_by_slice = metrics_by_slice(art.uri)
                 summary.blessed, summary.blessing_reason = _validation_reason(art.uri)
         elif node.node_id == wiring.PUSHER:
             for art in metadata.outputs_of(store, ex_id, "pushed_model"):

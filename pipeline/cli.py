@@ -1,4 +1,4 @@
-"""``traffic-pipeline``: generate data, run a city's pipeline, show lineage, compile, submit.
+"""``traffic-pipeline``: generate, run, lineage, compile, submit, explain, predict.
 
 Every subcommand exits non-zero on failure with a one-line reason (and, for ``run``,
 the failing component); full logs go to the run's log file.
@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deploy import kubeflow_cli
 
     kubeflow_cli.add_parsers(subparsers)
+    from deploy.insights import cli as insights_cli
+
+    insights_cli.add_parsers(subparsers)
     return parser
 
 

@@ -33,13 +33,16 @@ def _serialized_examples_spec() -> tf.TensorSpec:
 
 
 def serving_signatures(model: keras.Model, tft_output: tft.TFTransformOutput) -> dict[str, Any]:
-    """``serving_default`` (raw examples, no labels -> predictions) and ``transform_features``.
+    """``serving_default`` (raw examples -> predictions) and ``transform_features``.
 
-    Attaches the TFT layer to ``model`` as ``model.tft_layer`` so it is saved with it.
+    ``serving_default`` parses only ``features.MODEL_RAW_FEATURES`` (what the model
+    uses), so a client sends nothing else; ``transform_features`` parses every raw
+    feature (the Evaluator reads the transformed labels through it). Attaches the TFT
+    layer to ``model`` as ``model.tft_layer`` so it is saved with it.
     """
     model.tft_layer = tft_output.transform_features_layer()
     raw_spec = tft_output.raw_feature_spec()
-    serving_spec = {k: v for k, v in raw_spec.items() if k not in features.LABEL_KEYS}
+    serving_spec = {k: raw_spec[k] for k in features.MODEL_RAW_FEATURES}
     input_names = list(model.input_names)
 
     @tf.function(input_signature=[_serialized_examples_spec()])

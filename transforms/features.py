@@ -40,7 +40,8 @@ SPEED = RAW_SPEED  # float, optional
 SECONDS_TO_NEXT_VEHICLE = "seconds_to_next_vehicle"  # float; label of the headway head
 
 LABEL_KEYS = (SECONDS_TO_NEXT_VEHICLE, VEHICLE_TYPE)
-# Raw features the model's inputs are computed from (what a serving client sends).
+# Raw features the model's inputs are computed from: exactly what ``serving_default``
+# parses from a serialized tf.Example (a serving client sends these and nothing else).
 MODEL_RAW_FEATURES = (DAY_OF_WEEK, HOUR, INTERSECTION, DIRECTION)
 # Raw features the Trainer reads: model inputs and labels.
 TRAINING_RAW_FEATURES = (*MODEL_RAW_FEATURES, *LABEL_KEYS)

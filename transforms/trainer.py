@@ -131,6 +131,8 @@ def load_split(
 
     chunks: list[tuple[dict, dict]] = []
     approaches: set[tuple[str, str]] = set()
+    # Traced as written: AutoGraph would rewrite the TFT layer's internals first (seconds).
+    transform = tf.autograph.experimental.do_not_convert(transform)
     for inputs, labels, approach in dataset.map(transform).prefetch(1):
         chunks.append(
             ({k: v.numpy() for k, v in inputs.items()}, {k: v.numpy() for k, v in labels.items()})

@@ -1,25 +1,29 @@
-"""AtomicPusher executor: check the blessing, then publish a new version atomically."""
+"""AtomicPusher executor: the stock Pusher's behaviour, with an atomic versioned publish.
+
+Subclasses TFX's Pusher executor and keeps everything it does (the blessing check, the
+model path, the archive copy into the PushedModel artifact, the ``pushed`` /
+``pushed_destination`` / ``pushed_version`` properties); only the copy to the serving
+location differs: staged beside it and renamed into ``<serving_base>/<version>``
+(``publish.py``), so a reader never sees a half-written version.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from absl import logging
 from tfx import types
-from tfx.components.util import model_utils
-from tfx.dsl.components.base import base_executor
-from tfx.types import artifact_utils
-from tfx.utils import path_utils
+from tfx.components.pusher import executor as stock
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils
 
 from components.atomic_pusher import publish
 
-PUSHED = "pushed"
-PUSHED_DESTINATION = "pushed_destination"
-PUSHED_VERSION = "pushed_version"
+SERVING_BASE_KEY = "serving_base"
 
 
-class Executor(base_executor.BaseExecutor):
-    """Pushes only blessed models; records what happened on the PushedModel artifact."""
+class Executor(stock.Executor):
+    """Pushes only blessed models, each to a new version directory, atomically."""
 
     def Do(
         self,
@@ -28,20 +32,16 @@ class Executor(base_executor.BaseExecutor):
         exec_properties: dict[str, Any],
     ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
-        model = artifact_utils.get_single_instance(input_dict["model"])
-        blessing = artifact_utils.get_single_instance(input_dict["model_blessing"])
-        pushed_model = artifact_utils.get_single_instance(output_dict["pushed_model"])
-        if not model_utils.is_model_blessed(blessing):
-            logging.info("Model %s is not blessed; nothing is pushed.", model.uri)
-            pushed_model.set_int_custom_property(PUSHED, 0)
-            return
-        serving_base = exec_properties["serving_base"]
-        model_dir = path_utils.serving_model_path(
-            model.uri, path_utils.is_old_model_artifact(model)
+        pushed_model = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.PUSHED_MODEL_KEY]
         )
+        if not self.CheckBlessing(input_dict):
+            self._MarkNotPushed(pushed_model)
+            return
+        model_path = self.GetModelPath(input_dict)
+        serving_base = exec_properties[SERVING_BASE_KEY]
         version = publish.next_version(serving_base)
-        final_dir = publish.publish_atomically({"": model_dir}, serving_base, version)
+        final_dir = publish.publish_atomically({"": model_path}, serving_base, version)
         logging.info("Pushed blessed model to %s", final_dir)
-        pushed_model.set_int_custom_property(PUSHED, 1)
-        pushed_model.set_string_custom_property(PUSHED_DESTINATION, final_dir)
-        pushed_model.set_string_custom_property(PUSHED_VERSION, str(version))
+        io_utils.copy_dir(model_path, pushed_model.uri)  # the stock Pusher's archive copy
+        self._MarkPushed(pushed_model, pushed_destination=final_dir, pushed_version=str(version))

@@ -14,19 +14,9 @@ import time
 import uuid
 
 import tensorflow as tf
+from tfx.utils import io_utils
 
 STAGING_PREFIX = ".staging-"
-
-
-def _copy_tree(src: str, dst: str) -> None:
-    tf.io.gfile.makedirs(dst)
-    for name in tf.io.gfile.listdir(src):
-        name = name.rstrip("/")
-        s, d = os.path.join(src, name), os.path.join(dst, name)
-        if tf.io.gfile.isdir(s):
-            _copy_tree(s, d)
-        else:
-            tf.io.gfile.copy(s, d, overwrite=True)
 
 
 def published_versions(serving_base: str) -> list[int]:
@@ -58,7 +48,7 @@ def publish_atomically(sources: dict[str, str], serving_base: str, version: int)
         for name, src in sources.items():
             dst = os.path.join(staging, name) if name else staging
             if tf.io.gfile.isdir(src):
-                _copy_tree(src, dst)
+                io_utils.copy_dir(src, dst)
             else:
                 tf.io.gfile.copy(src, dst, overwrite=True)
         tf.io.gfile.rename(staging, final_dir, overwrite=False)

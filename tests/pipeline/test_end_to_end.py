@@ -38,7 +38,6 @@ def _runs(layout):
 
 def _serving_example() -> bytes:
     feature = {
-        features.TIMESTAMP_UTC: tf.train.Feature(int64_list=tf.train.Int64List(value=[1774857600])),
         features.DAY_OF_WEEK: tf.train.Feature(int64_list=tf.train.Int64List(value=[1])),
         features.HOUR: tf.train.Feature(int64_list=tf.train.Int64List(value=[8])),
         features.INTERSECTION: tf.train.Feature(bytes_list=tf.train.BytesList(value=[b"LDN-0001"])),
@@ -65,6 +64,7 @@ def test_first_run_executes_every_component_once_and_pushes_a_reloadable_model(l
         features.EMBEDDING_TSV,
         features.EMBEDDING_METADATA_TSV,
         features.EMBEDDING_SPEC_FILE,
+        features.APPROACHES_FILE,
         "saved_model.pb",
     ):
         assert os.path.isfile(os.path.join(version_dir, name)), name
@@ -152,3 +152,23 @@ def test_data_anomaly_stops_the_run_at_the_example_validator(london, tmp_path, c
     assert code != 0
     assert f"FAILED at {wiring.EXAMPLE_VALIDATOR}" in err
     assert features.SPEED in err and "DataAnomalyError" in err
+
+
+def test_explain_and_predict_the_pushed_model_with_its_lineage(london, tmp_path, capsys):
+    """explain/predict find the latest pushed model by city and read its MLMD record."""
+    from deploy.insights import explain, predict
+
+    summary = explain(
+        "london",
+        output=str(london["output"]),
+        report_dir=str(tmp_path / "report"),
+        ground_truth=str(london["data"]),
+    )
+    assert summary["model"]["city"] == "london"
+    assert "daily files" in summary["model"]["data_span"]  # from ML Metadata
+    assert summary["metrics_overall"]["example_count"] > 0
+    assert summary["approaches"] == e2e_support.E2E_INTERSECTIONS * len(features.DIRECTIONS)
+    assert set(summary["ground_truth"]["per_type"]) == set(features.VEHICLE_TYPES)
+    week = predict("london", output=str(london["output"]), week=True)
+    assert len(week) == 168 * summary["approaches"]
+    assert "Evaluation metrics by slice" in (tmp_path / "report" / "index.html").read_text()

@@ -1,0 +1,124 @@
+"""``traffic-pipeline explain`` and ``traffic-pipeline predict``: argparse glue only.
+
+Exit codes: 0 ok; 2 bad usage or input (no pushed model, a dir that is not one of our
+models, an unknown city, a malformed ``--at``), with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from deploy.insights import analysis
+
+USAGE_ERROR = 2
+FORMATS = ("table", "csv", "json")
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--city", help="the city (its latest pushed model in --output)")
+    p.add_argument("--output", default="output", help="output dir (default: ./output)")
+    p.add_argument(
+        "--model", help="a pushed model dir, a Trainer model artifact dir, or latest:<city>"
+    )
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    """Registers ``explain`` and ``predict``; each sets ``func(args) -> exit code``."""
+    p = subparsers.add_parser("explain", help="an HTML report of what a pushed model learned")
+    _add_model_args(p)
+    p.add_argument("--report", required=True, help="report dir (index.html and files)")
+    p.add_argument("--compare-with", help="another city (latest pushed) or model dir")
+    p.add_argument("--signal", help="intersection of the per-signal heatmaps (default: busiest)")
+    p.add_argument("--ground-truth", help="the generator's ground_truth.json (or its dir)")
+    p.add_argument("--regimes", type=int, default=analysis.DEFAULT_REGIMES)
+    p.add_argument("--neighbours", type=int, default=analysis.DEFAULT_NEIGHBOURS)
+    p.set_defaults(func=explain_command)
+
+    p = subparsers.add_parser("predict", help="predicted traffic from a pushed model")
+    _add_model_args(p)
+    p.add_argument("--intersection", default="all", help="an intersection id, or all")
+    p.add_argument("--direction", default="all", help="N, E, S, W, or all")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", help="ISO-8601 time with offset, or local time in the city")
+    when.add_argument("--week", action="store_true", help="the 168 local day-hour cells")
+    p.add_argument("--hours", type=int, default=1, help="hourly steps from --at (default 1)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--out", help="write to this file instead of stdout")
+    p.set_defaults(func=predict_command)
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def explain_command(args: argparse.Namespace) -> int:
+    """``traffic-pipeline explain``."""
+    from deploy.insights.explainer import explain
+    from deploy.insights.model_files import ModelError
+
+    try:
+        summary = explain(
+            args.city,
+            report_dir=args.report,
+            output=args.output,
+            model=args.model,
+            compare_with=args.compare_with,
+            signal=args.signal,
+            ground_truth=args.ground_truth,
+            regimes=args.regimes,
+            neighbours=args.neighbours,
+        )
+    except ModelError as err:
+        return _fail(str(err))
+    print(f"report: {args.report}/index.html")
+    if "comparison" in summary:
+        rho = summary["comparison"]["cross_city_distance_spearman"]
+        print(f"cross-city distance Spearman: {rho:.3f}")
+    truth = summary.get("ground_truth")
+    for vehicle_type, row in (truth or {}).get("per_type", {}).items():
+        error = row["median_relative_error"]
+        print(
+            f"{vehicle_type}: median relative error "
+            + ("n/a" if error is None else f"{error:.1%}")
+            + f" over {row['cells']} cells with >= {truth['min_true_vehicles_per_hour']:g} "
+            "true vehicles per hour"
+        )
+    return 0
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    """``traffic-pipeline predict``."""
+    from deploy.insights.model_files import ModelError
+    from deploy.insights.predictions import predict
+
+    try:
+        frame = predict(
+            args.city,
+            output=args.output,
+            model=args.model,
+            intersection=args.intersection,
+            direction=args.direction,
+            at=args.at,
+            hours=args.hours,
+            week=args.week,
+        )
+    except ModelError as err:
+        return _fail(str(err))
+    if args.format == "csv":
+        text = frame.to_csv(index=False, float_format="%.6g")
+    elif args.format == "json":
+        text = json.dumps(frame.to_dict(orient="records"), indent=1) + "\n"
+    else:
+        text = frame.to_string(index=False, float_format=lambda v: f"{v:.2f}") + "\n"
+    if args.out:
+        try:
+            with open(args.out, "w") as f:
+                f.write(text)
+        except OSError as err:
+            return _fail(f"--out {args.out}: {err.strerror}")
+    else:
+        sys.stdout.write(text)
+    return 0
