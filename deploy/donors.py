@@ -15,8 +15,8 @@ import tensorflow as tf
 
 from deploy import metadata
 from pipeline import pipeline as wiring
-from pipeline.config import WarmStartConfig
-from transforms import features
+from pipeline.config import CityConfig, WarmStartConfig
+from transforms import features, warm_start
 
 LATEST_PREFIX = "latest:"
 
@@ -88,3 +88,17 @@ def resolve_donor(warm_start: WarmStartConfig, layout) -> Donor:
             "it is not a traffic-embedding model"
         )
     return Donor(uri=uri, city=str(spec.get("city", "")), how=how)
+
+
+def check_donor(donor: Donor, config: CityConfig) -> None:
+    """Raises WarmStartError if the donor is incompatible with ``config`` or unreadable.
+
+    The same check the Trainer makes, done before the run so a bad donor costs nothing.
+    """
+    receiver = features.EmbeddingSpec(
+        cross_buckets=config.cross_buckets,
+        embedding_dim=config.embedding_dim,
+        city=config.city,
+        timezone=config.timezone,
+    )
+    warm_start.load_donor_embedding(donor.uri, receiver)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from deploy import beam_profiles, vertex_submit
 from deploy import kubeflow_runner as kr
+from pipeline import exit_codes
 from pipeline.config import WARM_START_MODES, CityConfig, ConfigError, load_config
 
 
@@ -83,8 +84,8 @@ def _add_compile_args(p: argparse.ArgumentParser, *, city_required: bool) -> Non
 
 
 def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
+    exit_codes.error(message)
+    return exit_codes.BAD_INPUT
 
 
 def _config(args: argparse.Namespace) -> CityConfig:

@@ -6,22 +6,43 @@ import argparse
 import dataclasses
 import json
 import os
-import sys
+import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from deploy import donors, metadata
+from components.traffic_example_gen.inputs import check_inputs
+from deploy import abandoned, donors, metadata
 from deploy.local_runner import ComponentFailedError, LocalLayout, run_pipeline
 from deploy.run_summary import format_summary, summarize_run
+from pipeline import exit_codes
 from pipeline import pipeline as wiring
 from pipeline.config import CityConfig, ConfigError, load_config
 from pipeline.synthetic import cities, generator
+from transforms.warm_start import WarmStartError
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
+def _fail(message: str, code: int = exit_codes.BAD_INPUT) -> int:
+    exit_codes.error(message)
+    return code
+
+
+def _latest_log(log_dir: Path) -> Path:
+    """The newest run log in ``log_dir`` (the directory itself if there is none)."""
+    logs = sorted(log_dir.glob("run-*.log"), key=lambda p: p.stat().st_mtime)
+    return logs[-1] if logs else log_dir
+
+
+def check_writable_dir(path: Path, option: str) -> None:
+    """Raises UsageError unless ``path`` is (or can be made) a writable directory."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+            pass
+    except OSError as err:
+        raise exit_codes.UsageError(
+            f"{option} {path}: not writable ({err.strerror or err})"
+        ) from err
 
 
 def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
@@ -46,7 +67,7 @@ def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
 
 
 def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig:
-    if args.train_steps:
+    if args.train_steps is not None:
         config = config.replace(
             training=dataclasses.replace(config.training, train_steps=args.train_steps)
         )
@@ -74,9 +95,13 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     try:
         config = _apply_overrides(load_config(args.city, args.config), args)
         layout = _layout(args, config.metadata)
+        check_writable_dir(layout.output_dir, "--output")
+        if metadata.is_mysql(layout.metadata_location):  # unreachable: say so before running
+            metadata.open_store(layout.metadata_location)
         donor = None  # resolved first: a bad donor should not cost a data generation
         if config.warm_start.enabled:
             donor = donors.resolve_donor(config.warm_start, layout)
+            donors.check_donor(donor, config)  # incompatible or corrupt: before any run
             print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
         if args.data:
             data_root = str(Path(args.data).resolve())
@@ -86,32 +111,63 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             data_root = config.data.input_base
         else:
             data_root = str(ensure_generated_data(config, layout))
+        if "://" not in data_root:  # local input: check files and headers before running
+            check_inputs(
+                data_root,
+                config.data.span_begin,
+                config.data.span_end,
+                json.dumps(config.data.split.to_json_dict()),
+            )
     except (ConfigError, donors.DonorError, ValueError, OSError) as err:
-        return _fail(str(err))
+        prefix = "WarmStartError: " if isinstance(err, WarmStartError) else ""
+        return _fail(f"{prefix}{err}")
 
     root = layout.pipeline_root(config.city)
-    print(f"running pipeline {wiring.pipeline_name(config.city)} (root {root})")
+    name = wiring.pipeline_name(config.city)
+    print(f"running pipeline {name} (root {root})")
     try:
-        run_id = run_pipeline(
-            config,
-            layout,
-            data_root,
-            workers=args.workers,
-            enable_cache=not args.no_cache,
-            warm_start_uri=donor.uri if donor else None,
-            donor_city=donor.city if donor else "",
-            progress=progress,
-        )
+        with abandoned.run_lock(root, name) as stale_owner:
+            store_location = layout.metadata_location
+            if metadata.is_mysql(store_location) or Path(store_location).is_file():
+                marked = abandoned.mark_abandoned_executions(
+                    metadata.open_store(store_location),
+                    name,
+                    root,
+                    layout.serving_base(config.city),
+                    stale_owner,
+                )
+                if marked:
+                    print(abandoned.describe(marked))
+            run_id = run_pipeline(
+                config,
+                layout,
+                data_root,
+                workers=args.workers,
+                enable_cache=not args.no_cache,
+                warm_start_uri=donor.uri if donor else None,
+                donor_city=donor.city if donor else "",
+                progress=progress,
+            )
+    except abandoned.AlreadyRunningError as err:
+        return _fail(str(err))
     except ComponentFailedError as err:
-        print(
-            f"FAILED at {err.component}: {type(err.reason).__name__}: {err.reason}", file=sys.stderr
+        log = _latest_log(layout.log_dir(config.city))
+        if not log.is_file() or not exit_codes.append_traceback(err, log):
+            log = exit_codes.write_traceback(err, layout.log_dir(config.city))
+        exit_codes.error(
+            f"FAILED at {err.component}: {type(err.reason).__name__}: {err.reason}", log
         )
-        print(f"full log: {layout.log_dir(config.city)}", file=sys.stderr)
-        return 1
+        return exit_codes.COMPONENT_FAILED
     store = metadata.open_store(layout.metadata_location)
-    summary = summarize_run(store, wiring.pipeline_name(config.city), run_id)
+    summary = summarize_run(store, name, run_id)
     print(format_summary(summary))
-    return 0
+    if summary.blessed is False:
+        exit_codes.error(
+            f"{config.city}: the model was not blessed ({summary.blessing_reason}); "
+            "nothing was pushed"
+        )
+        return exit_codes.NOT_BLESSED
+    return exit_codes.OK
 
 
 def lineage_command(args: argparse.Namespace) -> int:

@@ -105,11 +105,10 @@ WORKER_WARNING_FILTERS = "ignore:You are using a non-supported Python version:Fu
 
 @contextlib.contextmanager
 def _run_logging(log_dir: Path, progress: logging.Handler):
-    """Full logs to ``log_dir/run-*.log``; the terminal gets progress lines and errors."""
+    """Full logs to ``log_dir/run-*.log``; the terminal gets progress lines only (the CLI
+    prints a failure as one line; its traceback stays in the log)."""
     log_file = logging.FileHandler(log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log")
     log_file.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    errors = logging.StreamHandler()
-    errors.setLevel(logging.ERROR)
     loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
     saved = [(lg.propagate, lg.handlers[:]) for lg in loggers]
     # INFO through absl's own verbosity flag: TensorFlow saves and restores that flag
@@ -118,7 +117,7 @@ def _run_logging(log_dir: Path, progress: logging.Handler):
     absl_logging.set_verbosity(absl_logging.INFO)
     for lg in loggers:
         lg.propagate = False
-        lg.handlers = [log_file, errors]
+        lg.handlers = [log_file]
     loggers[0].addHandler(progress)
     # TensorFlow's finalizers can fail while Python tears objects down ("Exception
     # ignored in ... AtomicFunction.__del__"): harmless, and for the log, not the terminal.

@@ -1,7 +1,8 @@
 """``traffic-pipeline``: generate, run, lineage, compile, submit, explain, predict.
 
-Every subcommand exits non-zero on failure with a one-line reason (and, for ``run``,
-the failing component); full logs go to the run's log file.
+Every subcommand follows the exit-code contract of ``pipeline.exit_codes`` (0 ok, 1 a
+component failed, 2 bad usage/config/input, 3 not blessed): errors are one line on
+stderr, tracebacks go to a log file.
 """
 
 from __future__ import annotations
@@ -12,8 +13,30 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
+from pipeline import exit_codes
+from pipeline.config import ConfigError
 from pipeline.synthetic import cli as generate_cli
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit code 2) instead of the usage block."""
+
+    def error(self, message: str):
+        exit_codes.error(f"{self.prog}: {message} (see {self.prog} --help)")
+        sys.exit(exit_codes.BAD_INPUT)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (bad values exit with code 2 and one line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+    return value
 
 
 def _print_progress(start: float):
@@ -33,8 +56,10 @@ def _add_run_parser(subparsers) -> None:
     p.add_argument("--config", help="YAML config (default: the built-in one for --city)")
     p.add_argument("--data", help="dir of daily observation files (default: generate them)")
     p.add_argument("--output", default="output", help="output dir (default: ./output)")
-    p.add_argument("--workers", type=int, help="Beam DirectRunner workers (default: all cores)")
-    p.add_argument("--train-steps", type=int)
+    p.add_argument(
+        "--workers", type=positive_int, help="Beam DirectRunner workers (default: all cores)"
+    )
+    p.add_argument("--train-steps", type=positive_int, help="(default: the config's)")
     p.add_argument("--no-cache", action="store_true", help="re-run every component")
     p.add_argument(
         "--warm-start-from",
@@ -76,8 +101,10 @@ def _lineage(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``traffic-pipeline`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="traffic-pipeline", description="Traffic embeddings on TFX: generate, run, deploy."
+    parser = OneLineParser(
+        prog="traffic-pipeline",
+        description="Traffic embeddings on TFX: generate, run, deploy.",
+        epilog=exit_codes.HELP,
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     generate_cli.add_parser(subparsers)
@@ -89,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     from deploy.insights import cli as insights_cli
 
     insights_cli.add_parsers(subparsers)
+    for subparser in subparsers.choices.values():  # every --help states the contract
+        subparser.epilog = exit_codes.HELP
     return parser
 
 
@@ -99,8 +128,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # google-cloud libraries warn about Python 3.10 on import; that is our pinned stack.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    args = build_parser().parse_args(argv)  # usage errors: one line, exit code 2
+    try:
+        return args.func(args)
+    except (exit_codes.UsageError, ConfigError) as err:
+        exit_codes.error(err)
+        return exit_codes.BAD_INPUT
+    except Exception as err:  # an unexpected failure: one line here, the traceback logged
+        log = exit_codes.write_traceback(err, _log_dir(args))
+        exit_codes.error(f"{args.command}: {type(err).__name__}: {err}", log)
+        return exit_codes.COMPONENT_FAILED
+
+
+def _log_dir(args: argparse.Namespace) -> Path | None:
+    """Where an unexpected error's traceback goes: the city's log dir under --output
+    (else the temp dir)."""
+    if args.command not in ("run", "lineage"):  # the commands with an --output dir
+        return None
+    from deploy.local_runner import LocalLayout
+
+    return LocalLayout(Path(args.output).resolve()).log_dir(args.city)
 
 
 if __name__ == "__main__":

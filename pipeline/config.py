@@ -192,6 +192,30 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError(f"metadata: {config.metadata!r} is not a mysql://user@host:port/db URI")
     if config.data.schema_mode not in SCHEMA_MODES:
         raise ConfigError(f"data.schema_mode: {config.data.schema_mode!r} not in {SCHEMA_MODES}")
+    if not 0.0 <= config.data.max_reject_fraction <= 1.0:
+        raise ConfigError("data.max_reject_fraction must be in [0, 1]")
+    if config.data.split.eval_days < 1 or not 0.0 <= config.data.split.eval_fraction < 1.0:
+        raise ConfigError("data.split: eval_days must be >= 1 and eval_fraction in [0, 1)")
+    for name in ("train_steps", "eval_steps", "batch_size", "location_buckets"):
+        if getattr(config.training, name) < 1:
+            raise ConfigError(f"training.{name} must be a positive integer")
+    if config.training.learning_rate <= 0:
+        raise ConfigError("training.learning_rate must be positive")
+
+
+def check_gate(config: CityConfig, source: str) -> None:
+    """Raises unless the evaluation gate can ever bless a model (a bound on some metric)."""
+    bounded = [
+        name
+        for name, t in config.evaluation.thresholds.items()
+        if t.upper_bound is not None or t.max_increase is not None
+    ]
+    if not bounded:
+        raise ConfigError(
+            f"{source}: evaluation.thresholds sets no bound, so no model could ever be "
+            "blessed; give at least one metric an upper_bound, e.g. "
+            "'evaluation: {thresholds: {mean_absolute_error: {upper_bound: 600}}}'"
+        )
 
 
 def _build(cls: type, raw: Any, where: str, source: str) -> Any:
@@ -223,9 +247,23 @@ def _coerce(hint: Any, value: Any, path: str, source: str) -> Any:
     if origin in (typing.Union, types.UnionType) and value is not None:
         non_none = [a for a in typing.get_args(hint) if a is not type(None)]
         return _coerce(non_none[0], value, path, source)
-    if hint is float and isinstance(value, int):
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint in _SCALARS and not _is_a(value, hint):
+        raise ConfigError(
+            f"{source}: {path} must be {_SCALARS[hint]}, got {value!r} ({type(value).__name__})"
+        )
     return value
+
+
+_SCALARS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+
+
+def _is_a(value: Any, hint: type) -> bool:
+    """Strict YAML scalar check: a bool is not an int, an int is not a string."""
+    if hint is bool:
+        return isinstance(value, bool)
+    return isinstance(value, hint) and not isinstance(value, bool)
 
 
 def load_config(city: str, path: str | Path | None = None) -> CityConfig:
@@ -248,11 +286,24 @@ def load_config(city: str, path: str | Path | None = None) -> CityConfig:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{source}: invalid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: top level must be a mapping")
     raw.setdefault("city", city)
     try:
-        return _build(CityConfig, raw, "", source)
+        config = _build(CityConfig, raw, "", source)
     except TypeError as err:
         raise ConfigError(f"{source}: {err}") from err
+    except ConfigError as err:
+        if str(err).startswith(source):
+            raise
+        raise ConfigError(f"{source}: {err}") from err
+    if config.city != city:
+        raise ConfigError(
+            f"{source}: city {config.city!r} does not match --city {city!r}; "
+            "fix one of them (a config is for one city)"
+        )
+    check_gate(config, source)
+    return config
 
 
 def builtin_cities() -> list[str]:

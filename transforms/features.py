@@ -38,6 +38,12 @@ VEHICLE_TYPE = RAW_VEHICLE_TYPE  # bytes; label of the vehicle-type head
 LANE = RAW_LANE  # int64, optional
 SPEED = RAW_SPEED  # float, optional
 SECONDS_TO_NEXT_VEHICLE = "seconds_to_next_vehicle"  # float; label of the headway head
+# Plausible ranges the curated schema enforces (tests/pipeline/test_schema.py checks the
+# schema says the same): a headway longer than two days means missing or misdated data,
+# and timestamps are from this century.
+MAX_HEADWAY_SECONDS = 2 * 86_400
+MIN_TIMESTAMP_UTC = 946_684_800  # 2000-01-01T00:00:00Z
+MAX_TIMESTAMP_UTC = 4_102_444_800  # 2100-01-01T00:00:00Z
 
 LABEL_KEYS = (SECONDS_TO_NEXT_VEHICLE, VEHICLE_TYPE)
 # Raw features the model's inputs are computed from: exactly what ``serving_default``

@@ -87,7 +87,13 @@ def read_day_hour_table(model_dir: str) -> np.ndarray:
         raise WarmStartError(
             f"warm start: checkpoint {prefix} has no {features.EMBEDDING_CHECKPOINT_KEY!r}"
         )
-    return reader.get_tensor(features.EMBEDDING_CHECKPOINT_KEY)
+    try:
+        return reader.get_tensor(features.EMBEDDING_CHECKPOINT_KEY)
+    except (tf.errors.OpError, IndexError, ValueError) as err:  # truncated / corrupt data file
+        raise WarmStartError(
+            f"warm start: donor {model_dir} is corrupt: cannot read its day x hour table "
+            f"from {prefix}: {type(err).__name__}: {err}"
+        ) from err
 
 
 def load_donor_embedding(

@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+INVALID_UTF8 = "invalid_utf8"
 MISSING_FIELD = "missing_field"
 UNPARSABLE_TIMESTAMP = "unparsable_timestamp"
+DATE_OUTSIDE_FILE = "date_outside_file"  # local date is not the daily file's day
 UNKNOWN_DIRECTION = "unknown_direction"
 UNKNOWN_VEHICLE_TYPE = "unknown_vehicle_type"
 UNPARSABLE_NUMBER = "unparsable_number"
 DUPLICATE = "duplicate"
 REASONS = (
+    INVALID_UTF8,
     MISSING_FIELD,
     UNPARSABLE_TIMESTAMP,
+    DATE_OUTSIDE_FILE,
     UNKNOWN_DIRECTION,
     UNKNOWN_VEHICLE_TYPE,
     UNPARSABLE_NUMBER,

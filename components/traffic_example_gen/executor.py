@@ -26,15 +26,13 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
 from components.traffic_example_gen import accounting, reading, staging
-from components.traffic_example_gen.spans import DailyFile, describe_range, list_daily_files
-from components.traffic_example_gen.splits import (
-    DEFAULT_SPLIT_CONFIG,
-    SPLIT_NAMES,
-    make_split_rule,
-)
+from components.traffic_example_gen.inputs import check_inputs
+from components.traffic_example_gen.spans import DailyFile, describe_range
+from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG, SPLIT_NAMES
 from components.traffic_example_gen.stages import (  # noqa: F401  (re-exported)
     BOUNDARY_EXAMPLES_FILE_PREFIX,
     EXAMPLES_FILE_PREFIX,
+    FILE_ERRORS_FILE,
     build_pipeline,
 )
 from components.traffic_example_gen.timezones import check_timezone
@@ -85,10 +83,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         rejects = artifact_utils.get_single_instance(output_dict[REJECTS_KEY])
 
         check_timezone(timezone)
-        files = list_daily_files(input_base, span_begin, span_end)
-        for daily in files:
-            reading.check_required_columns(daily, reading.read_columns(daily))
-        split_rule = make_split_rule(split_config, [f.day for f in files])
+        files, split_rule = check_inputs(input_base, span_begin, span_end, split_config)
         examples.split_names = artifact_utils.encode_split_names(list(SPLIT_NAMES))
         split_uris = {s: artifact_utils.get_split_uri([examples], s) for s in SPLIT_NAMES}
 
@@ -106,6 +101,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         finally:
             staging.remove(staging.staging_dir_under(rejects.uri))
 
+        with fileio.open(os.path.join(rejects.uri, FILE_ERRORS_FILE)) as handle:
+            reading.raise_file_errors(json.loads(handle.read()))
         with fileio.open(os.path.join(rejects.uri, accounting.COUNTS_FILE)) as handle:
             counts = json.loads(handle.read())
         summary = accounting.summarize(counts)

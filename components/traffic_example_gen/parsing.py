@@ -1,8 +1,10 @@
 """Validates and parses one raw record batch, vectorised (Arrow compute + numpy).
 
 Each row is either valid (becomes part of a ``Chunk``) or rejected with exactly one
-reason: the first failing check in the order missing field, unparsable timestamp,
-unknown direction, unknown vehicle type, unparsable number (lane / speed).
+reason: the first failing check in the order invalid UTF-8, missing field, unparsable
+timestamp, date outside the file's day (the local date in the city's time zone is not
+the day in the file name), unknown direction, unknown vehicle type, unparsable number
+(lane / speed).
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def _iso_to_us(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def parse_timestamps(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """UTC epoch microseconds and an ok-mask for ISO-with-offset / epoch-second values.
 
-    Arrow timestamp columns without a zone are taken as UTC; numeric columns are
+    Arrow timestamp columns need a time zone (one without is as ambiguous as a CSV
+    timestamp without an offset, and is rejected the same way); numeric columns are
     epoch seconds.
     """
     n = len(array)
@@ -108,6 +111,8 @@ def parse_timestamps(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     ok = np.zeros(n, dtype=bool)
     kind = array.type
     if pa.types.is_timestamp(kind):
+        if kind.tz is None:
+            return us, ok
         ok = array.is_valid().to_numpy(zero_copy_only=False)
         values = pc.cast(array, pa.timestamp("us", tz=kind.tz)).cast(pa.int64())
         us = pc.fill_null(values, 0).to_numpy()
@@ -175,6 +180,29 @@ def _null_column(n: int) -> pa.Array:
     return pa.nulls(n, pa.string())
 
 
+def decode_utf8(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Binary (raw CSV) cells as strings, and a mask of cells that are not valid UTF-8.
+
+    An invalid cell keeps its bytes, escaped (``\\xff``), so a reject can show it.
+    Other column types pass through unchanged.
+    """
+    n = len(array)
+    if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
+        return array, np.zeros(n, dtype=bool)
+    try:
+        return pc.cast(array, pa.string()), np.zeros(n, dtype=bool)
+    except pa.ArrowInvalid:  # rare: find the bad cells one by one
+        bad = np.zeros(n, dtype=bool)
+        values = []
+        for i, raw in enumerate(array.to_pylist()):
+            try:
+                values.append(None if raw is None else raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                bad[i] = True
+                values.append(raw.decode("utf-8", "backslashreplace"))
+        return pa.array(values, pa.string()), bad
+
+
 def parse_batch(
     batch: pa.RecordBatch,
     *,
@@ -182,23 +210,34 @@ def parse_batch(
     first_row: int,
     timezone: str,
     split_rule: SplitRule,
+    file_yyyymmdd: int,
 ) -> ParsedBatch:
-    """Validates ``batch`` (rows ``first_row``..) and derives local calendar fields."""
+    """Validates ``batch`` (rows ``first_row``.. of the file of local day ``file_yyyymmdd``)
+    and derives local calendar fields."""
     n = batch.num_rows
     names = batch.schema.names
+    field_names = list(features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS)
+    columns: dict[str, pa.Array] = {}
+    checks: list[tuple[np.ndarray, str, str]] = []
+    for name in field_names:
+        columns[name], bad_utf8 = decode_utf8(
+            batch.column(names.index(name)) if name in names else _null_column(n)
+        )
+        checks.append((bad_utf8, name, accounting.INVALID_UTF8))
 
     def column(name: str) -> pa.Array:
-        return batch.column(names.index(name)) if name in names else _null_column(n)
+        return columns[name]
 
     reason = np.full(n, -1, dtype=np.int16)
     field = np.full(n, -1, dtype=np.int16)
-    field_names = list(features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS)
     reasons = list(accounting.REASONS)
-    checks: list[tuple[np.ndarray, str, str]] = []
     for name in features.REQUIRED_RAW_COLUMNS:
         checks.append((~_present(column(name)), name, accounting.MISSING_FIELD))
     ts_us, ts_ok = parse_timestamps(column(features.RAW_TIMESTAMP))
     checks.append((~ts_ok, features.RAW_TIMESTAMP, accounting.UNPARSABLE_TIMESTAMP))
+    calendar = local_calendar(np.where(ts_ok, ts_us, 0), timezone)
+    outside = ts_ok & (calendar.yyyymmdd != file_yyyymmdd)
+    checks.append((outside, features.RAW_TIMESTAMP, accounting.DATE_OUTSIDE_FILE))
     direction_code = _codes(column(features.RAW_DIRECTION), features.DIRECTIONS)
     checks.append((direction_code < 0, features.RAW_DIRECTION, accounting.UNKNOWN_DIRECTION))
     vehicle_code = _codes(column(features.RAW_VEHICLE_TYPE), features.VEHICLE_TYPES)
@@ -224,15 +263,14 @@ def parse_batch(
     intersection = _as_strings(column(features.RAW_INTERSECTION)).filter(pa.array(good))
     intersection = intersection.to_numpy(zero_copy_only=False)
     direction = np.asarray(features.DIRECTIONS, dtype=object)[direction_code[good]]
-    calendar = local_calendar(ts_good, timezone)
     chunk = Chunk(
         ts_us=ts_good,
         vehicle_type=vehicle_code[good],
         lane=lanes[good],
         speed=speeds[good],
-        day_of_week=calendar.day_of_week,
-        hour=calendar.hour,
-        is_eval=split_rule.eval_mask(intersection, direction, ts_good, calendar.yyyymmdd),
+        day_of_week=calendar.day_of_week[good],
+        hour=calendar.hour[good],
+        is_eval=split_rule.eval_mask(intersection, direction, ts_good, calendar.yyyymmdd[good]),
         file_index=np.full(len(ts_good), file_index, dtype=np.int32),
         row=rows[good],
     )

@@ -45,12 +45,16 @@ class SplitRule:
         return (hashes % HASH_BUCKETS) < round(self.eval_fraction * HASH_BUCKETS)
 
 
-def _yyyymmdd(day: datetime.date) -> int:
+def yyyymmdd(day: datetime.date) -> int:
+    """A date as the int ``YYYYMMDD`` (how local dates are compared, vectorised)."""
     return day.year * 10_000 + day.month * 100 + day.day
 
 
 def make_split_rule(split_config: str, days: list[datetime.date]) -> SplitRule:
     """Builds the rule from the JSON ``split_config`` and the sorted selected days.
+
+    ``days`` should hold only days with data rows: an empty (header-only) day must not
+    take a train or eval day.
 
     ``{"kind": "time", "eval_days": N}`` or ``{"kind": "time", "eval_fraction": f}``
     put the last local days into eval (at least one train and one eval day);
@@ -80,8 +84,8 @@ def make_split_rule(split_config: str, days: list[datetime.date]) -> SplitRule:
     n_days = len(days)
     if n_days < 2:
         raise ValueError(
-            f"a time split needs at least 2 days of input, got {n_days}; widen the span "
-            "or use a hash split"
+            f"a time split needs at least 2 days with data rows, got {n_days} (header-only "
+            "files do not count); widen the span or use a hash split"
         )
     if fraction is not None:
         n_eval = min(max(round(float(fraction) * n_days), 1), n_days - 1)
@@ -92,4 +96,4 @@ def make_split_rule(split_config: str, days: list[datetime.date]) -> SplitRule:
                 f"split_config eval_days={n_eval} must be in [1, {n_days - 1}] for "
                 f"{n_days} days of input"
             )
-    return SplitRule(kind=TIME, eval_from_yyyymmdd=_yyyymmdd(days[n_days - n_eval]))
+    return SplitRule(kind=TIME, eval_from_yyyymmdd=yyyymmdd(days[n_days - n_eval]))

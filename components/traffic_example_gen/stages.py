@@ -51,7 +51,7 @@ from components.traffic_example_gen.labels import (
 )
 from components.traffic_example_gen.parsing import parse_batch
 from components.traffic_example_gen.spans import DailyFile
-from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule
+from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule, yyyymmdd
 from components.traffic_example_gen.tfrecords import WriteFramedTFRecords
 
 EXAMPLES_FILE_PREFIX = "data_tfrecord"  # as stock ExampleGen
@@ -63,6 +63,9 @@ TAIL_SHARDS = 8
 _REJECTS = "rejects"
 _COUNTS = "counts"
 _TAILS = "tails"
+_FILE_ERRORS = "file_errors"
+# Written to the rejects artifact: one line per input file that could not be read.
+FILE_ERRORS_FILE = "file_errors.json"
 
 
 def _count_rejects(counts: Counter, reasons: list[str], file_path: str) -> None:
@@ -89,6 +92,12 @@ class ParseAndStage(beam.DoFn):
         self._day_shards = day_shards
 
     def process(self, file_index: int):
+        try:
+            yield from self._parse_and_stage(file_index)
+        except reading.InputFileError as err:  # reported by the executor, naming the file
+            yield beam.pvalue.TaggedOutput(_FILE_ERRORS, str(err))
+
+    def _parse_and_stage(self, file_index: int):
         daily = self._files[file_index]
         first_row = 1
         pending: list[Slab] = []
@@ -101,6 +110,7 @@ class ParseAndStage(beam.DoFn):
                 first_row=first_row,
                 timezone=self._timezone,
                 split_rule=self._split_rule,
+                file_yyyymmdd=yyyymmdd(daily.day),
             )
             first_row += batch.num_rows
             counts: Counter[str] = Counter({accounting.ROWS_READ: batch.num_rows})
@@ -206,7 +216,7 @@ class ResolveTails(beam.DoFn):
         yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
 
 
-def _write_json(value: dict, path: str) -> None:
+def _write_json(value: dict | list, path: str) -> None:
     with FileSystems.create(path) as handle:
         handle.write(json.dumps(value, sort_keys=True).encode())
 
@@ -238,7 +248,7 @@ def build_pipeline(
         >> (
             beam.ParDo(
                 ParseAndStage(files, timezone, split_rule, staging_dir, day_shards)
-            ).with_outputs(_REJECTS, _COUNTS, main="staged")
+            ).with_outputs(_REJECTS, _COUNTS, _FILE_ERRORS, main="staged")
         )
     )
     labeled = (
@@ -275,6 +285,14 @@ def build_pipeline(
         >> beam.io.WriteToText(
             os.path.join(rejects_uri, accounting.REJECTS_FILE_PREFIX),
             file_name_suffix=accounting.REJECTS_FILE_SUFFIX,
+        )
+    )
+    _ = (
+        read[_FILE_ERRORS]
+        | "CollectFileErrors" >> beam.combiners.ToList()
+        | "WriteFileErrors"
+        >> beam.Map(
+            lambda errors: _write_json(sorted(errors), os.path.join(rejects_uri, FILE_ERRORS_FILE))
         )
     )
     _ = (

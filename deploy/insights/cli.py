@@ -11,8 +11,8 @@ import json
 import sys
 
 from deploy.insights import analysis
+from pipeline import exit_codes
 
-USAGE_ERROR = 2
 FORMATS = ("table", "csv", "json")
 
 
@@ -50,8 +50,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return USAGE_ERROR
+    exit_codes.error(message)
+    return exit_codes.BAD_INPUT
 
 
 def explain_command(args: argparse.Namespace) -> int:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipeline.exit_codes import BAD_INPUT as EXIT_BAD_INPUT
 from pipeline.synthetic import cities, generator
-
-EXIT_BAD_INPUT = 2
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

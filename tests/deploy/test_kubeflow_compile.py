@@ -322,7 +322,7 @@ def test_cli_compile_reports_bad_config_in_one_line(tmp_path, capsys):
     from pipeline.cli import main
 
     code = main(["compile", "--city", "atlantis", "--output", str(tmp_path / "p.json")])
-    assert code == 1
+    assert code == 2
     assert "no built-in config for city 'atlantis'" in capsys.readouterr().err
 
 

@@ -187,8 +187,8 @@ def test_cli_errors_are_one_line(templates, tmp_path, capsys):
         "submit", "--target", "vertex", "--project", "proj", "--region", "r",
         "--pipeline-root", "gs://b", "--template", str(tmp_path / "missing.json"),
     ])  # fmt: skip
-    assert code == 1
+    assert code == 2
     assert "--template" in capsys.readouterr().err
     code = main(["submit", "--pipeline-root", "gs://b", "--project", "p", "--region", "r"])
-    assert code == 1
+    assert code == 2
     assert "pass --template FILE or the compile arguments" in capsys.readouterr().err

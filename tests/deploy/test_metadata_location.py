@@ -9,6 +9,7 @@ from ml_metadata import metadata_store
 
 from deploy import metadata
 from deploy.local_runner import LocalLayout
+from pipeline import exit_codes
 from pipeline.cli import main as cli_main
 from pipeline.config import ConfigError, load_config
 
@@ -61,18 +62,26 @@ def test_lineage_with_an_unreachable_server_fails_in_one_line(tmp_path, capsys):
     # Port 1 on localhost: nothing listens, the connection is refused.
     uri = "mysql://u:s3cret@127.0.0.1:1/mlmd"
     argv = ["lineage", "--city", "london", "--output", str(tmp_path), "--metadata", uri]
-    assert cli_main(argv) == 1
+    assert cli_main(argv) == exit_codes.BAD_INPUT
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: cannot open ML Metadata store mysql://u:***@127.0.0.1:1/mlmd")
     assert len(err.splitlines()) == 1 and "s3cret" not in err
 
 
+def test_run_with_an_unreachable_server_fails_before_running(tmp_path, capsys):
+    uri = "mysql://u@127.0.0.1:1/mlmd"
+    argv = ["run", "--city", "london", "--output", str(tmp_path), "--metadata", uri]
+    assert cli_main(argv) == exit_codes.BAD_INPUT
+    assert "cannot open ML Metadata store mysql://u@127.0.0.1:1/mlmd" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists() and not (tmp_path / "pipelines").exists()
+
+
 def test_lineage_with_a_sqlite_file_elsewhere(tmp_path, capsys):
     store_file = tmp_path / "shared" / "mlmd.sqlite"
     argv = ["lineage", "--city", "london", "--output", str(tmp_path / "out")]
-    assert cli_main([*argv, "--metadata", str(store_file)]) == 1
+    assert cli_main([*argv, "--metadata", str(store_file)]) == exit_codes.BAD_INPUT
     assert f"no ML Metadata store at {store_file}" in capsys.readouterr().err
     metadata_store.MetadataStore(metadata.connection_config(store_file))
-    assert cli_main([*argv, "--metadata", str(store_file)]) == 1
+    assert cli_main([*argv, "--metadata", str(store_file)]) == exit_codes.BAD_INPUT
     assert f"no trained model for city 'london' in {store_file}" in capsys.readouterr().err
     assert not Path(tmp_path / "out" / "metadata.sqlite").exists()

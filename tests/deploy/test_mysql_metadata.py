@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from deploy import metadata
+from pipeline import exit_codes
 from pipeline import pipeline as wiring
 from pipeline.cli import main as cli_main
 from tests import e2e_support
@@ -91,7 +92,7 @@ def test_london_then_warm_started_frankfurt_with_lineage_on_mariadb(cities, mari
     assert "mode: frozen" in lineage
     assert "trained on data span: 2026-03-16 .. " in lineage  # Frankfurt's first file
     # Without --metadata, lineage looks at the (absent) SQLite file and says so.
-    assert cli_main(argv) == 1
+    assert cli_main(argv) == exit_codes.BAD_INPUT
     assert "no ML Metadata store at" in capsys.readouterr().err
 
 

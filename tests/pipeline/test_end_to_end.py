@@ -121,7 +121,7 @@ def test_unreachable_threshold_is_not_blessed_and_pushes_nothing(london, capsys)
         "Europe/London",
         evaluation={"thresholds": {"mean_absolute_error": {"upper_bound": 0.001}}},
     )
-    assert e2e_support.run("london", strict, london["data"], london["output"]) == 0
+    assert e2e_support.run("london", strict, london["data"], london["output"]) == 3
     out = capsys.readouterr().out
     assert "NOT blessed" in out and "mean_absolute_error" in out
     assert "nothing pushed" in out
@@ -149,7 +149,7 @@ def test_data_anomaly_stops_the_run_at_the_example_validator(london, tmp_path, c
         (data / name).write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
     code = e2e_support.run("london", london["config"], data, tmp_path / "output")
     err = capsys.readouterr().err
-    assert code != 0
+    assert code == 1
     assert f"FAILED at {wiring.EXAMPLE_VALIDATOR}" in err
     assert features.SPEED in err and "DataAnomalyError" in err
 

@@ -120,7 +120,10 @@ REJECTS_DAY = [
     ("2026-03-29T08:00:04Z", "A", "N", "car", "two", 30),  # 7 unparsable lane
     ("2026-03-29T08:00:00Z", "A", "N", "car", 1, 30),  # 8 duplicate of row 1
     ("2026-03-29T08:00:05Z", "A", "N", "bus", 1, 30),  # 9 ok
+    ("2025-03-18T08:00:06Z", "A", "N", "car", 1, 30),  # 10 a year before the file's day
 ]
+# Row 11: one byte that is not UTF-8, in the intersection.
+NON_UTF8_ROW = b"2026-03-29T08:00:07Z,A\xff,N,car,1,30\n"
 
 
 def test_each_reject_reason_is_recorded_and_accounted(tmp_path):
@@ -128,9 +131,10 @@ def test_each_reject_reason_is_recorded_and_accounted(tmp_path):
         "2026-03-28.csv": [("2026-03-28T08:00:00Z", "A", "N", "car", 1, 30)],
         "2026-03-29.csv": REJECTS_DAY,
     }
-    examples, rejects = run_executor(
-        _write_days(tmp_path / "in", days), tmp_path / "out", max_reject_fraction=1.0
-    )
+    input_dir = _write_days(tmp_path / "in", days)
+    with (input_dir / "2026-03-29.csv").open("ab") as handle:
+        handle.write(NON_UTF8_ROW)
+    examples, rejects = run_executor(input_dir, tmp_path / "out", max_reject_fraction=1.0)
     path = str(tmp_path / "in" / "2026-03-29.csv")
     got = [(r["file"], r["row"], r["field"], r["reason"]) for r in read_rejects(rejects)]
     assert got == [
@@ -141,16 +145,19 @@ def test_each_reject_reason_is_recorded_and_accounted(tmp_path):
         (path, 6, f.RAW_VEHICLE_TYPE, acc.UNKNOWN_VEHICLE_TYPE),
         (path, 7, f.RAW_LANE, acc.UNPARSABLE_NUMBER),
         (path, 8, "*", acc.DUPLICATE),
+        (path, 10, f.RAW_TIMESTAMP, acc.DATE_OUTSIDE_FILE),
+        (path, 11, f.RAW_INTERSECTION, acc.INVALID_UTF8),
     ]
     values = [r["value"] for r in read_rejects(rejects)]
     assert values[2:6] == ["29/03/2026 08:00", "NE", "tram", "two"]
     assert values[6] == f"identical to {path} row 1"
+    assert values[7:9] == ["2025-03-18T08:00:06Z", "A\\xff"]
     props = int_properties(examples)
     assert props == int_properties(rejects)
     for reason in acc.REASONS:
         expected = 2 if reason == acc.MISSING_FIELD else 1
         assert props[acc.rejected_key(reason)] == expected, reason
-    assert props[acc.REJECTED_TOTAL] == 7 and props[acc.ROWS_READ] == 10
+    assert props[acc.REJECTED_TOTAL] == 9 and props[acc.ROWS_READ] == 12
     assert (
         props[acc.EXAMPLES_TRAIN]
         + props[acc.EXAMPLES_EVAL]
@@ -247,7 +254,8 @@ def test_missing_required_column_names_file_and_column(tmp_path):
 @pytest.mark.slow
 def test_multi_processing_gives_identical_examples_and_accounting(tmp_path):
     days = dict(SPRING)
-    days["2026-03-29.csv"] = SPRING["2026-03-29.csv"] + REJECTS_DAY
+    spring_29 = SPRING["2026-03-29.csv"]
+    days["2026-03-29.csv"] = spring_29 + REJECTS_DAY + spring_29  # 6 rows twice
     _write_days(tmp_path / "in", days)
     shutil.copy(tmp_path / "in" / "2026-03-29.csv", tmp_path / "in" / "2026-03-30.csv")
     single, single_rejects = run_executor(tmp_path / "in", tmp_path / "a", max_reject_fraction=1.0)
@@ -255,8 +263,11 @@ def test_multi_processing_gives_identical_examples_and_accounting(tmp_path):
         tmp_path / "in", tmp_path / "b", MULTI_PROCESSING, max_reject_fraction=1.0
     )
     assert int_properties(multi) == int_properties(single)
-    # one duplicate inside 2026-03-29, plus every valid row of its copy 2026-03-30 (6 + 3)
-    assert int_properties(multi)[acc.rejected_key(acc.DUPLICATE)] == 10
+    # 2026-03-29: one duplicate in REJECTS_DAY plus the 6 repeated rows.
+    assert int_properties(multi)[acc.rejected_key(acc.DUPLICATE)] == 7
+    # Its copy 2026-03-30: every row with a parsable timestamp (22 - 2 missing - 1
+    # unparsable), plus the row of 2025 in 2026-03-29.
+    assert int_properties(multi)[acc.rejected_key(acc.DATE_OUTSIDE_FILE)] == 20
     for split in ("train", "eval"):
         assert read_examples(multi, split) == read_examples(single, split)
     assert read_rejects(multi_rejects) == read_rejects(single_rejects)

@@ -96,6 +96,7 @@ def test_parse_batch_assigns_one_reason_per_row_in_check_order():
         first_row=11,
         timezone="Europe/London",
         split_rule=SplitRule(kind="time", eval_from_yyyymmdd=20260329),
+        file_yyyymmdd=20260329,
     )
     got = list(
         zip(

@@ -1,0 +1,171 @@
+"""Builds bad inputs and checks outcomes for the fault-injection suite.
+
+Every fault starts from a clean copy of data generated once per session, so each
+case changes exactly one thing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from deploy import metadata
+from deploy.local_runner import LocalLayout
+from pipeline import pipeline as wiring
+from tests import e2e_support
+
+# Small: a full run takes about a minute on 2 cores; several cases share one run.
+DAYS = 6
+INTERSECTIONS = 2
+TRAIN_STEPS = 60
+LOOSE_GATE = {
+    "thresholds": {
+        "sparse_categorical_crossentropy": {"upper_bound": 1.6},
+        "mean_absolute_error": {"upper_bound": 5000.0},
+    }
+}
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_cli(args: list[str], log: Path) -> subprocess.Popen:
+    """``traffic-pipeline ARGS`` in its own process group (so it can be killed whole);
+    stdout and stderr go to ``log``."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_USE_LEGACY_KERAS": "1"}
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+
+
+def run_args(city: str, config: Path, data: Path, output: Path, *extra: str) -> list[str]:
+    """The CLI arguments ``e2e_support.run`` uses, for a subprocess."""
+    return [
+        "run", "--city", city, "--config", str(config), "--data", str(data),
+        "--output", str(output), "--workers", "1", *extra,
+    ]  # fmt: skip
+
+
+def write_config(path: Path, city: str, timezone: str, **sections) -> Path:
+    """A suite config: 2 eval days, few steps, a gate any trained model passes."""
+    base = {
+        "data": {"split": {"kind": "time", "eval_days": 2}},
+        "training": {"train_steps": TRAIN_STEPS, "eval_steps": 10, "batch_size": 256},
+        "evaluation": LOOSE_GATE,
+    }
+    return e2e_support.write_config(path, city, timezone, **{**base, **sections})
+
+
+def copy_data(source: Path, target: Path) -> Path:
+    """A private copy of the daily files (ground truth left out)."""
+    target.mkdir(parents=True)
+    for name in sorted(os.listdir(source)):
+        if name[:1].isdigit():
+            shutil.copy(source / name, target / name)
+    return target
+
+
+def daily_files(data: Path) -> list[Path]:
+    return sorted(p for p in data.iterdir() if p.name[:1].isdigit())
+
+
+def append_rows(path: Path, *rows: bytes) -> None:
+    """Appends raw CSV lines (bytes, so a line may hold a non-UTF-8 byte)."""
+    with path.open("ab") as handle:
+        for row in rows:
+            handle.write(row.rstrip(b"\n") + b"\n")
+
+
+def data_line(path: Path, row: int) -> bytes:
+    """The raw bytes of data row ``row`` (1-based, header excluded)."""
+    return path.read_bytes().split(b"\n")[row]
+
+
+def row_count(path: Path) -> int:
+    return sum(1 for line in path.read_bytes().split(b"\n")[1:] if line.strip())
+
+
+def one_line_error(err: str, *needles: str, with_log: bool = False) -> str:
+    """Asserts stderr is one ``error:`` line (plus a log path line) holding ``needles``."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == (2 if with_log else 1), err
+    assert lines[0].startswith("error: "), err
+    assert "Traceback" not in err, err
+    for needle in needles:
+        assert needle in lines[0], (needle, err)
+    if with_log:
+        assert lines[1].startswith("full log: "), err
+        assert "Traceback" in Path(lines[1][len("full log: ") :]).read_text(), err
+    return lines[0]
+
+
+def serving_listing(output: Path) -> dict[str, list[str]]:
+    """Every file under serving/ (relative), per city: 'unchanged' means equal listings."""
+    serving = output / "serving"
+    if not serving.is_dir():
+        return {}
+    return {
+        city.name: sorted(str(p.relative_to(city)) for p in city.rglob("*") if p.is_file())
+        for city in sorted(serving.iterdir())
+    }
+
+
+def run_count(output: Path, city: str) -> int:
+    layout = LocalLayout(output)
+    if not layout.metadata_path.is_file():
+        return 0
+    store = metadata.open_store(layout.metadata_path)
+    return len(metadata.run_ids(store, wiring.pipeline_name(city)))
+
+
+def latest_run(
+    output: Path, city: str, run_id: str | None = None
+) -> tuple[object, dict[str, metadata.NodeExecution]]:
+    """(store, {node id: execution}) of run ``run_id`` (default: the city's latest)."""
+    store = metadata.open_store(LocalLayout(output).metadata_path)
+    run = run_id or metadata.run_ids(store, wiring.pipeline_name(city))[-1]
+    nodes = metadata.run_executions(store, wiring.pipeline_name(city), run)
+    return store, {n.node_id: n for n in nodes}
+
+
+def first_run_id(output: Path, city: str) -> str:
+    store = metadata.open_store(LocalLayout(output).metadata_path)
+    return metadata.run_ids(store, wiring.pipeline_name(city))[0]
+
+
+def example_gen_outputs(output: Path, city: str, run_id: str | None = None):
+    """(examples, rejects) artifacts and the int counts of a run's ExampleGen."""
+    store, nodes = latest_run(output, city, run_id)
+    ex_id = nodes[wiring.EXAMPLE_GEN].execution.id
+    examples = metadata.outputs_of(store, ex_id, "examples")[0]
+    rejects = metadata.outputs_of(store, ex_id, "rejects")[0]
+    return examples, rejects, metadata.custom_properties(examples)
+
+
+def assert_accounting(counts: dict) -> None:
+    """rows read = written + rejected (+ the unlabeled last vehicle of each approach)."""
+    assert counts["rows_read"] == (
+        counts["examples_train"]
+        + counts["examples_eval"]
+        + counts["rejected_total"]
+        + counts["unlabeled_last_vehicles"]
+    ), counts
+
+
+def read_reject_records(rejects_uri: str) -> list[dict]:
+    records = []
+    for path in sorted(Path(rejects_uri).glob("rejects-*")):
+        with gzip.open(path, "rt") as handle:
+            records.extend(json.loads(line) for line in handle if line.strip())
+    return sorted(records, key=lambda r: (r["file"], r["row"]))

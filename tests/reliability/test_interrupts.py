@@ -1,0 +1,123 @@
+"""kill -9 in the middle of a run, then a re-run: it completes and cleans up after the dead one.
+
+The killed run is a real ``traffic-pipeline run`` subprocess (its whole process group
+gets SIGKILL while ML Metadata shows its Trainer RUNNING). While it is alive, a second
+run of the same city on the same output is refused (exit 2). The re-run marks the dead
+Trainer execution abandoned, removes its partial output, completes, and ``serving/``
+only ever holds complete versions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+from ml_metadata.proto import metadata_store_pb2
+
+from deploy import abandoned, metadata
+from pipeline import exit_codes
+from pipeline import pipeline as wiring
+from tests import e2e_support
+from tests.reliability import faults
+from transforms import features
+
+pytestmark = pytest.mark.slow
+RUNNING = metadata_store_pb2.Execution.RUNNING
+LONDON = wiring.pipeline_name("london")
+MODEL_FILES = (
+    "saved_model.pb",
+    features.EMBEDDING_TSV,
+    features.EMBEDDING_METADATA_TSV,
+    features.EMBEDDING_SPEC_FILE,
+)
+
+
+def _node_executions(output, node_id: str) -> list[metadata_store_pb2.Execution]:
+    store = metadata.open_store(output / "metadata.sqlite")
+    ctx = store.get_context_by_type_and_name("node", f"{LONDON}.{node_id}")
+    return store.get_executions_by_context(ctx.id) if ctx else []
+
+
+def _wait_until_running(output, node_id: str, process, known: set[int], timeout: float = 600):
+    """The new execution of ``node_id`` once MLMD shows it RUNNING."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the run ended before it could be killed"
+        try:
+            for execution in _node_executions(output, node_id):
+                if execution.id not in known and execution.last_known_state == RUNNING:
+                    return execution
+        except (sqlite3.Error, RuntimeError):  # the writer holds the database for a moment
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{node_id} never started running")
+
+
+def _execution(output, node_id: str, execution_id: int) -> metadata_store_pb2.Execution:
+    return next(e for e in _node_executions(output, node_id) if e.id == execution_id)
+
+
+def _versions(output) -> dict[str, list[str]]:
+    base = output / "serving" / "london"
+    return {p.name: sorted(os.listdir(p)) for p in base.iterdir()}
+
+
+def _wait_for(path, process, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None and time.monotonic() < deadline, f"no {path}"
+        time.sleep(0.2)
+
+
+def test_kill_9_in_the_trainer_then_resume(baseline, tmp_path, capsys):
+    output = baseline["output"]
+    before = _versions(output)
+    known = {e.id for e in _node_executions(output, wiring.TRAINER)}
+    # Other train steps than the baseline: ExampleGen..Transform are cached, the Trainer
+    # runs, long enough (5000 steps) to be killed inside it.
+    log = tmp_path / "killed.log"
+    process = faults.start_cli(
+        faults.run_args(
+            "london", baseline["config"], baseline["data"], output, "--train-steps", "5000"
+        ),
+        log,
+    )
+    extra = ("--train-steps", "400")  # the re-run: a short Trainer
+    try:
+        dead = _wait_until_running(output, wiring.TRAINER, process, known)
+        partial = baseline["layout"].pipeline_root("london") / wiring.TRAINER / "model"
+        partial = partial / str(dead.id)
+        _wait_for(partial, process)  # it has started writing its output
+        # A second run of the same city on the same output is refused while one is alive.
+        code = e2e_support.run("london", baseline["config"], baseline["data"], output, *extra)
+        assert code == exit_codes.BAD_INPUT
+        faults.one_line_error(capsys.readouterr().err, "already running", f"pid {process.pid}")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    # What kill -9 leaves behind: a RUNNING execution and its partial output.
+    assert _execution(output, wiring.TRAINER, dead.id).last_known_state == RUNNING, log.read_text()
+    assert partial.exists()
+
+    code = e2e_support.run("london", baseline["config"], baseline["data"], output, *extra)
+    out = capsys.readouterr().out
+    assert code == exit_codes.OK, out
+    assert "marked 1 execution(s) left RUNNING by a dead process as abandoned: " in out
+    assert f"{wiring.TRAINER} (execution {dead.id})" in out
+
+    marked = _execution(output, wiring.TRAINER, dead.id)
+    assert marked.last_known_state == metadata_store_pb2.Execution.FAILED
+    assert "died" in marked.custom_properties[abandoned.ABANDONED_PROPERTY].string_value
+    assert not partial.exists()
+    store = metadata.open_store(output / "metadata.sqlite")
+    assert not [e for e in store.get_executions() if e.last_known_state == RUNNING]
+
+    after = _versions(output)
+    assert {k: after[k] for k in before} == before  # published versions untouched
+    new = set(after) - set(before)
+    assert len(new) == 1 and all(name.isdigit() for name in after)  # no staging debris
+    for version in after:
+        assert set(MODEL_FILES) <= set(after[version]), version
