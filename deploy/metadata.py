@@ -78,9 +78,12 @@ def redact(location: str | Path) -> str:
 
 
 def open_store(location: str | Path) -> metadata_store.MetadataStore:
-    """Opens an existing MLMD store (SQLite file or MySQL server); fails with one line."""
-    if not is_mysql(location) and not Path(location).is_file():
-        raise FileNotFoundError(f"no ML Metadata store at {location}; run the pipeline first")
+    """Opens an existing MLMD store: a SQLite file, or a MySQL server (one-line error when
+    it cannot be reached; a corrupt SQLite file raises MLMD's own error)."""
+    if not is_mysql(location):
+        if not Path(location).is_file():
+            raise FileNotFoundError(f"no ML Metadata store at {location}; run the pipeline first")
+        return metadata_store.MetadataStore(sqlite_config(location))
     try:
         return metadata_store.MetadataStore(connection_config(location))
     except (mlmd_errors.StatusError, RuntimeError) as err:  # RuntimeError: cannot connect

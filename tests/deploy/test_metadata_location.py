@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from deploy import metadata
 from deploy.local_runner import LocalLayout
 from pipeline import exit_codes
 from pipeline.cli import main as cli_main
-from pipeline.config import ConfigError, load_config
+from pipeline.config import CONFIG_PACKAGE, ConfigError, load_config
 
 
 def test_mysql_uri_becomes_tfx_mysql_connection_config():
@@ -49,11 +50,12 @@ def test_default_store_is_the_sqlite_file_in_the_output_dir(tmp_path):
 
 
 def test_config_metadata_must_be_a_mysql_uri(tmp_path):
+    builtin = (resources.files(CONFIG_PACKAGE) / "london.yaml").read_text()
     path = tmp_path / "london.yaml"
-    path.write_text("city: london\ntimezone: Europe/London\nmetadata: mysql://u@h:3306/mlmd\n")
+    path.write_text(builtin + "metadata: mysql://u@h:3306/mlmd\n")
     assert load_config("london", path).metadata == "mysql://u@h:3306/mlmd"
     assert load_config("london").metadata == ""  # the built-ins keep SQLite
-    path.write_text("city: london\ntimezone: Europe/London\nmetadata: /srv/mlmd.sqlite\n")
+    path.write_text(builtin + "metadata: /srv/mlmd.sqlite\n")
     with pytest.raises(ConfigError, match=r"metadata: '/srv/mlmd\.sqlite' is not a mysql://"):
         load_config("london", path)
 
