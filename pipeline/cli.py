@@ -67,6 +67,7 @@ def _add_run_parser(subparsers) -> None:
         "or 'latest:<city>' for that city's latest blessed model",
     )
     p.add_argument("--warm-start-mode", choices=("frozen", "fine_tune"))
+    _add_metadata_option(p)
     p.set_defaults(func=_run)
 
 
@@ -74,7 +75,16 @@ def _add_lineage_parser(subparsers) -> None:
     p = subparsers.add_parser("lineage", help="show where a city's latest model came from")
     p.add_argument("--city", required=True)
     p.add_argument("--output", default="output")
+    _add_metadata_option(p)
     p.set_defaults(func=_lineage)
+
+
+def _add_metadata_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--metadata",
+        help="ML Metadata store: mysql://user[:password]@host[:port]/database, or a SQLite "
+        "file (default: the config's 'metadata', else OUTPUT/metadata.sqlite)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
