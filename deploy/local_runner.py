@@ -26,6 +26,7 @@ from deploy import beam_profiles, metadata
 from pipeline.config import CityConfig
 from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
 from pipeline.schema import curated_schema_path
+from transforms import keras_mode
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def run_pipeline(
     progress: Callable[[str, str, float], None] | None = None,
 ) -> str:
     """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError."""
+    keras_mode.require_legacy_keras("local pipeline run")
     city = config.city
     for path in (layout.pipeline_root(city), layout.log_dir(city)):
         path.mkdir(parents=True, exist_ok=True)
