@@ -6,7 +6,7 @@ bytes of each feature are built for all rows at once as a padded byte matrix, an
 one boolean-mask gather concatenates the pieces row by row into TFRecord frames
 (length, masked CRC32C of the length, record, masked CRC32C of the record). Only the
 record CRC is a per-row call (C, ``google_crc32c``). Readers see the same examples as
-tfx_bsl's ``RecordBatchToExamplesEncoder`` framed by ``tfrecords.frame_records``
+tfx_bsl's ``RecordBatchToExamplesEncoder`` written by ``tf.io.TFRecordWriter``
 (the order of features inside an example may differ: proto maps are unordered).
 """
 
