@@ -132,7 +132,11 @@ def _run_traffic(input_dir: str, out_dir: str, beam_args: list[str], span_end: s
     examples.uri = os.path.join(out_dir, "examples")
     rejects = TrafficRejects()
     rejects.uri = os.path.join(out_dir, "rejects")
-    context = executor.Executor.Context(make_beam_pipeline_fn=lambda: beam.Pipeline(argv=beam_args))
+    context = executor.Executor.Context(
+        make_beam_pipeline_fn=lambda: beam.Pipeline(argv=beam_args),
+        tmp_dir=os.path.join(out_dir, "tmp"),
+        unique_id="1",
+    )
     executor.Executor(context).Do(
         {},
         {"examples": [examples], "rejects": [rejects]},

@@ -87,6 +87,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         examples.split_names = artifact_utils.encode_split_names(list(SPLIT_NAMES))
         split_uris = {s: artifact_utils.get_split_uri([examples], s) for s in SPLIT_NAMES}
 
+        staging_dir = staging.staging_dir_under(self._get_tmp_dir())
         try:
             with self._make_beam_pipeline() as pipeline:
                 build_pipeline(
@@ -96,10 +97,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                     split_rule,
                     split_uris,
                     rejects.uri,
+                    staging_dir,
                     day_shards=day_shards_for(files),
                 )
         finally:
-            staging.remove(staging.staging_dir_under(rejects.uri))
+            staging.remove(staging_dir)
 
         with fileio.open(os.path.join(rejects.uri, FILE_ERRORS_FILE)) as handle:
             reading.raise_file_errors(json.loads(handle.read()))

@@ -232,15 +232,15 @@ def build_pipeline(
     split_rule: SplitRule,
     split_uris: dict[str, str],
     rejects_uri: str,
+    staging_dir: str,
     day_shards: int = 1,
 ) -> None:
     """Adds the TrafficExampleGen transforms to ``pipeline``.
 
-    Rows are staged under ``<rejects_uri>/_staging`` (removed by the pipeline once
-    read); ``day_shards`` splits each UTC day group by approach (see
+    Rows are staged under ``staging_dir`` (in the executor's temp dir; removed by the
+    pipeline once read); ``day_shards`` splits each UTC day group by approach (see
     ``executor.day_shards_for``).
     """
-    staging_dir = staging.staging_dir_under(rejects_uri)
     read = (
         pipeline
         | "FileIndices" >> beam.Create(list(range(len(files))))
