@@ -126,7 +126,7 @@ def _run_traffic(input_dir: str, out_dir: str, beam_args: list[str], span_end: s
     from tfx.types import standard_artifacts
 
     from components.traffic_example_gen import executor
-    from components.traffic_example_gen.artifacts import TrafficRejects
+    from components.traffic_example_gen.component import TrafficRejects
 
     examples = standard_artifacts.Examples()
     examples.uri = os.path.join(out_dir, "examples")

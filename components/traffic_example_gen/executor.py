@@ -26,8 +26,9 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
 from components.traffic_example_gen import accounting, reading, staging
-from components.traffic_example_gen.inputs import check_inputs
-from components.traffic_example_gen.spans import DailyFile, describe_range
+from components.traffic_example_gen.inputs import check_inputs, describe_range
+from components.traffic_example_gen.parsing import check_timezone
+from components.traffic_example_gen.reading import DailyFile
 from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG, SPLIT_NAMES
 from components.traffic_example_gen.stages import (  # noqa: F401  (re-exported)
     BOUNDARY_EXAMPLES_FILE_PREFIX,
@@ -35,7 +36,6 @@ from components.traffic_example_gen.stages import (  # noqa: F401  (re-exported)
     FILE_ERRORS_FILE,
     build_pipeline,
 )
-from components.traffic_example_gen.timezones import check_timezone
 
 # Component spec keys.
 INPUT_BASE_KEY = "input_base"

@@ -14,7 +14,7 @@ import tensorflow as tf
 from tfx.types import standard_artifacts
 
 from components.traffic_example_gen import executor
-from components.traffic_example_gen.artifacts import TrafficRejects
+from components.traffic_example_gen.component import TrafficRejects
 from transforms import features
 
 COLUMNS = features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS

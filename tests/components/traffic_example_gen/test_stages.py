@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from components.traffic_example_gen import accounting, executor, stages, staging
-from components.traffic_example_gen.spans import list_daily_files
+from components.traffic_example_gen.inputs import list_daily_files
 from tests.components.traffic_example_gen.helpers import (
     int_properties,
     read_examples,
