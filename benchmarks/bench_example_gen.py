@@ -27,7 +27,8 @@ import time
 
 import psutil
 
-from components.traffic_example_gen import accounting  # sets the Keras mode first
+from components.traffic_example_gen import accounting
+from transforms import keras_mode
 
 STOCK = "stock CsvExampleGen"
 TRAFFIC = "TrafficExampleGen"
@@ -204,6 +205,7 @@ def _print(label: str, result: dict) -> None:
 
 def main() -> None:
     """Runs the benchmark and prints its figures."""
+    keras_mode.use_legacy_keras()  # the executor processes inherit it
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--input-dir", help="existing daily CSV files (skips generation)")
     parser.add_argument("--days", type=int, default=28)
