@@ -31,7 +31,7 @@ def test_importing_the_packages_loads_no_tensorflow_and_sets_nothing():
     result = fresh_python(
         "import os, sys\n"
         "import pipeline.config, pipeline.cli, components, transforms, deploy\n"
-        "import components.traffic_example_gen, pipeline.synthetic\n"
+        "import components.traffic_example_gen, components.atomic_pusher\n"
         f"print('tensorflow' in sys.modules, os.environ.get('{LEGACY_KERAS_ENV}'))"
     )
     assert result.returncode == 0, result.stderr
