@@ -28,6 +28,7 @@ from deploy import beam_profiles, metadata
 from pipeline.config import CityConfig
 from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
 from pipeline.schema import curated_schema_path
+from transforms import keras_mode
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def run_pipeline(
 
     ``to_nodes``: a TFX partial run of only these components and their ancestors.
     """
+    keras_mode.require_legacy_keras("local pipeline run")
     city = config.city
     for path in (layout.pipeline_root(city), layout.log_dir(city)):
         path.mkdir(parents=True, exist_ok=True)

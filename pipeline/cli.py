@@ -18,6 +18,7 @@ from pathlib import Path
 from pipeline import exit_codes
 from pipeline.config import ConfigError
 from pipeline.synthetic import cli as generate_cli
+from transforms import keras_mode
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
+    keras_mode.use_legacy_keras()  # before any command imports TensorFlow
     # TensorFlow's C++ start-up chatter (CPU features, CUDA plugin registration) is not for
     # the terminal; failures still surface as Python exceptions with their reason.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
