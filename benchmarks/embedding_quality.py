@@ -14,7 +14,6 @@ import argparse
 
 import numpy as np
 
-from transforms import features  # noqa: F401  (pins Keras 2 before TensorFlow)
 from transforms.export import read_embedding_tsv
 
 
