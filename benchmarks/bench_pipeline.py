@@ -100,8 +100,8 @@ def stage_seconds(metadata_path: str, pipeline_name: str) -> dict[str, float]:
 
 
 def generate_city(out: Path, rows: int) -> int:
-    from pipeline.synthetic.cities import get_city
-    from pipeline.synthetic.generator import generate
+    from deploy.synthetic.cities import get_city
+    from deploy.synthetic.generator import generate
 
     summary = generate(get_city("london"), out, days=28, scale=rows / ROWS_PER_SCALE)
     return summary.total_rows
@@ -252,8 +252,10 @@ def _run_ours(data_dir: str, work: str, train_steps: int, workers: int) -> dict:
 
 def _trained_model(root: Path) -> str:
     """The Trainer's exported model (blessed or not: quality is measured either way)."""
+    from tfx.utils import path_utils
+
     runs = sorted((root / "Trainer" / "model").iterdir(), key=lambda p: int(p.name))
-    return str(runs[-1] / "Format-Serving") if runs else ""
+    return path_utils.serving_model_dir(str(runs[-1])) if runs else ""
 
 
 def _overall_metrics(root: Path, evaluator: str) -> dict[str, float]:

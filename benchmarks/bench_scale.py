@@ -129,8 +129,8 @@ def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
 
 def _generate(out: Path, rows: int) -> int:
     """Generates about ``rows`` rows: a small calibration run, then corrections."""
+    from deploy.synthetic import cities, generator
     from pipeline.config import load_config
-    from pipeline.synthetic import cities, generator
 
     gen = load_config(CITY).generator
     profile, start = cities.get_city(CITY), date.fromisoformat(gen.start_date)

@@ -54,7 +54,7 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 def embedding_quality(model_dir: str, ground_truth: str) -> float:
     """Spearman correlation of embedding distances vs true profile distances."""
-    from pipeline.synthetic.generator import load_ground_truth
+    from deploy.synthetic.generator import load_ground_truth
 
     vectors = read_embedding_tsv(model_dir)
     profiles = traffic_profiles(load_ground_truth(ground_truth))

@@ -41,9 +41,9 @@ import yaml
 
 from benchmarks import warm_start_eval as scoring
 from deploy import metadata
-from pipeline.cli import main as cli_main
+from deploy.cli import main as cli_main
+from deploy.synthetic import cities, generator
 from pipeline.config import CONFIG_PACKAGE
-from pipeline.synthetic import cities, generator
 from transforms import features, keras_mode
 
 if TYPE_CHECKING:  # modules that import TensorFlow load in the functions, after main()

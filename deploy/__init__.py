@@ -1,1 +1,1 @@
-"""Runners: local (LocalDagRunner + SQLite MLMD) and Kubeflow v2 / Vertex AI."""
+"""The edge: the CLI, runners (local and Kubeflow v2 / Vertex AI), synthetic data, insights."""

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 
 import tensorflow as tf
+from tfx.utils import path_utils
 
 from deploy import metadata
 from pipeline import pipeline as wiring
@@ -39,7 +40,7 @@ class Donor:
 
 def read_spec(model_dir: str) -> dict | None:
     """The donor's embedding_spec.json, at the dir or under Format-Serving/."""
-    for base in (model_dir, os.path.join(model_dir, "Format-Serving")):
+    for base in (model_dir, path_utils.serving_model_dir(model_dir)):
         path = os.path.join(base, features.EMBEDDING_SPEC_FILE)
         if tf.io.gfile.exists(path):
             with tf.io.gfile.GFile(path) as f:

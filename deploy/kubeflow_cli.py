@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from deploy import beam_profiles, vertex_submit
+from deploy import beam_profiles, submit_request, vertex_submit
 from deploy import kubeflow_runner as kr
 from pipeline import exit_codes
 from pipeline.config import WARM_START_MODES, CityConfig, ConfigError, load_config
@@ -163,11 +163,11 @@ def submit_command(args: argparse.Namespace) -> int:
                 _compile(args, template)
             else:
                 raise ConfigError("pass --template FILE or the compile arguments (--city ...)")
-            request = vertex_submit.build_request(
+            request = submit_request.build_request(
                 args.target,
                 template,
                 args.pipeline_root,
-                vertex_submit.parse_params(args.param),
+                submit_request.parse_params(args.param),
                 schedule=args.schedule,
                 project=args.project or "",
                 region=args.region or "",

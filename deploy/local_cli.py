@@ -15,10 +15,10 @@ from components.traffic_example_gen.inputs import check_inputs
 from deploy import abandoned, donors, metadata
 from deploy.local_runner import ComponentFailedError, LocalLayout, run_pipeline
 from deploy.run_summary import format_summary, summarize_run
+from deploy.synthetic import cities, generator
 from pipeline import exit_codes
 from pipeline import pipeline as wiring
 from pipeline.config import CityConfig, ConfigError, load_config
-from pipeline.synthetic import cities, generator
 from transforms.warm_start import WarmStartError
 
 

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 import tensorflow_model_analysis as tfma
+from tfx.utils import path_utils
 
 from deploy import metadata
 from pipeline import pipeline as wiring
@@ -114,7 +115,7 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
                 summary.rejects_uri = art.uri
         elif node.node_id == wiring.TRAINER:
             for art in metadata.outputs_of(store, ex_id, "model"):
-                summary.model_dir = os.path.join(art.uri, "Format-Serving")
+                summary.model_dir = path_utils.serving_model_dir(art.uri)
         elif node.node_id == wiring.EVALUATOR:
             for art in metadata.outputs_of(store, ex_id, "evaluation"):
                 summary.metrics_by_slice = metrics_by_slice(art.uri)

@@ -1,1 +1,1 @@
-"""Per-city config, pipeline wiring, synthetic data and the CLI."""
+"""Per-city config, pipeline wiring, TFMA config, schema and the exit-code contract."""

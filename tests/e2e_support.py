@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.cli import main as cli_main
+from deploy.cli import main as cli_main
 
 # Small enough for CI on 2 cores, big enough that a trained model beats the gate.
 E2E_DAYS = 9

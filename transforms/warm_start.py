@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
+from tfx.utils import path_utils
 
 from transforms import features
 
-SERVING_SUBDIR = "Format-Serving"  # TFX Model artifact layout: <uri>/Format-Serving/
 VARIABLES_PREFIX = os.path.join("variables", "variables")
 
 
@@ -39,9 +39,10 @@ def resolve_saved_model_dir(base_model: str) -> str:
     even when the imported directory is itself the SavedModel (a pushed model), so
     the parent of a ``Format-Serving`` path is tried too.
     """
-    candidates = [base_model, os.path.join(base_model, SERVING_SUBDIR)]
-    if os.path.basename(base_model.rstrip("/")) == SERVING_SUBDIR:
-        candidates.append(os.path.dirname(base_model.rstrip("/")))
+    candidates = [base_model, path_utils.serving_model_dir(base_model)]
+    parent = os.path.dirname(base_model.rstrip("/"))
+    if path_utils.serving_model_dir(parent) == base_model.rstrip("/"):
+        candidates.append(parent)
     for candidate in candidates:
         if tf.io.gfile.exists(os.path.join(candidate, tf.saved_model.SAVED_MODEL_FILENAME_PB)):
             return candidate

@@ -17,7 +17,7 @@ import pandas as pd
 
 from deploy.insights import analysis, figures, lineage, model_files, predictions, report
 from deploy.insights.model_files import ModelError, ModelFiles
-from pipeline.synthetic.generator import load_ground_truth
+from deploy.synthetic.generator import load_ground_truth
 from transforms import features
 
 # Cells with fewer true vehicles per hour are left out of the relative error (the

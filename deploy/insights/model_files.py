@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from tfx.utils import path_utils
 
 from components.atomic_pusher.publish import published_versions
 from deploy import donors
@@ -25,7 +26,6 @@ from transforms import features, keras_mode
 from transforms.export import read_embedding_tsv
 
 SERVING_SIGNATURE = "serving_default"
-SERVING_SUBDIR = "Format-Serving"  # inside a Trainer model artifact
 
 
 class ModelError(ValueError):
@@ -65,7 +65,7 @@ class ModelFiles:
 
 def _serving_dir(model_dir: str) -> str:
     """``model_dir`` itself, or its ``Format-Serving/`` when it is a Trainer artifact."""
-    nested = os.path.join(model_dir, SERVING_SUBDIR)
+    nested = path_utils.serving_model_dir(model_dir)
     if not tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")) and tf.io.gfile.isdir(
         nested
     ):

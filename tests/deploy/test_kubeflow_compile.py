@@ -299,7 +299,7 @@ def test_beam_profile_override_and_bad_inputs_fail_clearly(tmp_path):
 
 
 def test_cli_compile_writes_the_spec(tmp_path, capsys):
-    from pipeline.cli import main
+    from deploy.cli import main
 
     out = tmp_path / "frankfurt.json"
     code = main([
@@ -319,7 +319,7 @@ def test_cli_compile_writes_the_spec(tmp_path, capsys):
 
 
 def test_cli_compile_reports_bad_config_in_one_line(tmp_path, capsys):
-    from pipeline.cli import main
+    from deploy.cli import main
 
     code = main(["compile", "--city", "atlantis", "--output", str(tmp_path / "p.json")])
     assert code == 2

@@ -9,8 +9,9 @@ import pytest
 from kfp.client import client as kfp_client
 
 from deploy import kubeflow_runner as kr
+from deploy import submit_request as sr
 from deploy import vertex_submit as vs
-from pipeline.cli import main
+from deploy.cli import main
 from pipeline.config import ConfigError, load_config
 
 IMAGE = "europe-docker.pkg.dev/proj/repo/traffic-embeddings:1"
@@ -44,11 +45,11 @@ def no_credentials(monkeypatch, tmp_path):
 
 def _request(template, overrides=(), **settings):
     settings = {"project": "proj", "region": "europe-west4", **settings}
-    return vs.build_request(
+    return sr.build_request(
         settings.pop("target", "vertex"),
         template,
         settings.pop("pipeline_root", "gs://bucket/pipelines"),
-        vs.parse_params(list(overrides)),
+        sr.parse_params(list(overrides)),
         **settings,
     )
 
@@ -104,13 +105,13 @@ def test_target_settings_are_required(templates):
 
 
 def test_cron_is_checked_and_converted_for_kfp():
-    assert vs.check_cron("0 3 * * *", "vertex") == "0 3 * * *"
-    assert vs.check_cron("TZ=Europe/Berlin 0 3 * * *", "vertex") == "TZ=Europe/Berlin 0 3 * * *"
-    assert vs.check_cron("0 3 * * *", "kubeflow") == "0 0 3 * * *"
+    assert sr.check_cron("0 3 * * *", "vertex") == "0 3 * * *"
+    assert sr.check_cron("TZ=Europe/Berlin 0 3 * * *", "vertex") == "TZ=Europe/Berlin 0 3 * * *"
+    assert sr.check_cron("0 3 * * *", "kubeflow") == "0 0 3 * * *"
     with pytest.raises(ConfigError, match="expected 5 cron fields"):
-        vs.check_cron("0 3 * *", "vertex")
+        sr.check_cron("0 3 * *", "vertex")
     with pytest.raises(ConfigError, match="Vertex only"):
-        vs.check_cron("TZ=Europe/Berlin 0 3 * * *", "kubeflow")
+        sr.check_cron("TZ=Europe/Berlin 0 3 * * *", "kubeflow")
 
 
 def test_vertex_dry_run_prints_the_request_aiplatform_would_send(templates, capsys):

@@ -9,9 +9,9 @@ import pytest
 from ml_metadata import metadata_store
 
 from deploy import metadata
+from deploy.cli import main as cli_main
 from deploy.local_runner import LocalLayout
 from pipeline import exit_codes
-from pipeline.cli import main as cli_main
 from pipeline.config import CONFIG_PACKAGE, ConfigError, load_config
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from deploy import metadata
+from deploy.cli import main as cli_main
 from pipeline import exit_codes
 from pipeline import pipeline as wiring
-from pipeline.cli import main as cli_main
 from tests import e2e_support
 from tests.mariadb import running_mariadb
 
@@ -99,7 +99,7 @@ def test_london_then_warm_started_frankfurt_with_lineage_on_mariadb(cities, mari
 def _cli(cities, city: str, uri: str) -> list[str]:
     c = cities[city]
     return [
-        sys.executable, "-m", "pipeline.cli", "run", "--city", city,
+        sys.executable, "-m", "deploy.cli", "run", "--city", city,
         "--config", str(c["config"]), "--data", str(c["data"]),
         "--output", str(cities["output"]), "--workers", "1", "--no-cache", "--metadata", uri,
     ]  # fmt: skip

@@ -40,7 +40,7 @@ def start_cli(args: list[str], log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_USE_LEGACY_KERAS": "1"}
     with log.open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", *args],
+            [sys.executable, "-m", "deploy.cli", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

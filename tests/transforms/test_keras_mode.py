@@ -30,7 +30,7 @@ def fresh_python(code: str) -> subprocess.CompletedProcess:
 def test_importing_the_packages_loads_no_tensorflow_and_sets_nothing():
     result = fresh_python(
         "import os, sys\n"
-        "import pipeline.config, pipeline.cli, components, transforms, deploy\n"
+        "import pipeline.config, deploy.cli, components, transforms, deploy\n"
         "import components.traffic_example_gen, components.atomic_pusher\n"
         f"print('tensorflow' in sys.modules, os.environ.get('{LEGACY_KERAS_ENV}'))"
     )
@@ -77,7 +77,7 @@ def test_keras_3_already_chosen_is_detected_even_if_the_variable_is_set_later():
 def test_cli_main_sets_the_mode_before_any_command():
     result = fresh_python(
         "import os, sys\n"
-        "from pipeline.cli import main\n"
+        "from deploy.cli import main\n"
         "try:\n"
         "    main(['--help'])\n"
         "except SystemExit:\n"

@@ -14,12 +14,9 @@ from tests.transforms.conftest import TEST_CONFIG, make_fn_args
 from transforms import features
 from transforms.model import HParams, build_model, day_hour_table
 from transforms.trainer import train_and_export
-from transforms.warm_start import (
-    SERVING_SUBDIR,
-    WarmStartError,
-    load_donor_embedding,
-    resolve_saved_model_dir,
-)
+from transforms.warm_start import WarmStartError, load_donor_embedding, resolve_saved_model_dir
+
+SERVING_SUBDIR = "Format-Serving"  # TFX's Model artifact layout, written out independently
 
 
 def _donor_table(model_dir: str) -> np.ndarray:

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from pipeline.cli import main as cli_main
+from deploy.cli import main as cli_main
 
 HEADER_AT = (
     "intersection_id,direction,local_time,seconds_to_next_vehicle,car,truck,bus,bicycle,total"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from deploy.synthetic import cities, generator
 from pipeline.exit_codes import BAD_INPUT as EXIT_BAD_INPUT
-from pipeline.synthetic import cities, generator
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

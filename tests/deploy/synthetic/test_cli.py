@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from pipeline.synthetic import cities, cli, generator
+from deploy.synthetic import cities, cli, generator
 
 
 def run(argv: list[str]) -> int:

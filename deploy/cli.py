@@ -15,9 +15,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from deploy.synthetic import cli as generate_cli
 from pipeline import exit_codes
 from pipeline.config import ConfigError
-from pipeline.synthetic import cli as generate_cli
 from transforms import keras_mode
 
 

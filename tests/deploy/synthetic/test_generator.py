@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from pipeline.synthetic import cities, generator
-from tests.pipeline.synthetic import helpers
+from deploy.synthetic import cities, generator
+from tests.deploy.synthetic import helpers
 from transforms import features
 
 START = date(2026, 3, 16)
