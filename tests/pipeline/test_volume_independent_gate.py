@@ -21,7 +21,9 @@ from pipeline.config import CONFIG_PACKAGE
 from tests import e2e_support
 
 pytestmark = pytest.mark.slow
-LOW_VOLUME_SCALE = "0.05"
+LOW_VOLUME_SCALE = "0.05"  # ~100 vehicles a day over 3 intersections, mean headway > 2 h
+DAYS = 14  # at 9 days (685 training rows) the model does not beat the constant rate
+TRAINING = {"train_steps": 400, "eval_steps": 20, "batch_size": 256}
 
 
 def _default_gate() -> dict:
@@ -42,10 +44,16 @@ def _overall(output, run_index: int) -> dict[str, float]:
 
 
 def test_default_gate_blesses_a_low_volume_city_and_refuses_a_worse_model(tmp_path, capsys):
-    data = e2e_support.generate("london", tmp_path / "data", scale=LOW_VOLUME_SCALE)
+    data = e2e_support.generate("london", tmp_path / "data", DAYS, scale=LOW_VOLUME_SCALE)
     output = tmp_path / "output"
+    split = {"split": {"kind": "time", "eval_days": 3}}
     good = e2e_support.write_config(
-        tmp_path / "good.yaml", "london", "Europe/London", evaluation=_default_gate()
+        tmp_path / "good.yaml",
+        "london",
+        "Europe/London",
+        data=split,
+        training=TRAINING,
+        evaluation=_default_gate(),
     )
     assert e2e_support.run("london", good, data, output) == 0
     out = capsys.readouterr().out
@@ -59,13 +67,9 @@ def test_default_gate_blesses_a_low_volume_city_and_refuses_a_worse_model(tmp_pa
         tmp_path / "worse.yaml",
         "london",
         "Europe/London",
+        data=split,
         evaluation=_default_gate(),
-        training={
-            "train_steps": e2e_support.E2E_TRAIN_STEPS,
-            "eval_steps": 20,
-            "batch_size": 256,
-            "learning_rate": 1e-9,
-        },
+        training={**TRAINING, "learning_rate": 1e-9},
     )
     assert e2e_support.run("london", worse, data, output) == 3
     out = capsys.readouterr().out
