@@ -276,9 +276,10 @@ def _input_files(props: dict, artifact_id: int) -> str:
 
 
 def training_span(store, trainer_execution_id: int) -> str:
-    """The train span of the raw examples the Trainer read (eval days excluded)."""
-    spans = [
-        split_spans(metadata.custom_properties(raw))[0]
-        for raw in raw_examples(store, trainer_execution_id)
-    ]
+    """The train span of the raw examples the Trainer read (eval days excluded), and the
+    input it was split from."""
+    spans = []
+    for raw in raw_examples(store, trainer_execution_id):
+        props = metadata.custom_properties(raw)
+        spans.append(f"{split_spans(props)[0]} of input {_input_files(props, raw.id)}")
     return "; ".join(spans) or "unknown"
