@@ -10,7 +10,11 @@ largest descendant (a multi-processing Beam worker). TrafficExampleGen is also r
 leading fractions of the days (``--fractions``), to show whether its peak memory grows
 with input size.
 
+It first compares the tf.Example encoding alone (``encoder_comparison``): our numpy
+framer against tfx_bsl's ``RecordBatchToExamplesEncoder`` on the same rows.
+
     python -m benchmarks.bench_example_gen [--days 28 --scale 2.5] [--multi-processing]
+    python -m benchmarks.bench_example_gen --encoder-only [--encoder-rows 1000000]
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ import time
 
 import psutil
 
-from components.traffic_example_gen import accounting  # sets the Keras mode first
+from components.traffic_example_gen import accounting
+from transforms import keras_mode
 
 STOCK = "stock CsvExampleGen"
 TRAFFIC = "TrafficExampleGen"
@@ -126,13 +131,17 @@ def _run_traffic(input_dir: str, out_dir: str, beam_args: list[str], span_end: s
     from tfx.types import standard_artifacts
 
     from components.traffic_example_gen import executor
-    from components.traffic_example_gen.artifacts import TrafficRejects
+    from components.traffic_example_gen.component import TrafficRejects
 
     examples = standard_artifacts.Examples()
     examples.uri = os.path.join(out_dir, "examples")
     rejects = TrafficRejects()
     rejects.uri = os.path.join(out_dir, "rejects")
-    context = executor.Executor.Context(make_beam_pipeline_fn=lambda: beam.Pipeline(argv=beam_args))
+    context = executor.Executor.Context(
+        make_beam_pipeline_fn=lambda: beam.Pipeline(argv=beam_args),
+        tmp_dir=os.path.join(out_dir, "tmp"),
+        unique_id="1",
+    )
     executor.Executor(context).Do(
         {},
         {"examples": [examples], "rejects": [rejects]},
@@ -198,8 +207,96 @@ def _print(label: str, result: dict) -> None:
     )
 
 
+def _encoder_input(rows: int, approaches: int = 40, seed: int = 0) -> list[tuple]:
+    """Random labeled rows: (intersection, direction, Chunk, labels) per approach."""
+    import numpy as np
+
+    from components.traffic_example_gen.chunks import NO_LANE, Chunk
+    from transforms import features
+
+    rng = np.random.default_rng(seed)
+    per = rows // approaches
+    out = []
+    for a in range(approaches):
+        lane = rng.integers(1, 4, per)
+        lane[rng.random(per) < 0.3] = NO_LANE
+        speed = rng.normal(40, 10, per)
+        speed[rng.random(per) < 0.3] = np.nan
+        chunk = Chunk(
+            ts_us=np.sort(rng.integers(1_773_619_200, 1_776_038_400, per)) * 1_000_000,
+            vehicle_type=rng.integers(0, len(features.VEHICLE_TYPES), per).astype(np.int8),
+            lane=lane,
+            speed=speed,
+            day_of_week=rng.integers(0, 7, per).astype(np.int8),
+            hour=rng.integers(0, 24, per).astype(np.int8),
+            is_eval=np.zeros(per, bool),
+            file_index=np.zeros(per, np.int32),
+            row=np.arange(per, dtype=np.int64),
+        )
+        direction = features.DIRECTIONS[a % len(features.DIRECTIONS)]
+        out.append((f"LDN-{a // 4:04d}", direction, chunk, rng.exponential(30, per)))
+    return out
+
+
+def encoder_comparison(rows: int, repeats: int = 3) -> tuple[float, float]:
+    """Rows/s of our numpy framer and of tfx_bsl's ``RecordBatchToExamplesEncoder``.
+
+    Same rows, same per-approach batches, best of ``repeats`` interleaved runs. The
+    encoder gets ready-made Arrow record batches (their building is not timed) and
+    returns serialized examples; ours starts from the staged numpy columns and also
+    frames each record for TFRecord (length, masked CRC32Cs), so it does more work.
+    """
+    import numpy as np
+    from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
+
+    from components.traffic_example_gen.example_wire import ExampleFramer
+    from tests.components.traffic_example_gen.tfx_bsl_reference import to_record_batch
+    from transforms import features
+
+    data = _encoder_input(rows)
+    vocabulary = np.array(sorted({d[0] for d in data}), dtype=object)
+    framer = ExampleFramer(vocabulary)
+    codes = [
+        (
+            np.full(len(c), np.searchsorted(vocabulary, i), np.int32),
+            np.full(len(c), features.DIRECTIONS.index(d), np.int8),
+        )
+        for i, d, c, _ in data
+    ]
+    batches = [to_record_batch(*d) for d in data]
+    encoder = RecordBatchToExamplesEncoder()
+    total = sum(len(d[2]) for d in data)
+
+    def ours() -> None:
+        for (intersection, direction), (_, _, chunk, labels) in zip(codes, data, strict=True):
+            framer.frame(intersection, direction, chunk, labels)
+
+    def tfx_bsl() -> None:
+        for batch in batches:
+            encoder.encode(batch)
+
+    seconds: dict = {ours: [], tfx_bsl: []}
+    for _ in range(repeats):  # interleaved, so both see the same machine load
+        for fn, times in seconds.items():
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return total / min(seconds[ours]), total / min(seconds[tfx_bsl])
+
+
+def _print_encoder_comparison(rows: int) -> None:
+    ours, theirs = encoder_comparison(rows)
+    print(
+        f"tf.Example encoding alone, {rows} rows: ours (numpy, TFRecord-framed) "
+        f"{ours:,.0f} rows/s, tfx_bsl RecordBatchToExamplesEncoder {theirs:,.0f} rows/s, "
+        f"ratio {ours / theirs:.2f}x",
+        flush=True,
+    )
+
+
 def main() -> None:
     """Runs the benchmark and prints its figures."""
+    keras_mode.use_legacy_keras()  # the executor processes inherit it
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--input-dir", help="existing daily CSV files (skips generation)")
     parser.add_argument("--days", type=int, default=28)
@@ -211,7 +308,14 @@ def main() -> None:
         help="comma-separated leading fractions of the days also run by TrafficExampleGen",
     )
     parser.add_argument("--skip-stock", action="store_true", help="only TrafficExampleGen")
+    parser.add_argument("--encoder-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--encoder-only", action="store_true", help="only the tf.Example encoder comparison"
+    )
     args = parser.parse_args()
+    _print_encoder_comparison(args.encoder_rows)
+    if args.encoder_only:
+        return
     beam_args = _beam_args(args.multi_processing)
     with tempfile.TemporaryDirectory(prefix="bench_example_gen_") as tmp:
         input_dir = args.input_dir or os.path.join(tmp, "city")

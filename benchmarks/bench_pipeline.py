@@ -269,7 +269,7 @@ def _overall_metrics(root: Path, evaluator: str) -> dict[str, float]:
 
 
 def _child(kind: str, data_dir: str, work: str, train_steps: int, workers: int) -> dict:
-    keras_mode.ensure_legacy_keras()
+    keras_mode.use_legacy_keras()
     run = _run_stock if kind == "stock" else _run_ours
     with TreePeak() as peak:
         result = run(data_dir, work, train_steps, workers)
@@ -317,6 +317,7 @@ def print_table(rows: int, results: dict[str, dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    keras_mode.use_legacy_keras()  # the spawned children inherit it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
     parser.add_argument("--rows-list", help="comma-separated sizes (memory growth check)")

@@ -19,30 +19,17 @@ import os
 import tempfile
 import time
 
-from transforms import keras_mode
+import numpy as np
 
-keras_mode.ensure_legacy_keras()  # our package before TensorFlow: pins Keras 2
+from transforms import features, keras_mode
 
-import apache_beam as beam  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_transform as tft  # noqa: E402
-import tensorflow_transform.beam as tft_beam  # noqa: E402
-from tensorflow_metadata.proto.v0 import schema_pb2  # noqa: E402
-from tfx.components.trainer.fn_args_utils import DataAccessor  # noqa: E402
-from tfx.components.util import tfxio_utils  # noqa: E402
-from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
-from tfx.utils import io_utils  # noqa: E402
-
-from pipeline.schema import curated_schema_path  # noqa: E402
-from transforms import features  # noqa: E402
-from transforms.model import HParams, build_model  # noqa: E402
-from transforms.preprocessing import preprocessing_fn  # noqa: E402
-from transforms.trainer import load_split, training_dataset  # noqa: E402
+# TensorFlow, TFT and TFX are imported inside the functions: main() pins Keras 2 first.
 
 
 def write_raw_examples(n: int, path: str, seed: int = 0) -> None:
     """``n`` raw tf.Examples with a day-hour dependent headway, one gzipped TFRecord file."""
+    import tensorflow as tf
+
     rng = np.random.default_rng(seed)
     day, hour = rng.integers(0, 7, n), rng.integers(0, 24, n)
     rate = 0.01 + 0.05 * ((hour >= 6) & (hour <= 21)) + 0.2 * np.isin(hour, (7, 8, 16, 17))
@@ -76,6 +63,15 @@ def write_raw_examples(n: int, path: str, seed: int = 0) -> None:
 
 def transform_graph(out_dir: str) -> str:
     """The real transform graph of ``preprocessing_fn`` over the curated raw schema."""
+    import apache_beam as beam
+    import tensorflow_transform as tft
+    import tensorflow_transform.beam as tft_beam
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tfx.utils import io_utils
+
+    from pipeline.schema import curated_schema_path
+    from transforms.preprocessing import preprocessing_fn
+
     schema = io_utils.parse_pbtxt_file(curated_schema_path(), schema_pb2.Schema())
     metadata = tft.DatasetMetadata(schema)
     with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=os.path.join(out_dir, "tmp")):
@@ -97,6 +93,16 @@ def timed_fit(model, data, steps: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     """Runs the measurements and prints throughputs and their ratios."""
+    keras_mode.use_legacy_keras()
+    import tensorflow as tf
+    import tensorflow_transform as tft
+    from tfx.components.trainer.fn_args_utils import DataAccessor
+    from tfx.components.util import tfxio_utils
+    from tfx.types import artifact_utils, standard_artifacts
+
+    from transforms.model import HParams, build_model
+    from transforms.trainer import load_split, training_dataset
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=300_000)
     parser.add_argument("--batch-size", type=int, default=1024)

@@ -68,9 +68,9 @@ def profile_from_data(data_dir: str, timezone: str) -> tuple[np.ndarray, np.ndar
     Rows follow ``features.all_day_hours()``; a cell is covered when the data holds at
     least one day of its weekday. Rows ExampleGen would reject are not counted.
     """
+    from components.traffic_example_gen.inputs import list_daily_files
     from components.traffic_example_gen.parsing import parse_batch
     from components.traffic_example_gen.reading import iter_record_batches
-    from components.traffic_example_gen.spans import list_daily_files
     from components.traffic_example_gen.splits import TIME, SplitRule, yyyymmdd
 
     files = list_daily_files(data_dir)  # raises ValueError naming the dir if there are none

@@ -34,28 +34,21 @@ import warnings
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from transforms import keras_mode
+import numpy as np
+import yaml
 
-keras_mode.ensure_legacy_keras()  # our package before TensorFlow: pins Keras 2
-# google-cloud libraries warn about Python 3.10 on import; that is our pinned stack.
-warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
+from benchmarks import warm_start_eval as scoring
+from deploy import metadata
+from pipeline.cli import main as cli_main
+from pipeline.config import CONFIG_PACKAGE
+from pipeline.synthetic import cities, generator
+from transforms import features, keras_mode
 
-import numpy as np  # noqa: E402
-import yaml  # noqa: E402
-
-from benchmarks import warm_start_eval as scoring  # noqa: E402
-from benchmarks.embedding_quality import embedding_quality  # noqa: E402
-from deploy import metadata  # noqa: E402
-from deploy.local_runner import LocalLayout  # noqa: E402
-from deploy.run_summary import RunSummary, summarize_run  # noqa: E402
-from pipeline import pipeline as wiring  # noqa: E402
-from pipeline.cli import main as cli_main  # noqa: E402
-from pipeline.config import CONFIG_PACKAGE  # noqa: E402
-from pipeline.evaluation import METRIC_OUTPUTS  # noqa: E402
-from pipeline.synthetic import cities, generator  # noqa: E402
-from transforms import features  # noqa: E402
+if TYPE_CHECKING:  # modules that import TensorFlow load in the functions, after main()
+    from deploy.local_runner import LocalLayout
+    from deploy.run_summary import RunSummary
 
 DONOR_CITY = "london"
 TARGET_CITY = "frankfurt"
@@ -146,6 +139,10 @@ def run_city_pipeline(
     name: str, city: str, output: Path, log_dir: Path, *cli_args: str
 ) -> PipelineRun:
     """``traffic-pipeline run`` with console output to ``log_dir/<name>.log``."""
+    from deploy.local_runner import LocalLayout
+    from deploy.run_summary import summarize_run
+    from pipeline import pipeline as wiring
+
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     argv = ["run", "--city", city, "--output", str(output), *cli_args]
@@ -192,6 +189,8 @@ def pushed_model(layout: LocalLayout, city: str) -> str | None:
 
 def london_donor(args: argparse.Namespace, out: Path) -> str:
     """London's pushed model dir; trains London first unless one is already pushed."""
+    from deploy.local_runner import LocalLayout
+
     layout = LocalLayout((out / DONOR_CITY).resolve())
     donor = pushed_model(layout, DONOR_CITY)
     if donor:
@@ -326,6 +325,8 @@ def print_loss_tables(
 
 def print_tfma_overall(runs: dict[str, PipelineRun]) -> None:
     """The Evaluator's overall slice of each run (TFMA, on the same eval split)."""
+    from pipeline.evaluation import METRIC_OUTPUTS
+
     print("\nTFMA overall metrics (Evaluator output)")
     print(f"  {'metric':<56}" + "".join(f"{v:>11}" for v in runs))
     overall = {v: dict(r.summary.metrics_by_slice).get("overall", {}) for v, r in runs.items()}
@@ -344,6 +345,8 @@ def print_tfma_overall(runs: dict[str, PipelineRun]) -> None:
 
 def print_embedding_quality(runs: dict[str, PipelineRun], donor: str, truth: Path) -> None:
     """Spearman of embedding distances vs Frankfurt's true day-hour profile distances."""
+    from benchmarks.embedding_quality import embedding_quality
+
     print("\nEmbedding vs Frankfurt's true traffic profiles (Spearman of pairwise distances)")
     print(f"  {'London donor':<14}{embedding_quality(donor, str(truth)):.4f}")
     for variant, run in runs.items():
@@ -376,6 +379,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the benchmark; prints the tables. Exit code 1 on a failed step."""
+    keras_mode.use_legacy_keras()
+    # google-cloud libraries warn about Python 3.10 on import; that is our pinned stack.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
     args = parse_args(argv)
     out = Path(args.out).resolve()
     print(f"warm-start benefit benchmark in {out}")

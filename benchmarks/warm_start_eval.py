@@ -18,25 +18,26 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from transforms import keras_mode
+import numpy as np
 
-keras_mode.ensure_legacy_keras()  # our package before TensorFlow: pins Keras 2
+from transforms import features
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from transforms import features  # noqa: E402
-from transforms.preprocessing import MIN_HEADWAY_SECONDS  # noqa: E402
+# TensorFlow is imported inside the functions: the benchmark's main() pins Keras 2 first.
 
 KERAS_EPSILON = 1e-7  # tf_keras.backend.epsilon(): sparse cross-entropy clips p to [e, 1 - e]
 PREDICT_BATCH = 8192
 
-_LABEL_SPEC = {
-    features.DAY_OF_WEEK: tf.io.FixedLenFeature([], tf.int64),
-    features.HOUR: tf.io.FixedLenFeature([], tf.int64),
-    features.SECONDS_TO_NEXT_VEHICLE: tf.io.FixedLenFeature([], tf.float32),
-    features.VEHICLE_TYPE: tf.io.FixedLenFeature([], tf.string),
-}
+
+def _label_spec() -> dict:
+    """The parsing spec of the columns the losses need."""
+    import tensorflow as tf
+
+    return {
+        features.DAY_OF_WEEK: tf.io.FixedLenFeature([], tf.int64),
+        features.HOUR: tf.io.FixedLenFeature([], tf.int64),
+        features.SECONDS_TO_NEXT_VEHICLE: tf.io.FixedLenFeature([], tf.float32),
+        features.VEHICLE_TYPE: tf.io.FixedLenFeature([], tf.string),
+    }
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class SplitRecords:
         Examples are re-serialized deterministically first: the feature map's order in
         ExampleGen's bytes differs between processes (it follows the hash seed).
         """
+        import tensorflow as tf
+
         canonical = sorted(
             tf.train.Example.FromString(r).SerializeToString(deterministic=True)
             for r in self.serialized
@@ -81,21 +84,26 @@ def split_files(examples_uri: str, split: str) -> list[str]:
 
 def read_split(examples_uri: str, split: str) -> SplitRecords:
     """Reads every example of one split of an ExampleGen artifact (GZIP TFRecords)."""
+    import tensorflow as tf
+
+    from transforms.preprocessing import MIN_HEADWAY_SECONDS
+
+    label_spec = _label_spec()
     files = split_files(examples_uri, split)
     serialized = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
     if not serialized:
         raise ValueError(f"{examples_uri} Split-{split}: no examples")
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in _LABEL_SPEC}
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in label_spec}
     for lo in range(0, len(serialized), PREDICT_BATCH):
         batch = serialized[lo : lo + PREDICT_BATCH]
         try:
-            parsed = tf.io.parse_example(tf.constant(batch), _LABEL_SPEC)
+            parsed = tf.io.parse_example(tf.constant(batch), label_spec)
         except tf.errors.InvalidArgumentError as err:
             raise ValueError(
                 f"{examples_uri} Split-{split}, examples {lo}..{lo + len(batch) - 1}: "
-                f"cannot parse {sorted(_LABEL_SPEC)}: {err.message}"
+                f"cannot parse {sorted(label_spec)}: {err.message}"
             ) from err
-        for key in _LABEL_SPEC:
+        for key in label_spec:
             columns[key].append(parsed[key].numpy())
     col = {k: np.concatenate(v) for k, v in columns.items()}
     type_names = [t.encode() for t in features.VEHICLE_TYPES]
@@ -147,6 +155,8 @@ def type_cross_entropy(vehicle_type: np.ndarray, probs: np.ndarray) -> np.ndarra
 
 def score_saved_model(model_dir: str, records: SplitRecords) -> ExampleLosses:
     """Runs ``serving_default`` of the SavedModel in ``model_dir`` on the raw examples."""
+    import tensorflow as tf
+
     loaded = tf.saved_model.load(model_dir)
     serve = loaded.signatures["serving_default"]
     seconds, probs = [], []

@@ -73,9 +73,9 @@ def resolve_donor(warm_start: WarmStartConfig, layout) -> Donor:
         raise DonorError("warm start needs a donor: --warm-start-from URI or latest:<city>")
     if source.startswith(LATEST_PREFIX):
         city = source[len(LATEST_PREFIX) :]
-        store = metadata.open_store(layout.metadata_path)
+        store = metadata.open_store(layout.metadata_location)
         uri = latest_blessed_model(store, city)
-        how = f"latest blessed model of {city} in {layout.metadata_path}"
+        how = f"latest blessed model of {city} in {metadata.redact(layout.metadata_location)}"
     else:
         uri = source if "://" in source else os.path.abspath(source)
         how = "given path"

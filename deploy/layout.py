@@ -2,7 +2,8 @@
 
 Layout under the output dir (``./output`` by default)::
 
-    metadata.sqlite              one MLMD store shared by every city (cross-city lineage)
+    metadata.sqlite              one MLMD store shared by every city (cross-city lineage),
+                                 unless ``metadata`` names a MySQL server instead
     pipelines/<city>/            the pipeline root (artifacts), plus logs/
     serving/<city>/<version>/    pushed (blessed) models
     data/<city>/                 generated data when no --data is given
@@ -19,10 +20,16 @@ class LocalLayout:
     """Every path the local runner uses, derived from one output dir."""
 
     output_dir: Path
+    metadata_store: str = ""  # mysql://user@host:port/db; empty: the SQLite file below
 
     @property
     def metadata_path(self) -> Path:
         return self.output_dir / "metadata.sqlite"
+
+    @property
+    def metadata_location(self) -> str:
+        """The MLMD store: the MySQL URI when given, else the SQLite file path."""
+        return self.metadata_store or str(self.metadata_path)
 
     def pipeline_root(self, city: str) -> Path:
         return self.output_dir / "pipelines" / city

@@ -83,6 +83,14 @@ def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig
     return config
 
 
+def _layout(args: argparse.Namespace, config_metadata: str = "") -> LocalLayout:
+    """The output layout; ``--metadata`` (else the config's) picks the MLMD store."""
+    store = args.metadata or config_metadata
+    if store and not metadata.is_mysql(store):
+        store = str(Path(store).resolve())  # a SQLite file elsewhere than the output dir
+    return LocalLayout(Path(args.output).resolve(), metadata_store=store)
+
+
 def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
     """``traffic-pipeline run``."""
     from components.traffic_example_gen.inputs import check_inputs
@@ -91,10 +99,12 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     from deploy.run_summary import format_summary, summarize_run
     from transforms.warm_start import WarmStartError
 
-    layout = LocalLayout(Path(args.output).resolve())
     try:
         config = _apply_overrides(load_config(args.city, args.config), args)
+        layout = _layout(args, config.metadata)
         check_writable_dir(layout.output_dir, "--output")
+        if metadata.is_mysql(layout.metadata_location):  # unreachable: say so before running
+            metadata.open_store(layout.metadata_location)
         donor = None  # resolved first: a bad donor should not cost a data generation
         if config.warm_start.enabled:
             donor = donors.resolve_donor(config.warm_start, layout)
@@ -124,9 +134,10 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     print(f"running pipeline {name} (root {root})")
     try:
         with abandoned.run_lock(root, name) as stale_owner:
-            if layout.metadata_path.is_file():
+            store_location = layout.metadata_location
+            if metadata.is_mysql(store_location) or Path(store_location).is_file():
                 marked = abandoned.mark_abandoned_executions(
-                    metadata.open_store(layout.metadata_path),
+                    metadata.open_store(store_location),
                     name,
                     root,
                     layout.serving_base(config.city),
@@ -154,7 +165,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             f"FAILED at {err.component}: {type(err.reason).__name__}: {err.reason}", log
         )
         return exit_codes.COMPONENT_FAILED
-    store = metadata.open_store(layout.metadata_path)
+    store = metadata.open_store(layout.metadata_location)
     summary = summarize_run(store, name, run_id)
     print(format_summary(summary))
     if summary.blessed is False:
@@ -171,15 +182,16 @@ def lineage_command(args: argparse.Namespace) -> int:
 
     Reads only MLMD (no TensorFlow import), so it answers in about a second.
     """
-    layout = LocalLayout(Path(args.output).resolve())
+    layout = _layout(args)
     try:
-        store = metadata.open_store(layout.metadata_path)
-    except FileNotFoundError as err:
+        store = metadata.open_store(layout.metadata_location)
+    except (FileNotFoundError, metadata.MetadataLocationError) as err:
         return _fail(str(err))
     name = wiring.pipeline_name(args.city)
     trainer = metadata.latest_execution_of(store, name, wiring.TRAINER)
     if trainer is None:
-        return _fail(f"no trained model for city {args.city!r} in {layout.metadata_path}")
+        where = metadata.redact(layout.metadata_location)
+        return _fail(f"no trained model for city {args.city!r} in {where}")
     model = metadata.outputs_of(store, trainer.id, "model")
     print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
     custom_config = json.loads(trainer.properties["custom_config"].string_value or "{}")

@@ -1,8 +1,9 @@
-"""Local runner: LocalDagRunner, one shared SQLite MLMD store, DirectRunner Beam args.
+"""Local runner: LocalDagRunner, one shared MLMD store, the config's Beam profile.
 
 Layout under the output dir (``./output`` by default)::
 
-    metadata.sqlite              one MLMD store shared by every city (cross-city lineage)
+    metadata.sqlite              one MLMD store shared by every city (cross-city lineage),
+                                 unless ``metadata`` names a MySQL server instead
     pipelines/<city>/            the pipeline root (artifacts), plus logs/
     serving/<city>/<version>/    pushed (blessed) models
     data/<city>/                 generated data when no --data is given
@@ -15,17 +16,19 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from absl import logging as absl_logging
 from tfx import v1 as tfx
+from tfx.orchestration.pipeline import RunOptions
 
 from deploy import beam_profiles, metadata
 from deploy.layout import LocalLayout as LocalLayout  # re-exported: callers import it here
 from pipeline.config import CityConfig
 from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
 from pipeline.schema import curated_schema_path
+from transforms import keras_mode
 
 
 class ComponentFailedError(RuntimeError):
@@ -120,8 +123,13 @@ def run_pipeline(
     warm_start_uri: str | None = None,
     donor_city: str = "",
     progress: Callable[[str, str, float], None] | None = None,
+    to_nodes: Sequence[str] = (),
 ) -> str:
-    """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError."""
+    """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError.
+
+    ``to_nodes``: a TFX partial run of only these components and their ancestors.
+    """
+    keras_mode.require_legacy_keras("local pipeline run")
     city = config.city
     for path in (layout.pipeline_root(city), layout.log_dir(city)):
         path.mkdir(parents=True, exist_ok=True)
@@ -139,16 +147,19 @@ def run_pipeline(
             warm_start_uri=warm_start_uri,
             donor_city=donor_city,
         ),
-        beam_pipeline_args=beam_profiles.beam_args(config.beam, workers=workers),
-        metadata_connection_config=metadata.sqlite_config(layout.metadata_path),
+        beam_pipeline_args=beam_profiles.beam_args(
+            config.beam, image=config.image, workers=workers
+        ),
+        metadata_connection_config=metadata.connection_config(layout.metadata_location),
         enable_cache=enable_cache,
     )
     handler = _ProgressHandler(progress or (lambda *_: None))
     with _run_logging(layout.log_dir(city), handler):
         try:
-            tfx.orchestration.LocalDagRunner().run(pipeline)
+            run_options = RunOptions(to_nodes=list(to_nodes)) if to_nodes else None
+            tfx.orchestration.LocalDagRunner().run(pipeline, run_options=run_options)
         except Exception as err:  # reported with the failing component, never swallowed
             raise ComponentFailedError(handler.current or "pipeline", err) from err
-    # Local runs are sequential: the newest run of this pipeline is the one just finished.
-    store = metadata.open_store(layout.metadata_path)
+    # One run of a city at a time: the newest run of this pipeline is the one just finished.
+    store = metadata.open_store(layout.metadata_location)
     return metadata.run_ids(store, pipeline.pipeline_info.pipeline_name)[-1]

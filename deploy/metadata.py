@@ -1,6 +1,9 @@
-"""Read-only queries on the ML Metadata store: runs, executions, artifacts, lineage.
+"""Where the ML Metadata store is, and read-only queries on it: runs, executions, lineage.
 
-Used by the CLI summary, ``traffic-pipeline lineage`` and the end-to-end tests.
+The store is the embedded SQLite file by default, or a MySQL-compatible server (as
+Kubeflow deploys it) given as ``mysql://user[:password]@host[:port]/database``; the
+connection configs come from TFX's own helpers. Queries are used by the CLI summary,
+``traffic-pipeline lineage`` and the end-to-end tests.
 TFX records one ``pipeline`` context per pipeline, one ``pipeline_run`` context per
 run and one ``node`` context (``<pipeline>.<node id>``) per component.
 """
@@ -9,29 +12,85 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
+from ml_metadata import errors as mlmd_errors
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
+from tfx.orchestration import metadata as tfx_metadata
 
 CACHED = metadata_store_pb2.Execution.CACHED
 COMPLETE = metadata_store_pb2.Execution.COMPLETE
+MYSQL_SCHEME = "mysql://"
+MYSQL_DEFAULT_PORT = 3306
+
+
+class MetadataLocationError(ValueError):
+    """The metadata location is malformed, or its store cannot be opened."""
+
+
+def is_mysql(location: str | Path) -> bool:
+    """Whether a metadata location names a MySQL-compatible server."""
+    return str(location).startswith(MYSQL_SCHEME)
 
 
 def sqlite_config(path: str | Path) -> metadata_store_pb2.ConnectionConfig:
     """Connection config for the embedded SQLite store (created if missing)."""
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = str(path)
-    config.sqlite.connection_mode = (
-        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    return tfx_metadata.sqlite_metadata_connection_config(str(path))
+
+
+def mysql_config(uri: str) -> metadata_store_pb2.ConnectionConfig:
+    """Connection config for ``mysql://user[:password]@host[:port]/database``."""
+    parts = urlsplit(uri)
+    try:
+        port = parts.port or MYSQL_DEFAULT_PORT
+    except ValueError as err:
+        raise MetadataLocationError(f"metadata {redact(uri)}: bad port") from err
+    database = parts.path.lstrip("/")
+    if not (parts.hostname and parts.username and database) or "/" in database:
+        raise MetadataLocationError(
+            f"metadata {redact(uri)}: expected mysql://user[:password]@host[:port]/database"
+        )
+    return tfx_metadata.mysql_metadata_connection_config(
+        host=parts.hostname,
+        port=port,
+        database=database,
+        username=unquote(parts.username),
+        password=unquote(parts.password or ""),
     )
-    return config
 
 
-def open_store(path: str | Path) -> metadata_store.MetadataStore:
-    """Opens an existing SQLite MLMD store; fails clearly if it does not exist."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no ML Metadata store at {path}; run the pipeline first")
-    return metadata_store.MetadataStore(sqlite_config(path))
+def connection_config(location: str | Path) -> metadata_store_pb2.ConnectionConfig:
+    """Connection config for a location: a ``mysql://`` URI, else a SQLite file path."""
+    return mysql_config(str(location)) if is_mysql(location) else sqlite_config(location)
+
+
+def redact(location: str | Path) -> str:
+    """The location with any password hidden, for messages and logs."""
+    text = str(location)
+    if not is_mysql(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def open_store(location: str | Path) -> metadata_store.MetadataStore:
+    """Opens an existing MLMD store: a SQLite file, or a MySQL server (one-line error when
+    it cannot be reached; a corrupt SQLite file raises MLMD's own error)."""
+    if not is_mysql(location):
+        if not Path(location).is_file():
+            raise FileNotFoundError(f"no ML Metadata store at {location}; run the pipeline first")
+        return metadata_store.MetadataStore(sqlite_config(location))
+    try:
+        return metadata_store.MetadataStore(connection_config(location))
+    except (mlmd_errors.StatusError, RuntimeError) as err:  # RuntimeError: cannot connect
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise MetadataLocationError(
+            f"cannot open ML Metadata store {redact(location)}: {message}"
+        ) from err
 
 
 @dataclass(frozen=True)

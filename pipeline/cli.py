@@ -18,6 +18,7 @@ from pathlib import Path
 from pipeline import exit_codes
 from pipeline.config import ConfigError
 from pipeline.synthetic import cli as generate_cli
+from transforms import keras_mode
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -67,6 +68,7 @@ def _add_run_parser(subparsers) -> None:
         "or 'latest:<city>' for that city's latest blessed model",
     )
     p.add_argument("--warm-start-mode", choices=("frozen", "fine_tune"))
+    _add_metadata_option(p)
     p.set_defaults(func=_run)
 
 
@@ -74,7 +76,16 @@ def _add_lineage_parser(subparsers) -> None:
     p = subparsers.add_parser("lineage", help="show where a city's latest model came from")
     p.add_argument("--city", required=True)
     p.add_argument("--output", default="output")
+    _add_metadata_option(p)
     p.set_defaults(func=_lineage)
+
+
+def _add_metadata_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--metadata",
+        help="ML Metadata store: mysql://user[:password]@host[:port]/database, or a SQLite "
+        "file (default: the config's 'metadata', else OUTPUT/metadata.sqlite)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -113,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
+    keras_mode.use_legacy_keras()  # before any command imports TensorFlow
     # TensorFlow's C++ start-up chatter (CPU features, CUDA plugin registration) is not for
     # the terminal; failures still surface as Python exceptions with their reason.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

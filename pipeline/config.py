@@ -122,7 +122,9 @@ class BeamConfig:
     project: str = ""
     region: str = ""
     temp_location: str = ""
-    job_endpoint: str = ""
+    job_endpoint: str = ""  # portable profiles; portable defaults to Beam's embedded one
+    environment_type: str = ""  # portable profiles: LOOPBACK, PROCESS, DOCKER, EXTERNAL
+    environment_config: str = ""  # e.g. the worker image (DOCKER; default: the image)
     max_num_workers: int = 10
     extra_args: tuple[str, ...] = ()
 
@@ -142,6 +144,9 @@ class CityConfig:
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
     beam: BeamConfig = field(default_factory=BeamConfig)
     image: str = "traffic-embeddings:latest"
+    # ML Metadata for local runs: mysql://user[:password]@host[:port]/database;
+    # empty: the embedded SQLite file OUTPUT/metadata.sqlite.
+    metadata: str = ""
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -183,6 +188,8 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError(f"warm_start.mode: {config.warm_start.mode!r} not in {WARM_START_MODES}")
     if config.data.split.kind not in SPLIT_KINDS:
         raise ConfigError(f"data.split.kind: {config.data.split.kind!r} not in {SPLIT_KINDS}")
+    if config.metadata and not config.metadata.startswith("mysql://"):
+        raise ConfigError(f"metadata: {config.metadata!r} is not a mysql://user@host:port/db URI")
     if config.data.schema_mode not in SCHEMA_MODES:
         raise ConfigError(f"data.schema_mode: {config.data.schema_mode!r} not in {SCHEMA_MODES}")
     if not 0.0 <= config.data.max_reject_fraction <= 1.0:

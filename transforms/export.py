@@ -45,13 +45,13 @@ def serving_signatures(model: keras.Model, tft_output: tft.TFTransformOutput) ->
     serving_spec = {k: raw_spec[k] for k in features.MODEL_RAW_FEATURES}
     input_names = list(model.input_names)
 
-    @tf.function(input_signature=[_serialized_examples_spec()])
+    @tf.function(input_signature=[_serialized_examples_spec()], autograph=False)
     def serve(examples: tf.Tensor) -> dict[str, tf.Tensor]:
         raw = tf.io.parse_example(examples, serving_spec)
         transformed = model.tft_layer(raw)
         return model({name: transformed[name] for name in input_names})
 
-    @tf.function(input_signature=[_serialized_examples_spec()])
+    @tf.function(input_signature=[_serialized_examples_spec()], autograph=False)
     def transform_features(examples: tf.Tensor) -> dict[str, tf.Tensor]:
         raw = tf.io.parse_example(examples, raw_spec)
         return model.tft_layer(raw)
@@ -121,7 +121,9 @@ def export_serving_model(
     stable key ``features.EMBEDDING_CHECKPOINT_KEY``.
     """
     signatures = serving_signatures(model, tft_output)
-    model.save(serving_model_dir, save_format="tf", signatures=signatures)
+    # Consumers use the signatures (serving, TFMA, warm start reads the checkpoint), so the
+    # per-layer Keras call traces (seconds of tracing) are not saved.
+    model.save(serving_model_dir, save_format="tf", signatures=signatures, save_traces=False)
     write_embedding_files(day_hour_table(model), spec, serving_model_dir, warm_start_record)
     if approaches is not None:
         write_approaches(approaches, serving_model_dir)

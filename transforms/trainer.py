@@ -25,7 +25,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.public import tfxio
 
-from transforms import features
+from transforms import features, keras_mode
 from transforms.export import export_serving_model
 from transforms.model import HParams, build_model, day_hour_table, table_sha256
 from transforms.preprocessing import UNKNOWN_VEHICLE_TYPE
@@ -206,6 +206,7 @@ def run_fn(fn_args: FnArgs) -> None:
 
 def train_and_export(fn_args: FnArgs) -> keras.Model:
     """``run_fn`` that returns the trained in-memory model (for tests and benchmarks)."""
+    keras_mode.require_legacy_keras("Trainer run_fn")
     hparams = HParams.from_custom_config(
         fn_args.custom_config, train_steps=fn_args.train_steps, eval_steps=fn_args.eval_steps
     )

@@ -4,5 +4,3 @@ Reads daily ``YYYY-MM-DD.csv|.csv.gz|.parquet`` files, derives local day/hour an
 ``seconds_to_next_vehicle`` label, and writes a stock ``Examples`` artifact plus a
 ``TrafficRejects`` artifact that accounts for every unusable row.
 """
-
-from transforms import keras_mode as _keras_mode  # noqa: F401  (must run before TF)

@@ -1,16 +1,26 @@
-"""TFX component spec of TrafficExampleGen."""
+"""TrafficExampleGen's TFX component: its spec and its ``TrafficRejects`` output type."""
 
 from __future__ import annotations
 
 from tfx import types
 from tfx.dsl.components.base import base_beam_component, executor_spec
-from tfx.types import standard_artifacts
+from tfx.types import artifact, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
 from components.traffic_example_gen import executor
 from components.traffic_example_gen.accounting import DEFAULT_MAX_REJECT_FRACTION
-from components.traffic_example_gen.artifacts import TrafficRejects
 from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG
+
+
+class TrafficRejects(artifact.Artifact):
+    """GZIP'd JSON lines, one per rejected row: file, row, field, reason, value.
+
+    The directory also holds ``counts.json``, the accounting of the run.
+    """
+
+    # Kubeflow V2 needs "<short module>.<Class>" and imports the class by that path in
+    # the container, so the type is named after (and exported from) the package.
+    TYPE_NAME = "components.TrafficRejects"
 
 
 class TrafficExampleGenSpec(types.ComponentSpec):

@@ -26,8 +26,9 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
 from components.traffic_example_gen import accounting, reading, staging
-from components.traffic_example_gen.inputs import check_inputs
-from components.traffic_example_gen.spans import DailyFile, describe_range
+from components.traffic_example_gen.inputs import check_inputs, describe_range
+from components.traffic_example_gen.parsing import check_timezone
+from components.traffic_example_gen.reading import DailyFile
 from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG, SPLIT_NAMES
 from components.traffic_example_gen.stages import (  # noqa: F401  (re-exported)
     BOUNDARY_EXAMPLES_FILE_PREFIX,
@@ -35,7 +36,6 @@ from components.traffic_example_gen.stages import (  # noqa: F401  (re-exported)
     FILE_ERRORS_FILE,
     build_pipeline,
 )
-from components.traffic_example_gen.timezones import check_timezone
 
 # Component spec keys.
 INPUT_BASE_KEY = "input_base"
@@ -87,6 +87,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         examples.split_names = artifact_utils.encode_split_names(list(SPLIT_NAMES))
         split_uris = {s: artifact_utils.get_split_uri([examples], s) for s in SPLIT_NAMES}
 
+        staging_dir = staging.staging_dir_under(self._get_tmp_dir())
         try:
             with self._make_beam_pipeline() as pipeline:
                 build_pipeline(
@@ -96,10 +97,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                     split_rule,
                     split_uris,
                     rejects.uri,
+                    staging_dir,
                     day_shards=day_shards_for(files),
                 )
         finally:
-            staging.remove(staging.staging_dir_under(rejects.uri))
+            staging.remove(staging_dir)
 
         with fileio.open(os.path.join(rejects.uri, FILE_ERRORS_FILE)) as handle:
             reading.raise_file_errors(json.loads(handle.read()))

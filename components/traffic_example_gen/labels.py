@@ -53,7 +53,7 @@ def split_by_key(keys: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
 
 
 def sort_and_dedup_slab(slab: Slab) -> tuple[Slab, Slab, Slab]:
-    """``sort_and_dedup`` for a slab: rows sorted by (approach, time), duplicates out.
+    """Sorts a slab by (approach, time) and takes out duplicates: (kept, duplicates, originals).
 
     Rows are identical when approach, instant, vehicle type, lane and speed all
     match; the first copy by file then row is kept.
@@ -129,7 +129,7 @@ def label_day_slab(kept: Slab, utc_day: int) -> tuple[Slab, np.ndarray, DayTails
 
 
 def resolve_slab_tails(parts: list[DayTails]) -> tuple[Slab | None, np.ndarray, int]:
-    """``resolve_tails`` for many approaches: each tail gets its approach's next day.
+    """Labels each approach's day tails with the first vehicle of its next non-empty day.
 
     Returns (labeled tail rows, their labels in seconds, number of unlabeled tails):
     only the last day of each approach stays unlabeled.

@@ -5,11 +5,15 @@ reason: the first failing check in the order invalid UTF-8, missing field, unpar
 timestamp, date outside the file's day (the local date in the city's time zone is not
 the day in the file name), unknown direction, unknown vehicle type, unparsable number
 (lane / speed).
+
+Local day and hour come from the UTC instant in the city's IANA time zone
+(``local_calendar``, vectorised, DST-correct; ``predict`` uses it too).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import zoneinfo
 
 import numpy as np
 import pyarrow as pa
@@ -18,8 +22,41 @@ import pyarrow.compute as pc
 from components.traffic_example_gen import accounting
 from components.traffic_example_gen.chunks import MICROS_PER_SECOND, NO_LANE, Chunk
 from components.traffic_example_gen.splits import SplitRule
-from components.traffic_example_gen.timezones import local_calendar
 from transforms import features
+
+
+@dataclasses.dataclass
+class LocalCalendar:
+    """Local calendar fields of a batch of instants."""
+
+    day_of_week: np.ndarray  # int8, 0 = Monday
+    hour: np.ndarray  # int8, 0-23
+    yyyymmdd: np.ndarray  # int32 local date, e.g. 20260329
+
+
+def check_timezone(timezone: str) -> None:
+    """Raises ValueError unless ``timezone`` is a known IANA zone name."""
+    try:
+        zoneinfo.ZoneInfo(timezone)
+        pc.hour(pa.array([0], pa.timestamp("us", tz=timezone)))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, pa.ArrowException) as e:
+        raise ValueError(f"timezone={timezone!r} is not a known IANA time zone") from e
+
+
+def local_calendar(ts_us: np.ndarray, timezone: str) -> LocalCalendar:
+    """Local day of week, hour and date of UTC epoch-microsecond instants."""
+    local = pa.array(np.asarray(ts_us, dtype=np.int64), pa.timestamp("us", tz=timezone))
+    ymd = (
+        pc.year(local).to_numpy().astype(np.int32) * 10_000
+        + pc.month(local).to_numpy().astype(np.int32) * 100
+        + pc.day(local).to_numpy().astype(np.int32)
+    )
+    return LocalCalendar(
+        day_of_week=pc.day_of_week(local).to_numpy().astype(np.int8),
+        hour=pc.hour(local).to_numpy().astype(np.int8),
+        yyyymmdd=ymd,
+    )
+
 
 ISO_PATTERN = (
     r"^\d{4}-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d:[0-6]\d(\.\d{1,9})?"

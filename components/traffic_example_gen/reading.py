@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
+import datetime
+import os
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -20,8 +23,25 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from components.traffic_example_gen.spans import PARQUET, DailyFile
 from transforms import features
+
+CSV = "csv"
+PARQUET = "parquet"
+
+
+@dataclasses.dataclass(frozen=True)
+class DailyFile:
+    """One local day of observations."""
+
+    path: str
+    day: datetime.date
+    file_format: str  # CSV or PARQUET
+    gzipped: bool = False
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
 
 CSV_BLOCK_BYTES = 4 << 20
 PARQUET_BATCH_ROWS = 1 << 16

@@ -40,7 +40,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from components.traffic_example_gen import accounting, reading, staging
 from components.traffic_example_gen.chunks import MICROS_PER_DAY, Slab
-from components.traffic_example_gen.example_wire import ExampleFramer
+from components.traffic_example_gen.example_wire import ExampleFramer, WriteFramedTFRecords
 from components.traffic_example_gen.labels import (
     approach_shards,
     label_day_slab,
@@ -50,9 +50,8 @@ from components.traffic_example_gen.labels import (
     split_by_key,
 )
 from components.traffic_example_gen.parsing import parse_batch
-from components.traffic_example_gen.spans import DailyFile
+from components.traffic_example_gen.reading import DailyFile
 from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule, yyyymmdd
-from components.traffic_example_gen.tfrecords import WriteFramedTFRecords
 
 EXAMPLES_FILE_PREFIX = "data_tfrecord"  # as stock ExampleGen
 BOUNDARY_EXAMPLES_FILE_PREFIX = "data_tfrecord_day_boundaries"  # labeled last vehicles of days
@@ -232,15 +231,15 @@ def build_pipeline(
     split_rule: SplitRule,
     split_uris: dict[str, str],
     rejects_uri: str,
+    staging_dir: str,
     day_shards: int = 1,
 ) -> None:
     """Adds the TrafficExampleGen transforms to ``pipeline``.
 
-    Rows are staged under ``<rejects_uri>/_staging`` (removed by the pipeline once
-    read); ``day_shards`` splits each UTC day group by approach (see
+    Rows are staged under ``staging_dir`` (in the executor's temp dir; removed by the
+    pipeline once read); ``day_shards`` splits each UTC day group by approach (see
     ``executor.day_shards_for``).
     """
-    staging_dir = staging.staging_dir_under(rejects_uri)
     read = (
         pipeline
         | "FileIndices" >> beam.Create(list(range(len(files))))

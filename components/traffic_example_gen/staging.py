@@ -20,7 +20,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from components.traffic_example_gen.chunks import Chunk, Slab
 
-STAGING_DIR_NAME = "_staging"  # under the rejects artifact while the pipeline runs
+STAGING_DIR_NAME = "staging"  # under the executor's temp dir while the pipeline runs
 _CHUNK_FIELDS = [f.name for f in dataclasses.fields(Chunk)]
 _INTERSECTION = "intersection_id"
 _DIRECTION = "direction"
@@ -78,6 +78,6 @@ def remove(staging_dir: str) -> None:
         FileSystems.delete([staging_dir])
 
 
-def staging_dir_under(uri: str) -> str:
-    """The staging directory used while an artifact at ``uri`` is produced."""
-    return FileSystems.join(uri, STAGING_DIR_NAME)
+def staging_dir_under(tmp_dir: str) -> str:
+    """The staging directory under the executor's temp dir ``tmp_dir``."""
+    return FileSystems.join(tmp_dir, STAGING_DIR_NAME)

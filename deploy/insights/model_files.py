@@ -21,7 +21,7 @@ from components.atomic_pusher.publish import published_versions
 from deploy import donors
 from deploy.local_runner import LocalLayout
 from pipeline.config import WarmStartConfig, builtin_cities
-from transforms import features
+from transforms import features, keras_mode
 from transforms.export import read_embedding_tsv
 
 SERVING_SIGNATURE = "serving_default"
@@ -166,6 +166,7 @@ def find(city: str | None, output_dir: str | None = None, model: str | None = No
 
 def serving_function(model_dir: str):
     """The SavedModel's ``serving_default`` concrete function."""
+    keras_mode.require_legacy_keras("explain/predict")
     loaded = tf.saved_model.load(model_dir)
     if SERVING_SIGNATURE not in loaded.signatures:
         raise ModelError(f"{model_dir}: the SavedModel has no {SERVING_SIGNATURE} signature")

@@ -3,7 +3,7 @@
 Rows are serialized raw ``tf.Example``s sent to the SavedModel's ``serving_default``,
 so the TFT graph inside the model computes the features. Times are turned into the
 local day of week and hour by ExampleGen's own code
-(``components.traffic_example_gen.timezones.local_calendar``), so serving and training
+(``components.traffic_example_gen.parsing.local_calendar``), so serving and training
 cannot disagree about DST.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from components.traffic_example_gen.timezones import local_calendar
+from components.traffic_example_gen.parsing import local_calendar
 from deploy.insights import model_files
 from deploy.insights.model_files import ModelError, ModelFiles
 from transforms import features

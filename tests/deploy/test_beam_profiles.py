@@ -30,6 +30,36 @@ def test_dataflow_profile_autoscales_on_the_pipeline_image():
     assert "--sdk_container_image=europe-docker.pkg.dev/p/r/traffic:1" in args
 
 
+def test_portable_profile_uses_the_embedded_job_service_with_loopback_workers():
+    assert beam_args(BeamConfig(profile="portable"), image="img:1") == [
+        "--runner=PortableRunner",
+        "--job_endpoint=embed",
+        "--environment_type=LOOPBACK",
+    ]
+    # Same profile against a local job server with process workers.
+    beam = BeamConfig(
+        profile="portable",
+        job_endpoint="localhost:8099",
+        environment_type="PROCESS",
+        environment_config='{"command": "/opt/apache/beam/boot"}',
+    )
+    assert beam_args(beam)[1:] == [
+        "--job_endpoint=localhost:8099",
+        "--environment_type=PROCESS",
+        '--environment_config={"command": "/opt/apache/beam/boot"}',
+    ]
+
+
+@pytest.mark.parametrize("profile", ["flink", "spark"])
+def test_flink_and_spark_differ_from_portable_only_in_endpoint_and_environment(profile):
+    portable = beam_args(BeamConfig(profile="portable"))
+    cluster = beam_args(BeamConfig(profile=profile, job_endpoint="jobserver:8099"), image="img:1")
+    differing = {a.split("=")[0] for a in set(portable) ^ set(cluster)}
+    assert differing == {"--job_endpoint", "--environment_type", "--environment_config"}
+    with pytest.raises(ValueError, match=r"needs beam\.job_endpoint"):
+        beam_args(BeamConfig(profile=profile))
+
+
 @pytest.mark.parametrize("profile", ["flink", "spark"])
 def test_portable_profiles_use_the_job_endpoint(profile):
     args = beam_args(BeamConfig(profile=profile, job_endpoint="localhost:8099"), image="img:1")

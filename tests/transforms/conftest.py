@@ -7,22 +7,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from transforms import keras_mode
+import apache_beam as beam
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
+from tfx.components.util import tfxio_utils
+from tfx.types import artifact_utils, standard_artifacts
 
-keras_mode.ensure_legacy_keras()  # our package before TensorFlow: pins Keras 2
-
-import apache_beam as beam  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_transform as tft  # noqa: E402
-import tensorflow_transform.beam as tft_beam  # noqa: E402
-from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs  # noqa: E402
-from tfx.components.util import tfxio_utils  # noqa: E402
-from tfx.types import artifact_utils, standard_artifacts  # noqa: E402
-
-from transforms import features  # noqa: E402
-from transforms.preprocessing import preprocessing_fn  # noqa: E402
+from transforms import features
+from transforms.preprocessing import preprocessing_fn
 
 LOCATION_BUCKETS = 64
 INTERSECTIONS = tuple(f"X{i:03d}" for i in range(12))

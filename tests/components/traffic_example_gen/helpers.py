@@ -14,7 +14,7 @@ import tensorflow as tf
 from tfx.types import standard_artifacts
 
 from components.traffic_example_gen import executor
-from components.traffic_example_gen.artifacts import TrafficRejects
+from components.traffic_example_gen.component import TrafficRejects
 from transforms import features
 
 COLUMNS = features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS
@@ -54,7 +54,11 @@ def run_executor(input_dir: Path, out_dir: Path, beam_args: list[str] | None = N
     }
     exec_properties.update(params)
     args = beam_args or []
-    context = executor.Executor.Context(make_beam_pipeline_fn=lambda: beam.Pipeline(argv=args))
+    context = executor.Executor.Context(
+        make_beam_pipeline_fn=lambda: beam.Pipeline(argv=args),
+        tmp_dir=str(out_dir / "tmp"),
+        unique_id="1",
+    )
     executor.Executor(context).Do(
         {}, {executor.EXAMPLES_KEY: [examples], executor.REJECTS_KEY: [rejects]}, exec_properties
     )

@@ -1,81 +1,72 @@
-"""Test oracle: the per-approach label functions the slab code is checked against.
+"""Test oracle for labels and duplicates, written from the rules with pandas on raw rows.
 
-One chunk per (intersection, direction, UTC day); straightforward and slow, so it
-lives with the tests, not in the component.
+It shares no code with ``labels`` (no day groups, no tails, no lexsort): the whole
+input is one table, and the rules are stated directly:
+
+* rows are duplicates when intersection, direction, instant, vehicle type, lane and
+  speed all match (absent speeds match); the first copy by (file, row) is kept;
+* the kept rows of an approach (intersection, direction) in time order (ties by
+  vehicle type, lane, speed, file, row) are labelled with the seconds to the next
+  one, across days; the approach's last vehicle has no label (NaN).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-from components.traffic_example_gen.chunks import MICROS_PER_DAY, MICROS_PER_SECOND, Chunk
-from components.traffic_example_gen.parsing import ParsedBatch
+from components.traffic_example_gen.chunks import MICROS_PER_SECOND, Slab
 
-DayKey = tuple[str, str, int]  # (intersection, direction, UTC day number)
-
-
-def group_by_day(parsed: ParsedBatch) -> Iterator[tuple[DayKey, Chunk]]:
-    """Splits a parsed batch into one chunk per (intersection, direction, UTC day)."""
-    if not len(parsed.chunk):
-        return
-    utc_day = parsed.chunk.ts_us // MICROS_PER_DAY
-    frame = pd.DataFrame({"i": parsed.intersection, "d": parsed.direction, "u": utc_day})
-    for (intersection, direction, day), index in frame.groupby(
-        ["i", "d", "u"], sort=False
-    ).indices.items():
-        yield (str(intersection), str(direction), int(day)), parsed.chunk.take(index)
+APPROACH = ["intersection", "direction"]
+IDENTITY = [*APPROACH, "ts_us", "vehicle_type", "lane", "speed"]
+ORDER = [*IDENTITY, "file_index", "row"]
+SOURCE = ["file_index", "row"]
 
 
-def sort_and_dedup(chunk: Chunk) -> tuple[Chunk, Chunk, Chunk]:
-    """(unique rows sorted by time, duplicate rows, the kept first copy of each duplicate).
-
-    Rows are identical when instant, vehicle type, lane and speed all match (the
-    intersection and direction are the group's). The first copy, by file then row,
-    is kept.
-    """
-    order = np.lexsort(
-        (chunk.row, chunk.file_index, chunk.speed, chunk.lane, chunk.vehicle_type, chunk.ts_us)
+def frame_of(slab: Slab) -> pd.DataFrame:
+    """The slab's rows as a plain table of strings and numbers (one row per input row)."""
+    chunk = slab.chunk
+    return pd.DataFrame(
+        {
+            "intersection": slab.intersections[slab.intersection].astype(str),
+            "direction": slab.direction.astype(int),
+            "ts_us": chunk.ts_us,
+            "vehicle_type": chunk.vehicle_type.astype(int),
+            "lane": chunk.lane,
+            "speed": chunk.speed,
+            "file_index": chunk.file_index.astype(int),
+            "row": chunk.row,
+        }
     )
-    ordered = chunk.take(order)
-    speed = ordered.speed
-    same_speed = (speed[1:] == speed[:-1]) | (np.isnan(speed[1:]) & np.isnan(speed[:-1]))
-    duplicate = np.concatenate(
-        [
-            [False],
-            (ordered.ts_us[1:] == ordered.ts_us[:-1])
-            & (ordered.vehicle_type[1:] == ordered.vehicle_type[:-1])
-            & (ordered.lane[1:] == ordered.lane[:-1])
-            & same_speed,
-        ]
-    )
-    position = np.arange(len(ordered))
-    first_copy = np.maximum.accumulate(np.where(duplicate, 0, position))
-    return ordered.take(~duplicate), ordered.take(duplicate), ordered.take(first_copy[duplicate])
 
 
 @dataclasses.dataclass
-class DayTail:
-    """What the tail resolution needs from one day group."""
+class Expected:
+    """What the rules say about a table of rows."""
 
-    utc_day: int
-    first_ts_us: int
-    tail: Chunk  # the group's last vehicle (one row)
+    kept: pd.DataFrame  # ORDER columns + "label" (NaN: the approach's last vehicle)
+    duplicates: pd.DataFrame  # ORDER columns + "original_file_index", "original_row"
 
 
-def resolve_tails(tails: list[DayTail]) -> tuple[Chunk | None, np.ndarray, int]:
-    """Labels each day's last vehicle with the next non-empty day's first vehicle.
+def expected(rows: pd.DataFrame) -> Expected:
+    """Applies the rules of the module docstring to ``rows`` (columns of ``frame_of``)."""
+    by_source = rows.sort_values(SOURCE, kind="stable")
+    duplicate = by_source.duplicated(IDENTITY, keep="first")
+    kept = by_source[~duplicate].sort_values(ORDER, kind="stable").reset_index(drop=True)
+    next_ts = kept.groupby(APPROACH, sort=False)["ts_us"].shift(-1)
+    kept["label"] = (next_ts - kept["ts_us"]) / MICROS_PER_SECOND
+    originals = by_source[~duplicate][IDENTITY + SOURCE].rename(
+        columns={"file_index": "original_file_index", "row": "original_row"}
+    )
+    duplicates = by_source[duplicate].merge(originals, on=IDENTITY, how="left")
+    assert not duplicates["original_row"].isna().any()
+    return Expected(kept, duplicates)
 
-    Returns (labeled tail rows, their labels in seconds, number of unlabeled tails).
-    Only the last day of an (intersection, direction) has no next vehicle.
-    """
-    tails = sorted(tails, key=lambda t: t.utc_day)
-    if len(tails) < 2:
-        return None, np.zeros(0), len(tails)
-    labeled = Chunk.concat([t.tail for t in tails[:-1]])
-    next_first = np.array([t.first_ts_us for t in tails[1:]], dtype=np.int64)
-    labels = (next_first - labeled.ts_us).astype(np.float64) / MICROS_PER_SECOND
-    return labeled, labels, 1
+
+def keyed_labels(kept: pd.DataFrame) -> dict[tuple, float]:
+    """{(intersection, direction, ts_us, file, row): label} of the labelled rows."""
+    labelled = kept[~np.isnan(kept["label"])]
+    keys = labelled[[*APPROACH, "ts_us", *SOURCE]].itertuples(index=False, name=None)
+    return dict(zip(keys, labelled["label"].tolist(), strict=True))

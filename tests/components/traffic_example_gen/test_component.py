@@ -10,8 +10,7 @@ from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
 from components.traffic_example_gen import accounting as acc
-from components.traffic_example_gen.artifacts import TrafficRejects
-from components.traffic_example_gen.component import TrafficExampleGen
+from components.traffic_example_gen.component import TrafficExampleGen, TrafficRejects
 from tests.components.traffic_example_gen.helpers import LONDON, write_csv
 from transforms import features
 

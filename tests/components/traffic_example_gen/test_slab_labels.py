@@ -1,4 +1,4 @@
-"""Slab labeling (many approaches at once) agrees with the per-approach functions."""
+"""Slab labeling (many approaches, day groups, day tails) agrees with the pandas oracle."""
 
 from __future__ import annotations
 
@@ -6,19 +6,12 @@ import numpy as np
 
 from components.traffic_example_gen.chunks import MICROS_PER_DAY, NO_LANE, Chunk, Slab
 from components.traffic_example_gen.labels import (
-    DayTails,
     approach_shards,
-    headways_seconds,
     label_day_slab,
     resolve_slab_tails,
     sort_and_dedup_slab,
-    split_by_key,
 )
-from tests.components.traffic_example_gen.reference_labels import (
-    DayTail,
-    resolve_tails,
-    sort_and_dedup,
-)
+from tests.components.traffic_example_gen import reference_labels as oracle
 
 IDS = np.array(["B", "A", "C"], dtype=object)
 
@@ -40,83 +33,56 @@ def _slab(n: int, seed: int, day: int = 0) -> Slab:
     return Slab.from_strings(IDS[rng.integers(0, 3, n)], rng.integers(0, 2, n), chunk)
 
 
-def _rows(slab: Slab) -> list[tuple]:
-    c = slab.chunk
-    return list(
-        zip(
-            slab.intersections[slab.intersection],
-            slab.direction.tolist(),
-            c.ts_us.tolist(),
-            c.vehicle_type.tolist(),
-            c.file_index.tolist(),
-            c.row.tolist(),
-            strict=True,
-        )
-    )
+def _keys(slab: Slab) -> list[tuple]:
+    """(intersection, direction, ts_us, file, row) per row, in the slab's order."""
+    frame = oracle.frame_of(slab)
+    columns = [*oracle.APPROACH, "ts_us", *oracle.SOURCE]
+    return list(frame[columns].itertuples(index=False, name=None))
 
 
-def test_day_slab_matches_per_approach_dedup_and_headways():
+def test_day_slab_matches_the_oracle():
     slab = _slab(400, seed=3)
     kept, duplicates, originals = sort_and_dedup_slab(slab)
     labeled, labels, tails = label_day_slab(kept, utc_day=0)
-    expected_kept, expected_dups, expected_labeled, expected_labels, expected_tails = (
-        [],
-        [],
-        [],
-        [],
-        [],
+    want = oracle.expected(oracle.frame_of(slab))
+    assert len(want.duplicates) > 20  # the data really has duplicates and ties
+
+    columns = [*oracle.APPROACH, "ts_us", *oracle.SOURCE]
+    assert _keys(kept) == list(want.kept[columns].itertuples(index=False, name=None))
+    got_dups = sorted(
+        (*dup, orig[3], orig[4])
+        for dup, orig in zip(_keys(duplicates), _keys(originals), strict=True)
     )
-    for approach, index in split_by_key(slab.approach()):
-        part = slab.take(index)
-        k, d, _ = sort_and_dedup(part.chunk)
-        key = (part.intersections[part.intersection[0]], int(part.direction[0]))
-        expected_kept += [(*key, *r) for r in zip(k.ts_us.tolist(), k.row.tolist(), strict=True)]
-        expected_dups += [
-            (*key, *r) for r in zip(d.file_index.tolist(), d.row.tolist(), strict=True)
-        ]
-        expected_labels += headways_seconds(k.ts_us).tolist()
-        expected_labeled += [(*key, r) for r in k.row[:-1].tolist()]
-        expected_tails.append((*key, int(k.ts_us[0]), int(k.row[-1])))
-        del approach
-    assert [(i, d, t, r) for i, d, t, _, _, r in _rows(kept)] == expected_kept
-    assert sorted((i, d, f, r) for i, d, _, _, f, r in _rows(duplicates)) == sorted(expected_dups)
-    assert len(originals) == len(duplicates)
-    assert [(i, d, r) for i, d, _, _, _, r in _rows(labeled)] == expected_labeled
-    assert labels.tolist() == expected_labels
-    got_tails = [
-        (i, d, int(first), r)
-        for (i, d, _, _, _, r), first in zip(_rows(tails.rows), tails.first_ts_us, strict=True)
-    ]
-    assert got_tails == expected_tails
+    want_dups = want.duplicates[[*columns, "original_file_index", "original_row"]]
+    assert got_dups == sorted(want_dups.itertuples(index=False, name=None))
+    assert dict(zip(_keys(labeled), labels.tolist(), strict=True)) == oracle.keyed_labels(want.kept)
+    last = want.kept[np.isnan(want.kept["label"])]
+    assert sorted(_keys(tails.rows)) == sorted(last[columns].itertuples(index=False, name=None))
+    first = want.kept.groupby(oracle.APPROACH)["ts_us"].min()
+    got_first = {
+        key[:2]: int(ts) for key, ts in zip(_keys(tails.rows), tails.first_ts_us, strict=True)
+    }
+    assert got_first == {key: int(ts) for key, ts in first.items()}
 
 
-def test_slab_tails_resolve_like_per_approach_tails():
-    days = {
-        day: label_day_slab(sort_and_dedup_slab(_slab(60, day, day))[0], day) for day in (5, 7, 8)
-    }
-    parts: list[DayTails] = [days[d][2] for d in (8, 5, 7)]  # any order
-    labeled, labels, unlabeled = resolve_slab_tails(parts)
-    assert unlabeled == 6  # one per approach (3 intersections x 2 directions)
-    got = {
-        (i, d, t): label
-        for (i, d, t, *_), label in zip(_rows(labeled), labels.tolist(), strict=True)
-    }
-    expected = {}
-    all_tails = Slab.concat([p.rows for p in parts])
-    first = np.concatenate([p.first_ts_us for p in parts])
-    utc_day = np.concatenate([p.utc_day for p in parts])
-    for _, index in split_by_key(all_tails.approach()):
-        part = all_tails.take(index)
-        tails = [
-            DayTail(int(utc_day[j]), int(first[j]), all_tails.chunk.take(np.array([j])))
-            for j in index
-        ]
-        rows, values, n = resolve_tails(tails)
-        assert n == 1
-        key = (part.intersections[part.intersection[0]], int(part.direction[0]))
-        for ts, value in zip(rows.ts_us.tolist(), values.tolist(), strict=True):
-            expected[(*key, ts)] = value
-    assert got == expected
+def test_labels_across_days_match_the_oracle_on_all_rows():
+    slabs = {day: _slab(60, day, day) for day in (5, 7, 8)}  # day 6 is empty
+    got: dict[tuple, float] = {}
+    tails = []
+    for day in (8, 5, 7):  # any order
+        labeled, labels, day_tails = label_day_slab(sort_and_dedup_slab(slabs[day])[0], day)
+        got.update(zip(_keys(labeled), labels.tolist(), strict=True))
+        tails.append(day_tails)
+    labeled, labels, unlabeled = resolve_slab_tails(tails)
+    boundary = dict(zip(_keys(labeled), labels.tolist(), strict=True))
+    assert not boundary.keys() & got.keys()
+    got.update(boundary)
+
+    rows = oracle.frame_of(Slab.concat(list(slabs.values())))
+    want = oracle.expected(rows)
+    assert got == oracle.keyed_labels(want.kept)
+    assert unlabeled == int(np.isnan(want.kept["label"]).sum()) == 6  # one per approach
+    assert any(label > 86_400 for label in boundary.values())  # across the empty day 6
 
 
 def test_approach_shards_are_stable_across_vocabularies():

@@ -8,7 +8,7 @@ import zoneinfo
 import numpy as np
 import pytest
 
-from components.traffic_example_gen.timezones import check_timezone, local_calendar
+from components.traffic_example_gen.parsing import check_timezone, local_calendar
 
 UTC = datetime.timezone.utc
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.traffic_example_gen.spans import CSV, PARQUET, list_daily_files
+from components.traffic_example_gen.inputs import list_daily_files
+from components.traffic_example_gen.reading import CSV, PARQUET
 
 
 def _touch(tmp_path, *names):

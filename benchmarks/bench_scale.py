@@ -1,0 +1,206 @@
+"""Benchmark: ExampleGen, StatisticsGen and Transform at 1M, 4M and 10M generated rows.
+
+For each size, London-like observations with about that many rows are generated (28
+daily CSV files; the generator's volume ``scale`` calibrated on a small generated run),
+then the real pipeline, wired by ``create_pipeline`` with London's config and the
+``direct`` Beam profile, runs up to StatisticsGen and Transform as a TFX partial run in
+a fresh process with its own SQLite MLMD store. Per stage it prints the seconds (from
+the runner's progress lines) and the peak memory of the whole process tree: the sum
+of the RSS of the runner process and all its descendants (the Beam workers), polled
+with psutil every 0.2 s. Figures are of one run each; the machine's other load shows.
+
+    python -m benchmarks.bench_scale                      # 1M, 4M, 10M rows
+    python -m benchmarks.bench_scale --rows 0.2M,0.5M --workers 2 --keep /tmp/scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import multiprocessing
+import shutil
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import psutil
+
+from pipeline import pipeline as wiring
+
+DEFAULT_ROWS = "1M,4M,10M"
+DAYS = 28
+CALIBRATION_SCALE = 0.05
+ROWS_TOLERANCE = 0.02
+SAMPLE_INTERVAL_S = 0.2
+CITY = "london"
+# The stages the scaling table is about (the partial run also has SchemaGen and ExampleValidator).
+TABLE_STAGES = (wiring.EXAMPLE_GEN, wiring.STATISTICS_GEN, wiring.TRANSFORM)
+
+
+def parse_rows(text: str) -> list[int]:
+    """``"1M,4M,0.5M,200k,1000"`` -> row counts."""
+    sizes = []
+    for item in text.split(","):
+        item = item.strip().lower()
+        factor = {"k": 1_000, "m": 1_000_000}.get(item[-1:], 1)
+        number = item[:-1] if factor > 1 else item
+        try:
+            rows = int(float(number) * factor)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(f"--rows: {item!r} is not a row count") from err
+        if rows < 1000:
+            raise argparse.ArgumentTypeError(f"--rows: {item!r} is under 1000 rows")
+        sizes.append(rows)
+    return sizes
+
+
+class TreePeak:
+    """Peak RSS sum of this process and its descendants, per pipeline stage."""
+
+    def __init__(self) -> None:
+        self.stage = ""
+        self.peaks: dict[str, float] = {}
+        self._process = psutil.Process()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def tree_rss_mb(self) -> float:
+        total = 0
+        for proc in [self._process, *self._process.children(recursive=True)]:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:  # a worker that exited between listing and reading
+                continue
+        return total / 2**20
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_INTERVAL_S):
+            stage = self.stage
+            if stage:
+                self.peaks[stage] = max(self.peaks.get(stage, 0.0), self.tree_rss_mb())
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
+    """In a fresh process: the pipeline up to StatisticsGen and Transform, measured."""
+    from deploy import metadata
+    from deploy.local_runner import LocalLayout, run_pipeline
+    from pipeline.config import load_config
+
+    config = load_config(CITY)
+    layout = LocalLayout(Path(out_dir))
+    stages: dict[str, dict] = {}
+    with TreePeak() as peak:
+
+        def progress(node: str, state: str, elapsed: float) -> None:
+            if state == "running":
+                stages[node] = {"tree_mb_at_start": peak.tree_rss_mb()}
+                peak.stage = node
+            else:
+                peak.stage = ""
+                stages[node]["seconds"] = elapsed
+
+        run_pipeline(
+            config,
+            layout,
+            data_dir,
+            workers=workers,
+            enable_cache=False,
+            progress=progress,
+            to_nodes=[wiring.STATISTICS_GEN, wiring.TRANSFORM],
+        )
+    for node, figures in stages.items():
+        figures["peak_mb"] = peak.peaks.get(node, figures["tree_mb_at_start"])
+    store = metadata.open_store(layout.metadata_location)
+    name = wiring.pipeline_name(CITY)
+    example_gen = metadata.latest_execution_of(store, name, wiring.EXAMPLE_GEN)
+    examples = metadata.outputs_of(store, example_gen.id, "examples")[0]
+    return {"rows": metadata.custom_properties(examples)["rows_read"], "stages": stages}
+
+
+def _generate(out: Path, rows: int) -> int:
+    """Generates about ``rows`` rows: a small calibration run, then corrections."""
+    from pipeline.config import load_config
+    from pipeline.synthetic import cities, generator
+
+    gen = load_config(CITY).generator
+    profile, start = cities.get_city(CITY), date.fromisoformat(gen.start_date)
+    scale = CALIBRATION_SCALE
+    for _ in range(3):
+        total = generator.generate(
+            profile, out, days=DAYS, start_date=start, scale=scale, overwrite=True
+        ).total_rows
+        if abs(total / rows - 1) <= ROWS_TOLERANCE:
+            break
+        scale *= rows / total  # the volume is proportional to the scale
+    return total
+
+
+def _in_fresh_process(*args) -> dict:
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_run_stages, *args).result()
+
+
+def _print_table(results: list[dict]) -> None:
+    """Markdown table; the x columns are ratios to the first (smallest) size."""
+    base = results[0]
+    print("\n| rows | stage | seconds | rows/s | peak MB (process tree) "
+          "| x rows | x seconds | x peak MB |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for result in results:
+        for stage, figures in result["stages"].items():
+            if stage not in TABLE_STAGES or "seconds" not in figures:
+                continue
+            ref = base["stages"][stage]
+            print(
+                f"| {result['rows']:,} | {stage} | {figures['seconds']:.1f} "
+                f"| {result['rows'] / max(figures['seconds'], 1e-9):,.0f} "
+                f"| {figures['peak_mb']:,.0f} | {result['rows'] / base['rows']:.2f} "
+                f"| {figures['seconds'] / ref['seconds']:.2f} "
+                f"| {figures['peak_mb'] / ref['peak_mb']:.2f} |"
+            )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs the benchmark and prints its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=parse_rows, default=parse_rows(DEFAULT_ROWS))
+    parser.add_argument("--workers", type=int, help="Beam DirectRunner workers (default: cores)")
+    parser.add_argument("--keep", help="keep data and outputs under this dir (default: a temp dir)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp_name:
+        tmp = Path(args.keep) if args.keep else Path(tmp_name)
+        tmp.mkdir(parents=True, exist_ok=True)
+        print(f"{psutil.cpu_count()} cores; {DAYS} days of {CITY}; sizes {args.rows}", flush=True)
+        results = []
+        for rows in args.rows:
+            size_dir = tmp / f"rows-{rows}"
+            start = time.monotonic()
+            generated = _generate(size_dir / "data", rows)
+            print(f"generated {generated:,} rows in {time.monotonic() - start:.1f}s", flush=True)
+            result = _in_fresh_process(str(size_dir / "data"), str(size_dir / "out"), args.workers)
+            for stage, figures in result["stages"].items():
+                print(
+                    f"  {stage:<20} {figures.get('seconds', float('nan')):7.1f} s  "
+                    f"peak {figures['peak_mb']:7,.0f} MB (tree at start "
+                    f"{figures['tree_mb_at_start']:,.0f} MB)",
+                    flush=True,
+                )
+            results.append(result)
+            if not args.keep:
+                shutil.rmtree(size_dir)
+        _print_table(results)
+
+
+if __name__ == "__main__":
+    main()
