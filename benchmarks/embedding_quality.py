@@ -2,10 +2,15 @@
 
 Spearman rank correlation between the pairwise distances of the 168 embedding vectors
 (``embedding.tsv`` beside a trained model) and the pairwise distances of the true
-day-hour traffic profiles (log total volume plus vehicle-type shares) from the
-generator's ``ground_truth.json``. 1.0 = same ordering of cell pairs, 0 = unrelated.
+day-hour traffic profiles (log total volume plus vehicle-type shares). 1.0 = same
+ordering of cell pairs, 0 = unrelated. The reference profile comes either from the
+generator's ``ground_truth.json`` or, for any data (real counters included), from the
+daily input files themselves: vehicles per local (day of week, hour) and type, averaged
+over the days of that weekday in the data, read and validated exactly as ExampleGen
+reads them (rejected rows do not count). Cells the data never covers are left out.
 
     python -m benchmarks.embedding_quality --model-dir DIR --ground-truth FILE_OR_DIR
+    python -m benchmarks.embedding_quality --model-dir DIR --data DIR --timezone ZONE
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import argparse
 
 import numpy as np
 
+from transforms import features
 from transforms.export import read_embedding_tsv
 
 
@@ -52,23 +58,90 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a, b).statistic)
 
 
-def embedding_quality(model_dir: str, ground_truth: str) -> float:
-    """Spearman correlation of embedding distances vs true profile distances."""
-    from deploy.synthetic.generator import load_ground_truth
+# Half a vehicle per cell-hour: a cell with no vehicle in the data has a finite log volume.
+PSEUDO_COUNT = 0.5
 
+
+def profile_from_data(data_dir: str, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+    """(mean vehicles per hour [168, types], covered [168] bool) from the daily files.
+
+    Rows follow ``features.all_day_hours()``; a cell is covered when the data holds at
+    least one day of its weekday. Rows ExampleGen would reject are not counted.
+    """
+    from components.traffic_example_gen.inputs import list_daily_files
+    from components.traffic_example_gen.parsing import parse_batch
+    from components.traffic_example_gen.reading import iter_record_batches
+    from components.traffic_example_gen.splits import TIME, SplitRule, yyyymmdd
+
+    files = list_daily_files(data_dir)  # raises ValueError naming the dir if there are none
+    counts = np.zeros((features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES)))
+    days_per_weekday = np.zeros(features.DAYS_PER_WEEK)
+    no_eval = SplitRule(kind=TIME, eval_from_yyyymmdd=99_999_999)
+    for index, daily in enumerate(files):
+        days_per_weekday[daily.day.weekday()] += 1
+        first_row = 1
+        for batch in iter_record_batches(daily):
+            chunk = parse_batch(
+                batch,
+                file_index=index,
+                first_row=first_row,
+                timezone=timezone,
+                split_rule=no_eval,
+                file_yyyymmdd=yyyymmdd(daily.day),
+            ).chunk
+            first_row += batch.num_rows
+            cell = chunk.day_of_week.astype(np.int64) * features.HOURS_PER_DAY + chunk.hour
+            np.add.at(counts, (cell, chunk.vehicle_type.astype(np.int64)), 1.0)
+    days = np.repeat(days_per_weekday, features.HOURS_PER_DAY)
+    covered = days > 0
+    mean = (counts + PSEUDO_COUNT) / np.maximum(days, 1.0)[:, None]
+    return mean, covered
+
+
+def embedding_quality(
+    model_dir: str,
+    ground_truth: str | None = None,
+    *,
+    data_dir: str | None = None,
+    timezone: str | None = None,
+) -> float:
+    """Spearman correlation of embedding distances vs reference profile distances.
+
+    The reference is ``ground_truth`` (the generator's truth) or, with ``data_dir`` and
+    its ``timezone``, the observed profile of the daily files.
+    """
     vectors = read_embedding_tsv(model_dir)
-    profiles = traffic_profiles(load_ground_truth(ground_truth))
-    return spearman(pairwise_distances(vectors), pairwise_distances(profiles))
+    if data_dir is not None:
+        if not timezone:
+            raise ValueError("a data directory needs its IANA time zone (--timezone)")
+        expected, covered = profile_from_data(data_dir, timezone)
+    elif ground_truth is not None:
+        from deploy.synthetic.generator import load_ground_truth
+
+        expected = load_ground_truth(ground_truth)
+        covered = np.ones(len(expected), dtype=bool)
+    else:
+        raise ValueError("give the generator's ground truth or a data directory")
+    profiles = traffic_profiles(expected[covered])
+    return spearman(pairwise_distances(vectors[covered]), pairwise_distances(profiles))
 
 
 def main(argv: list[str] | None = None) -> None:
     """CLI: prints the Spearman correlation."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", required=True, help="serving_model_dir with embedding.tsv")
-    parser.add_argument("--ground-truth", required=True, help="ground_truth.json or its dir")
+    reference = parser.add_mutually_exclusive_group(required=True)
+    reference.add_argument("--ground-truth", help="the generator's ground_truth.json or its dir")
+    reference.add_argument("--data", help="daily input files: the profile is computed from them")
+    parser.add_argument("--timezone", help="IANA zone of --data (local day and hour)")
     args = parser.parse_args(argv)
-    rho = embedding_quality(args.model_dir, args.ground_truth)
-    print(f"embedding_quality spearman_rho={rho:.4f} (pairs={168 * 167 // 2})")
+    if args.data and not args.timezone:
+        parser.error("--data needs --timezone (e.g. Europe/London)")
+    rho = embedding_quality(
+        args.model_dir, args.ground_truth, data_dir=args.data, timezone=args.timezone
+    )
+    source = f"data {args.data}" if args.data else f"ground truth {args.ground_truth}"
+    print(f"embedding_quality spearman_rho={rho:.4f} vs {source}")
 
 
 if __name__ == "__main__":

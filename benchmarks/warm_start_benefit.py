@@ -330,7 +330,7 @@ def print_tfma_overall(runs: dict[str, PipelineRun]) -> None:
     print("\nTFMA overall metrics (Evaluator output)")
     print(f"  {'metric':<56}" + "".join(f"{v:>11}" for v in runs))
     overall = {v: dict(r.summary.metrics_by_slice).get("overall", {}) for v, r in runs.items()}
-    for metric, (output, _) in METRIC_OUTPUTS.items():
+    for metric, (output, *_) in METRIC_OUTPUTS.items():
         key = f"{output}/{metric}"
         values = [overall[v].get(key) for v in runs]
         print(
@@ -338,7 +338,7 @@ def print_tfma_overall(runs: dict[str, PipelineRun]) -> None:
             + "".join(f"{x:>11.4f}" if x is not None else f"{'-':>11}" for x in values)
         )
     print(
-        f"  {'blessed (gate on absolute bounds)':<56}"
+        f"  {'blessed (config gate)':<56}"
         + "".join(f"{r.summary.blessed!s:>11}" for r in runs.values())
     )
 

@@ -8,18 +8,19 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
-from components.traffic_example_gen.inputs import check_inputs
-from deploy import abandoned, donors, metadata
-from deploy.local_runner import ComponentFailedError, LocalLayout, run_pipeline
-from deploy.run_summary import format_summary, summarize_run
+from deploy import metadata
+from deploy.layout import LocalLayout
 from deploy.synthetic import cities, generator
 from pipeline import exit_codes
-from pipeline import pipeline as wiring
+from pipeline import names as wiring
 from pipeline.config import CityConfig, ConfigError, load_config
-from transforms.warm_start import WarmStartError
+from transforms import features
+
+# Heavy modules (TFX, TensorFlow, Beam) are imported inside ``run_command``: ``lineage``
+# only reads MLMD and must answer in about a second.
 
 
 def _fail(message: str, code: int = exit_codes.BAD_INPUT) -> int:
@@ -92,6 +93,12 @@ def _layout(args: argparse.Namespace, config_metadata: str = "") -> LocalLayout:
 
 def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
     """``traffic-pipeline run``."""
+    from components.traffic_example_gen.inputs import check_inputs
+    from deploy import abandoned, donors
+    from deploy.local_runner import ComponentFailedError, run_pipeline
+    from deploy.run_summary import format_summary, summarize_run
+    from transforms.warm_start import WarmStartError
+
     try:
         config = _apply_overrides(load_config(args.city, args.config), args)
         layout = _layout(args, config.metadata)
@@ -171,7 +178,10 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
 
 
 def lineage_command(args: argparse.Namespace) -> int:
-    """``traffic-pipeline lineage``: donor, mode and data span of the latest model."""
+    """``traffic-pipeline lineage``: train and eval spans, donor and mode of the latest model.
+
+    Reads only MLMD (no TensorFlow import), so it answers in about a second.
+    """
     layout = _layout(args)
     try:
         store = metadata.open_store(layout.metadata_location)
@@ -185,7 +195,11 @@ def lineage_command(args: argparse.Namespace) -> int:
     model = metadata.outputs_of(store, trainer.id, "model")
     print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
     custom_config = json.loads(trainer.properties["custom_config"].string_value or "{}")
-    print(f"  trained on data span: {training_span(store, trainer.id)}")
+    for raw in raw_examples(store, trainer.id):
+        train, evaluation = split_spans(metadata.custom_properties(raw))
+        print(f"  trained on: {train}")
+        print(f"  evaluated on: {evaluation}")
+        print(f"  input: {_input_files(metadata.custom_properties(raw), raw.id)}")
     donors_in = metadata.inputs_of(store, trainer.id, "base_model")
     if not donors_in:
         print("  warm start: none (cold start)")
@@ -198,29 +212,86 @@ def lineage_command(args: argparse.Namespace) -> int:
         f"version {version}, artifact id {donor.id}"
     )
     print(f"  mode: {custom_config.get('warm_start_mode') or props.get('warm_start_mode') or '?'}")
-    spec = donors.read_spec(donor.uri)
+    spec = _read_local_spec(donor.uri)
     if spec:
         shared = {k: spec.get(k) for k in ("cross_buckets", "embedding_dim", "timezone")}
         print(f"  donor embedding spec: {shared}")
     return 0
 
 
-def training_span(store, trainer_execution_id: int) -> str:
-    """First and last local day of the raw examples the Trainer read.
+def _read_local_spec(model_dir: str) -> dict | None:
+    """The donor's embedding_spec.json if it is on local disk (remote: see ``explain``)."""
+    for base in (Path(model_dir), Path(model_dir) / "Format-Serving"):
+        path = base / features.EMBEDDING_SPEC_FILE
+        if "://" not in model_dir and path.is_file():
+            return json.loads(path.read_text())
+    return None
+
+
+def raw_examples(store, trainer_execution_id: int) -> list:
+    """ExampleGen's examples artifacts behind the Trainer's ``examples`` input.
 
     The Trainer's ``examples`` are ExampleGen's (or, in older runs, Transform's
     materialised copy, whose producer's input holds the span).
     """
-    spans = []
+    result = []
     for given in metadata.inputs_of(store, trainer_execution_id, "examples"):
-        raws = [given]
-        if "first_day" not in metadata.custom_properties(given):
-            producer = metadata.producer_of(store, given.id)
-            raws = metadata.inputs_of(store, producer.id, "examples") if producer else []
-        for raw in raws:
-            props = metadata.custom_properties(raw)
-            spans.append(
-                f"{props.get('first_day', '?')} .. {props.get('last_day', '?')} "
-                f"({props.get('input_files', '?')} daily files, examples artifact {raw.id})"
-            )
+        if "first_day" in metadata.custom_properties(given):
+            result.append(given)
+            continue
+        producer = metadata.producer_of(store, given.id)
+        result += metadata.inputs_of(store, producer.id, "examples") if producer else []
+    return result
+
+
+def split_spans(props: dict) -> tuple[str, str]:
+    """(train span, eval span) of ExampleGen's examples, from its custom properties.
+
+    A time split evaluates on the last local days (``eval_days``, or ``eval_fraction`` of
+    the input days, rounded as ExampleGen rounds it); a hash split mixes every day.
+    """
+    first, last = props.get("first_day"), props.get("last_day")
+    counts = f"{props.get('examples_train', '?')} train / {props.get('examples_eval', '?')} eval"
+    if not first or not last:
+        return "unknown", "unknown"
+    split = json.loads(props.get("split_config") or "{}")
+    n_days = int(props.get("input_files") or 0)
+    train_rows = f"({props.get('examples_train', '?')} examples)"
+    eval_rows = f"({props.get('examples_eval', '?')} examples)"
+    if split.get("kind", "time") != "time" or not n_days:
+        both = f"{first} .. {last}, rows hashed ({counts}, split {json.dumps(split)})"
+        return both, both
+    if "eval_days" in split:
+        n_eval = int(split["eval_days"])
+    else:
+        fraction = float(split.get("eval_fraction", 0.2))
+        n_eval = min(max(round(fraction * n_days), 1), n_days - 1)
+    first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
+    if (last_day - first_day).days + 1 != n_days:  # gaps: only the count is known
+        return (
+            f"{first} .. the first {n_days - n_eval} of {n_days} input days {train_rows}",
+            f"the last {n_eval} input days .. {last} {eval_rows}",
+        )
+    eval_first = last_day - timedelta(days=n_eval - 1)
+    train_last = eval_first - timedelta(days=1)
+    return (
+        f"{first} .. {train_last.isoformat()} ({n_days - n_eval} days) {train_rows}",
+        f"{eval_first.isoformat()} .. {last} ({n_eval} days) {eval_rows}",
+    )
+
+
+def _input_files(props: dict, artifact_id: int) -> str:
+    return (
+        f"{props.get('first_day', '?')} .. {props.get('last_day', '?')} "
+        f"({props.get('input_files', '?')} daily files, examples artifact {artifact_id})"
+    )
+
+
+def training_span(store, trainer_execution_id: int) -> str:
+    """The train span of the raw examples the Trainer read (eval days excluded), and the
+    input it was split from."""
+    spans = []
+    for raw in raw_examples(store, trainer_execution_id):
+        props = metadata.custom_properties(raw)
+        spans.append(f"{split_spans(props)[0]} of input {_input_files(props, raw.id)}")
     return "; ".join(spans) or "unknown"

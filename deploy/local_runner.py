@@ -17,7 +17,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from absl import logging as absl_logging
@@ -25,39 +24,11 @@ from tfx import v1 as tfx
 from tfx.orchestration.pipeline import RunOptions
 
 from deploy import beam_profiles, metadata
+from deploy.layout import LocalLayout as LocalLayout  # re-exported: callers import it here
 from pipeline.config import CityConfig
 from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
 from pipeline.schema import curated_schema_path
 from transforms import keras_mode
-
-
-@dataclass(frozen=True)
-class LocalLayout:
-    """Every path the local runner uses, derived from one output dir."""
-
-    output_dir: Path
-    metadata_store: str = ""  # mysql://user@host:port/db; empty: the SQLite file below
-
-    @property
-    def metadata_path(self) -> Path:
-        return self.output_dir / "metadata.sqlite"
-
-    @property
-    def metadata_location(self) -> str:
-        """The MLMD store: the MySQL URI when given, else the SQLite file path."""
-        return self.metadata_store or str(self.metadata_path)
-
-    def pipeline_root(self, city: str) -> Path:
-        return self.output_dir / "pipelines" / city
-
-    def serving_base(self, city: str) -> Path:
-        return self.output_dir / "serving" / city
-
-    def data_dir(self, city: str) -> Path:
-        return self.output_dir / "data" / city
-
-    def log_dir(self, city: str) -> Path:
-        return self.pipeline_root(city) / "logs"
 
 
 class ComponentFailedError(RuntimeError):

@@ -17,7 +17,9 @@ from urllib.parse import unquote, urlsplit
 from ml_metadata import errors as mlmd_errors
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-from tfx.orchestration import metadata as tfx_metadata
+
+# TFX's connection-config helpers are imported where used: importing tfx.orchestration
+# loads TensorFlow (~15 s), and ``lineage`` reads MLMD without it.
 
 CACHED = metadata_store_pb2.Execution.CACHED
 COMPLETE = metadata_store_pb2.Execution.COMPLETE
@@ -35,8 +37,18 @@ def is_mysql(location: str | Path) -> bool:
 
 
 def sqlite_config(path: str | Path) -> metadata_store_pb2.ConnectionConfig:
-    """Connection config for the embedded SQLite store (created if missing)."""
-    return tfx_metadata.sqlite_metadata_connection_config(str(path))
+    """Connection config for the embedded SQLite store (created if missing).
+
+    MLMD's own proto, filled (parent dir created) as TFX's
+    ``sqlite_metadata_connection_config`` does, without importing TFX/TensorFlow.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    config.sqlite.connection_mode = (
+        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    )
+    return config
 
 
 def mysql_config(uri: str) -> metadata_store_pb2.ConnectionConfig:
@@ -51,6 +63,8 @@ def mysql_config(uri: str) -> metadata_store_pb2.ConnectionConfig:
         raise MetadataLocationError(
             f"metadata {redact(uri)}: expected mysql://user[:password]@host[:port]/database"
         )
+    from tfx.orchestration import metadata as tfx_metadata
+
     return tfx_metadata.mysql_metadata_connection_config(
         host=parts.hostname,
         port=port,

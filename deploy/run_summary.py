@@ -128,7 +128,10 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
 
 
 GATED_COLUMNS = (
+    (features.HEADWAY_OUTPUT, "headway_nll", "headway_nll"),
+    (features.HEADWAY_OUTPUT, "headway_nll_vs_constant", "nll_vs_const"),
     (features.VEHICLE_TYPE_OUTPUT, "sparse_categorical_crossentropy", "type_xent"),
+    (features.VEHICLE_TYPE_OUTPUT, "vehicle_type_crossentropy_vs_prior", "xent_vs_prior"),
     (features.VEHICLE_TYPE_OUTPUT, "sparse_categorical_accuracy", "type_acc"),
     (features.HEADWAY_OUTPUT, "mean_absolute_error", "headway_mae_s"),
     ("", "example_count", "examples"),

@@ -214,7 +214,7 @@ def check_gate(config: CityConfig, source: str) -> None:
         raise ConfigError(
             f"{source}: evaluation.thresholds sets no bound, so no model could ever be "
             "blessed; give at least one metric an upper_bound, e.g. "
-            "'evaluation: {thresholds: {mean_absolute_error: {upper_bound: 600}}}'"
+            "'evaluation: {thresholds: {headway_nll_vs_constant: {upper_bound: 0}}}'"
         )
 
 

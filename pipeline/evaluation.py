@@ -6,20 +6,47 @@ so the vehicle-type label is the same integer index the model trained on.
 
 from __future__ import annotations
 
+import json
+
 import tensorflow_model_analysis as tfma
 
+from pipeline import gate_metrics
 from pipeline.config import EvaluationConfig
 from transforms import features
 
-# Which head each gated metric belongs to, and its TFMA/Keras class name.
-METRIC_OUTPUTS = {
+GATE_METRICS_MODULE = gate_metrics.__name__
+
+# Which head each metric belongs to, its TFMA/Keras class name and the module of our own
+# Keras metric classes (None: TFMA's or Keras' built-in class).
+METRIC_OUTPUTS: dict[str, tuple[str, str, str | None]] = {
+    "headway_nll": (features.HEADWAY_OUTPUT, "ExponentialNLL", GATE_METRICS_MODULE),
+    "headway_nll_vs_constant": (
+        features.HEADWAY_OUTPUT,
+        "ExponentialNLLVsConstantRate",
+        GATE_METRICS_MODULE,
+    ),
     "sparse_categorical_crossentropy": (
         features.VEHICLE_TYPE_OUTPUT,
         "SparseCategoricalCrossentropy",
+        None,
     ),
-    "sparse_categorical_accuracy": (features.VEHICLE_TYPE_OUTPUT, "SparseCategoricalAccuracy"),
-    "mean_absolute_error": (features.HEADWAY_OUTPUT, "MeanAbsoluteError"),
-    "mean_squared_logarithmic_error": (features.HEADWAY_OUTPUT, "MeanSquaredLogarithmicError"),
+    "vehicle_type_crossentropy_vs_prior": (
+        features.VEHICLE_TYPE_OUTPUT,
+        "CrossEntropyVsPrior",
+        GATE_METRICS_MODULE,
+    ),
+    "sparse_categorical_accuracy": (
+        features.VEHICLE_TYPE_OUTPUT,
+        "SparseCategoricalAccuracy",
+        None,
+    ),
+    # Absolute seconds depend on traffic volume: opt-in sanity limits only.
+    "mean_absolute_error": (features.HEADWAY_OUTPUT, "MeanAbsoluteError", None),
+    "mean_squared_logarithmic_error": (
+        features.HEADWAY_OUTPUT,
+        "MeanSquaredLogarithmicError",
+        None,
+    ),
 }
 SLICE_FEATURES = (features.VEHICLE_TYPE, features.HOUR, features.DAY_OF_WEEK)
 
@@ -43,8 +70,10 @@ def build_eval_config(evaluation: EvaluationConfig) -> tfma.EvalConfig:
             f"known: {sorted(METRIC_OUTPUTS)}"
         )
     by_output: dict[str, list[tfma.MetricConfig]] = {}
-    for name, (output, class_name) in METRIC_OUTPUTS.items():
+    for name, (output, class_name, module) in METRIC_OUTPUTS.items():
         metric = tfma.MetricConfig(class_name=class_name)
+        if module:  # our Keras metrics, named as the thresholds name them
+            metric.module, metric.config = module, json.dumps({"name": name})
         gate = evaluation.thresholds.get(name)
         if gate is not None:  # the gate looks at the overall slice, not at every slice
             metric.per_slice_thresholds.append(

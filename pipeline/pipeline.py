@@ -26,26 +26,22 @@ from components.strict_example_validator.component import StrictExampleValidator
 from components.traffic_example_gen.component import TrafficExampleGen
 from pipeline.config import CityConfig
 from pipeline.evaluation import build_eval_config
+from pipeline.names import (
+    BASELINE_RESOLVER,
+    EVALUATOR,
+    EXAMPLE_GEN,
+    EXAMPLE_VALIDATOR,
+    PUSHER,
+    SCHEMA_GEN,
+    STATISTICS_GEN,
+    TRAINER,
+    TRANSFORM,
+    WARM_START_IMPORTER,
+    pipeline_name,
+)
 
 PREPROCESSING_FN = "transforms.preprocessing.preprocessing_fn"
 RUN_FN = "transforms.trainer.run_fn"
-
-# Stable component ids: MLMD queries, the CLI summary and tests use these names.
-EXAMPLE_GEN = "TrafficExampleGen"
-STATISTICS_GEN = "StatisticsGen"
-SCHEMA_GEN = "SchemaGen"
-EXAMPLE_VALIDATOR = "ExampleValidator"
-TRANSFORM = "Transform"
-WARM_START_IMPORTER = "WarmStartModelImporter"
-TRAINER = "Trainer"
-BASELINE_RESOLVER = "LatestBlessedModelResolver"
-EVALUATOR = "Evaluator"
-PUSHER = "Pusher"
-
-
-def pipeline_name(city: str) -> str:
-    """One pipeline (and so one MLMD pipeline context) per city."""
-    return f"traffic-embeddings-{city}"
 
 
 @dataclass(frozen=True)

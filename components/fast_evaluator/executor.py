@@ -177,13 +177,18 @@ def _slice_values(
             for output_name in output_names:
                 if metric.class_name == fast_metrics.EXAMPLE_COUNT[0]:
                     name, value = fast_metrics.EXAMPLE_COUNT[1], float(mask.sum())
+                elif metric.module:
+                    name, value = fast_metrics.module_keras_metric(
+                        metric, labels[output_name][mask], outputs[output_name][mask]
+                    )
                 elif metric.class_name in fast_metrics.METRICS:
                     name, fn = fast_metrics.METRICS[metric.class_name]
                     value = fn(labels[output_name][mask], outputs[output_name][mask])
                 else:
                     raise ValueError(
                         f"FastEvaluator cannot compute metric {metric.class_name!r} "
-                        f"(supported: {sorted(fast_metrics.METRICS)} and ExampleCount); "
+                        f"(supported: {sorted(fast_metrics.METRICS)}, ExampleCount and "
+                        "Keras metric classes named with a module); "
                         "use the stock tfx Evaluator for it"
                     )
                 key = tfma.metrics.MetricKey(

@@ -1,16 +1,23 @@
-"""Metric values per slice from whole columns: pure numpy, the same formulas as TFMA/Keras.
+"""Metric values per slice from whole columns, the same formulas as TFMA/Keras.
 
 Supported metric classes (``tfma.MetricConfig.class_name``) and their TFMA names:
 ``ExampleCount``, ``MeanAbsoluteError``, ``MeanSquaredLogarithmicError`` (TFMA's own
-metrics) and Keras' ``SparseCategoricalCrossentropy`` and ``SparseCategoricalAccuracy``.
-Anything else is an error: the stock Evaluator is the fallback, never a silent skip.
+metrics) and Keras' ``SparseCategoricalCrossentropy`` and ``SparseCategoricalAccuracy``;
+a Keras metric class named with a ``module`` (as TFMA imports it) is instantiated and fed
+the slice's whole columns in one ``update_state``. Anything else is an error: the stock
+Evaluator is the fallback, never a silent skip.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
+import re
 from collections.abc import Callable
 
 import numpy as np
+import tensorflow_model_analysis as tfma
+import tf_keras as keras
 
 KERAS_EPSILON = 1e-7  # tf_keras.backend.epsilon(): probabilities are clipped to [eps, 1-eps]
 
@@ -55,6 +62,26 @@ METRICS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], float]]] = {
     "SparseCategoricalAccuracy": ("sparse_categorical_accuracy", sparse_categorical_accuracy),
 }
 EXAMPLE_COUNT = ("ExampleCount", "example_count")
+
+
+def module_keras_metric(
+    metric: tfma.MetricConfig, labels: np.ndarray, predictions: np.ndarray
+) -> tuple[str, float]:
+    """(TFMA metric name, value) of a ``module``-provided Keras metric on whole columns."""
+    cls = getattr(importlib.import_module(metric.module), metric.class_name)
+    if not issubclass(cls, keras.metrics.Metric):
+        raise ValueError(
+            f"FastEvaluator: {metric.module}.{metric.class_name} is not a Keras metric; "
+            "use the stock tfx Evaluator for it"
+        )
+    config = json.loads(metric.config) if metric.config else {}
+    if "name" not in config:  # TFMA's default name: the class name in snake_case
+        config["name"] = re.sub(
+            "([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", metric.class_name)
+        ).lower()
+    instance = cls.from_config(config)
+    instance.update_state(labels, predictions)
+    return instance.name, float(instance.result().numpy())
 
 
 def slice_masks(

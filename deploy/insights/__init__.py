@@ -1,7 +1,6 @@
-"""See and use what a pushed model learned: ``explain`` (a report) and ``predict``."""
+"""See and use what a pushed model learned: ``explain`` (deploy.insights.explainer, a
+report) and ``predict`` (deploy.insights.predictions).
 
-from deploy.insights.explainer import explain
-from deploy.insights.model_files import ModelError
-from deploy.insights.predictions import predict
-
-__all__ = ["ModelError", "explain", "predict"]
+Nothing is imported here: the CLI registers ``explain``/``predict`` on every command, and
+``traffic-pipeline lineage`` must not pay for TensorFlow.
+"""

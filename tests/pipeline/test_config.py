@@ -14,7 +14,11 @@ def test_builtin_cities_load_with_their_time_zones():
     london, frankfurt = load_config("london"), load_config("frankfurt")
     assert (london.city, london.timezone) == ("london", "Europe/London")
     assert (frankfurt.city, frankfurt.timezone) == ("frankfurt", "Europe/Berlin")
-    assert london.evaluation.thresholds["sparse_categorical_crossentropy"].upper_bound > 0
+    for city in (london, frankfurt):  # the default gate has no volume-dependent bound
+        gate = city.evaluation.thresholds
+        assert gate["headway_nll_vs_constant"].upper_bound == 0.0
+        assert gate["headway_nll"].max_increase > 0
+        assert "mean_absolute_error" not in gate
 
 
 def test_config_is_frozen():

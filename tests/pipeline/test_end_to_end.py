@@ -156,7 +156,8 @@ def test_data_anomaly_stops_the_run_at_the_example_validator(london, tmp_path, c
 
 def test_explain_and_predict_the_pushed_model_with_its_lineage(london, tmp_path, capsys):
     """explain/predict find the latest pushed model by city and read its MLMD record."""
-    from deploy.insights import explain, predict
+    from deploy.insights.explainer import explain
+    from deploy.insights.predictions import predict
 
     summary = explain(
         "london",

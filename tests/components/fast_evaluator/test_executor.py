@@ -20,8 +20,13 @@ GATE = EvaluationConfig(
     thresholds={
         "sparse_categorical_crossentropy": MetricThreshold(upper_bound=5.0, max_increase=0.0),
         "mean_absolute_error": MetricThreshold(upper_bound=10_000.0, max_increase=0.0),
+        # Our own Keras metrics (pipeline.gate_metrics), computed by both executors.
+        "headway_nll": MetricThreshold(max_increase=0.0),
+        "headway_nll_vs_constant": MetricThreshold(upper_bound=0.0),
+        "vehicle_type_crossentropy_vs_prior": MetricThreshold(upper_bound=0.05),
     }
 )
+OWN_METRICS = {"headway_nll", "headway_nll_vs_constant", "vehicle_type_crossentropy_vs_prior"}
 
 
 def _model(uri: str, artifact_id: int) -> standard_artifacts.Model:
@@ -51,6 +56,8 @@ def _evaluate(executor_class, tmp: Path, tft_run, models: dict, config) -> tuple
 
 def _assert_same_metrics(stock: dict, fast: dict) -> None:
     assert sorted(map(str, stock)) == sorted(map(str, fast))
+    overall = {m for by_sub_key in stock[()].values() for m in by_sub_key[""]}
+    assert {m.removesuffix("_diff") for m in overall} >= OWN_METRICS
     for slice_key, by_output in stock.items():
         for output, by_sub_key in by_output.items():
             for metric, value in by_sub_key[""].items():
@@ -85,7 +92,11 @@ def test_same_diff_metrics_and_failed_gate_as_stock_with_baseline(
 ):
     # An impossible gate: the candidate must beat an identical baseline and a tiny bound.
     gate = EvaluationConfig(
-        thresholds={"mean_absolute_error": MetricThreshold(upper_bound=1.0, max_increase=-1.0)}
+        thresholds={
+            "mean_absolute_error": MetricThreshold(upper_bound=1.0, max_increase=-1.0),
+            "headway_nll": MetricThreshold(max_increase=-0.01),
+            "headway_nll_vs_constant": MetricThreshold(upper_bound=-100.0),
+        }
     )
     models = {
         "model": _model(model_artifact_uri, 1),

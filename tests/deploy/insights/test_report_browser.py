@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deploy.insights import explain
+from deploy.insights.explainer import explain
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [

@@ -1,0 +1,44 @@
+"""The local output layout (paths only): importable without TFX, e.g. by ``lineage``.
+
+Layout under the output dir (``./output`` by default)::
+
+    metadata.sqlite              one MLMD store shared by every city (cross-city lineage),
+                                 unless ``metadata`` names a MySQL server instead
+    pipelines/<city>/            the pipeline root (artifacts), plus logs/
+    serving/<city>/<version>/    pushed (blessed) models
+    data/<city>/                 generated data when no --data is given
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LocalLayout:
+    """Every path the local runner uses, derived from one output dir."""
+
+    output_dir: Path
+    metadata_store: str = ""  # mysql://user@host:port/db; empty: the SQLite file below
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.output_dir / "metadata.sqlite"
+
+    @property
+    def metadata_location(self) -> str:
+        """The MLMD store: the MySQL URI when given, else the SQLite file path."""
+        return self.metadata_store or str(self.metadata_path)
+
+    def pipeline_root(self, city: str) -> Path:
+        return self.output_dir / "pipelines" / city
+
+    def serving_base(self, city: str) -> Path:
+        return self.output_dir / "serving" / city
+
+    def data_dir(self, city: str) -> Path:
+        return self.output_dir / "data" / city
+
+    def log_dir(self, city: str) -> Path:
+        return self.pipeline_root(city) / "logs"
