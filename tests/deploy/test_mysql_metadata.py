@@ -90,7 +90,7 @@ def test_london_then_warm_started_frankfurt_with_lineage_on_mariadb(cities, mari
     lineage = capsys.readouterr().out
     assert f"uri {london_model.uri}" in lineage and "donor model: city london" in lineage
     assert "mode: frozen" in lineage
-    assert "trained on data span: 2026-03-16 .. " in lineage  # Frankfurt's first file
+    assert "trained on: 2026-03-16 .. " in lineage  # Frankfurt's first file
     # Without --metadata, lineage looks at the (absent) SQLite file and says so.
     assert cli_main(argv) == exit_codes.BAD_INPUT
     assert "no ML Metadata store at" in capsys.readouterr().err
