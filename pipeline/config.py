@@ -50,6 +50,7 @@ class DataConfig:
     """Where the raw observations are and which daily spans to use."""
 
     input_base: str = ""  # empty: generate the city's default data first
+    kind: str = features.DATA_KIND_EVENTS  # events (one row per vehicle) | counts (hourly)
     span_begin: str = ""  # YYYY-MM-DD inclusive, empty = open
     span_end: str = ""
     split: SplitConfig = field(default_factory=SplitConfig)
@@ -186,6 +187,8 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError("cross_buckets and embedding_dim must be positive")
     if config.warm_start.mode and config.warm_start.mode not in WARM_START_MODES:
         raise ConfigError(f"warm_start.mode: {config.warm_start.mode!r} not in {WARM_START_MODES}")
+    if config.data.kind not in features.DATA_KINDS:
+        raise ConfigError(f"data.kind: {config.data.kind!r} not in {features.DATA_KINDS}")
     if config.data.split.kind not in SPLIT_KINDS:
         raise ConfigError(f"data.split.kind: {config.data.split.kind!r} not in {SPLIT_KINDS}")
     if config.metadata and not config.metadata.startswith("mysql://"):

@@ -21,6 +21,22 @@ RAW_SPEED = "speed_kmh"  # optional
 REQUIRED_RAW_COLUMNS = (RAW_TIMESTAMP, RAW_INTERSECTION, RAW_DIRECTION, RAW_VEHICLE_TYPE)
 OPTIONAL_RAW_COLUMNS = (RAW_LANE, RAW_SPEED)
 
+# --- Raw hourly counts (``data.kind: counts``) -------------------------------
+# One row per (local hour, approach, vehicle type): how many vehicles passed. Missing
+# hours are missing (no row), not zero; an explicit 0 is a real zero.
+DATA_KIND_EVENTS = "events"  # one row per vehicle (the default)
+DATA_KIND_COUNTS = "counts"  # one row per hour, approach and vehicle type
+DATA_KINDS = (DATA_KIND_EVENTS, DATA_KIND_COUNTS)
+RAW_HOUR_START = "hour_start"  # ISO-8601 with UTC offset: the start of one local hour
+RAW_COUNT = "count"  # integer >= 0
+REQUIRED_COUNT_COLUMNS = (
+    RAW_HOUR_START,
+    RAW_INTERSECTION,
+    RAW_DIRECTION,
+    RAW_VEHICLE_TYPE,
+    RAW_COUNT,
+)
+
 VEHICLE_TYPES = ("car", "truck", "bus", "bicycle")
 DIRECTIONS = ("N", "E", "S", "W")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -38,6 +54,9 @@ VEHICLE_TYPE = RAW_VEHICLE_TYPE  # bytes; label of the vehicle-type head
 LANE = RAW_LANE  # int64, optional
 SPEED = RAW_SPEED  # float, optional
 SECONDS_TO_NEXT_VEHICLE = "seconds_to_next_vehicle"  # float; label of the headway head
+# Counts examples carry TIMESTAMP_UTC (the hour's start), DAY_OF_WEEK, HOUR, INTERSECTION,
+# DIRECTION, VEHICLE_TYPE and this label instead of SECONDS_TO_NEXT_VEHICLE:
+VEHICLE_COUNT = "vehicle_count"  # int64 >= 0: vehicles of VEHICLE_TYPE in that local hour
 # Plausible ranges the curated schema enforces (tests/pipeline/test_schema.py checks the
 # schema says the same): a headway longer than two days means missing or misdated data,
 # and timestamps are from this century.
@@ -46,6 +65,7 @@ MIN_TIMESTAMP_UTC = 946_684_800  # 2000-01-01T00:00:00Z
 MAX_TIMESTAMP_UTC = 4_102_444_800  # 2100-01-01T00:00:00Z
 
 LABEL_KEYS = (SECONDS_TO_NEXT_VEHICLE, VEHICLE_TYPE)
+COUNT_LABEL_KEYS = (VEHICLE_COUNT, VEHICLE_TYPE)
 # Raw features the model's inputs are computed from: exactly what ``serving_default``
 # parses from a serialized tf.Example (a serving client sends these and nothing else).
 MODEL_RAW_FEATURES = (DAY_OF_WEEK, HOUR, INTERSECTION, DIRECTION)
