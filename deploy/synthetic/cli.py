@@ -1,8 +1,9 @@
 """The ``generate`` subcommand: writes a city's synthetic observations.
 
 ``traffic-pipeline generate --city london --out data/london`` writes 28 daily CSV
-files (default start 2026-03-16) and ground_truth.json. Bad input prints one line
-to stderr and returns exit code 2, leaving no output behind.
+files (default start 2026-03-16) and ground_truth.json; ``--kind counts`` writes the
+same vehicles as hourly counts. Bad input prints one line to stderr and returns exit
+code 2, leaving no output behind.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 
 from deploy.synthetic import cities, generator
 from pipeline.exit_codes import BAD_INPUT as EXIT_BAD_INPUT
+from transforms import features
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,6 +35,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument(
         "--format", dest="file_format", choices=generator.FILE_FORMATS, default="csv"
+    )
+    parser.add_argument(
+        "--kind",
+        choices=features.DATA_KINDS,
+        default=features.DATA_KIND_EVENTS,
+        help="events: one row per vehicle; counts: vehicles per local hour, approach and type",
     )
     parser.add_argument("--intersections", type=int, metavar="N", help="number of intersections")
     parser.add_argument("--scale", type=float, default=1.0, metavar="X", help="volume multiplier")
@@ -57,13 +65,17 @@ def main(args: argparse.Namespace) -> int:
             intersections=args.intersections,
             scale=args.scale,
             overwrite=args.overwrite,
+            kind=args.kind,
         )
     except (ValueError, OSError) as err:
         message = " ".join(str(err).split())  # always one line
         print(f"error: generate: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    what = "rows"
+    if summary.kind == features.DATA_KIND_COUNTS:
+        what = f"hourly count rows ({summary.vehicles} vehicles)"
     print(
-        f"wrote {summary.total_rows} rows for {profile.name} ({profile.timezone}, seed "
+        f"wrote {summary.total_rows} {what} for {profile.name} ({profile.timezone}, seed "
         f"{summary.seed}) in {len(summary.rows_per_file)} files to {summary.path}"
     )
     return 0

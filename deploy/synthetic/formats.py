@@ -64,7 +64,7 @@ def write_days(
     return rows_per_file
 
 
-def _text_table(strings) -> np.ndarray:
+def text_table(strings) -> np.ndarray:
     """ASCII strings as a NUL-padded uint8 matrix (one row per string)."""
     encoded = [s.encode("ascii") for s in strings]
     width = max(1, *(len(s) for s in encoded))
@@ -81,15 +81,15 @@ class _RowFormatter:
         day1 = int(rows.local_ms.max() // MS_PER_DAY) if rows.local_ms.size else 0
         self.day0 = day0
         dates = np.arange(day0, day1 + 1).astype("datetime64[D]")
-        self.date_table = _text_table(np.datetime_as_string(dates).tolist())
-        self.offset_table = _text_table(cells.offset_text)
+        self.date_table = text_table(np.datetime_as_string(dates).tolist())
+        self.offset_table = text_table(cells.offset_text)
         self.fields = [
-            (_text_table(layout.ids), rows.intersection),
-            (_text_table(features.DIRECTIONS), rows.direction),
-            (_text_table(features.VEHICLE_TYPES), rows.vehicle_type),
-            (_text_table([str(n) for n in range(int(layout.lanes.max()) + 1)]), rows.lane),
+            (text_table(layout.ids), rows.intersection),
+            (text_table(features.DIRECTIONS), rows.direction),
+            (text_table(features.VEHICLE_TYPES), rows.vehicle_type),
+            (text_table([str(n) for n in range(int(layout.lanes.max()) + 1)]), rows.lane),
             (
-                _text_table([f"{t // 10}.{t % 10}" for t in range(MAX_SPEED_TENTHS + 1)]),
+                text_table([f"{t // 10}.{t % 10}" for t in range(MAX_SPEED_TENTHS + 1)]),
                 rows.speed_tenths,
             ),
         ]
@@ -157,7 +157,11 @@ def _write_file(path: Path, formatter: _RowFormatter, lo: int, hi: int, file_for
 
         pq.write_table(formatter.arrow_table(lo, hi), path, compression="snappy")
         return
-    data = formatter.csv_bytes(lo, hi)
+    write_csv_bytes(path, formatter.csv_bytes(lo, hi), file_format)
+
+
+def write_csv_bytes(path: Path, data: bytes, file_format: str) -> None:
+    """Writes CSV ``data`` to ``path``, gzipped if ``file_format`` is ``csv.gz``."""
     if file_format == "csv.gz":
         buffer = io.BytesIO()
         # mtime=0 and no file name in the header: byte-identical output for a seed.

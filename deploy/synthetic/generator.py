@@ -1,9 +1,12 @@
-"""Generates per-vehicle observations for one city, plus the truth they were drawn from.
+"""Generates per-vehicle observations (or hourly counts) for one city, plus the truth they
+were drawn from.
 
 :func:`generate` validates its input, then runs the jobs of this package in order:
 ``sampling`` (intersections and vehicles, numpy), ``formats`` (one CSV / CSV.gz /
-Parquet file per local date), ``ground_truth`` (``ground_truth.json``), all written
-through ``output`` (a staging directory renamed into place at the end).
+Parquet file of vehicles per local date) or, for ``kind="counts"``, ``counts`` (the same
+draws as hourly counts per approach and vehicle type), ``ground_truth``
+(``ground_truth.json``), all written through ``output`` (a staging directory renamed into
+place at the end).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import numpy as np
 
 from deploy.synthetic import ground_truth, sampling
 from deploy.synthetic.cities import CityProfile
+from deploy.synthetic.counts import write_count_days
 from deploy.synthetic.formats import COLUMNS, FILE_FORMATS, write_days
 from deploy.synthetic.ground_truth import GROUND_TRUTH_FILE, load_ground_truth, read_ground_truth
 from deploy.synthetic.output import GenerationError, check_target, staged_directory
+from transforms import features
 
 __all__ = [
     "COLUMNS",
@@ -46,6 +51,8 @@ class GenerationSummary:
     total_rows: int
     ground_truth_path: Path
     seed: int
+    kind: str = features.DATA_KIND_EVENTS
+    vehicles: int = 0  # vehicles in the files (= total_rows for events)
 
 
 def generate(
@@ -59,29 +66,44 @@ def generate(
     intersections: int | None = None,
     scale: float = 1.0,
     overwrite: bool = False,
+    kind: str = features.DATA_KIND_EVENTS,
 ) -> GenerationSummary:
     """Writes ``days`` daily files of observations for ``profile`` plus ground_truth.json.
 
-    Deterministic for a seed (default: the city's). Raises :class:`GenerationError`
-    for bad input or an unwritable/non-empty ``out_dir``; nothing is left behind then.
+    ``kind`` is ``events`` (one row per vehicle) or ``counts`` (the same vehicles counted
+    per local hour, approach and vehicle type, zeros included). Deterministic for a seed
+    (default: the city's). Raises :class:`GenerationError` for bad input or an
+    unwritable/non-empty ``out_dir``; nothing is left behind then.
     """
     start = _parse_start(start_date)
     seed = profile.default_seed if seed is None else seed
     n_intersections = profile.intersections if intersections is None else intersections
     _validate(days, file_format, seed, n_intersections, scale)
+    if kind not in features.DATA_KINDS:
+        raise GenerationError(f"kind {kind!r} not in {', '.join(features.DATA_KINDS)}")
     target = Path(out_dir).absolute()
     check_target(target, overwrite)
 
     layout = sampling.draw_layout(profile, n_intersections, scale, seed)
     cells = sampling.local_hour_cells(profile.timezone, start, days)
-    rows = sampling.sample(profile, layout, cells, days, seed)
     truth = ground_truth.describe(profile, layout, seed, start, days, scale, file_format)
     with staged_directory(target, overwrite) as staging:
-        rows_per_file = write_days(staging, rows, cells, layout, start, days, file_format)
+        if kind == features.DATA_KIND_COUNTS:
+            counts = sampling.hourly_counts(profile, layout, cells, days, seed)
+            rows_per_file = write_count_days(
+                staging, counts, cells, layout, start, days, file_format
+            )
+            expected, vehicles = counts.size, int(counts.sum())
+        else:
+            rows = sampling.sample(profile, layout, cells, days, seed)
+            rows_per_file = write_days(staging, rows, cells, layout, start, days, file_format)
+            expected = vehicles = rows.utc_ms.size
         total = sum(rows_per_file.values())
-        if total != rows.utc_ms.size:  # a row outside the run's dates would be lost
-            raise GenerationError(f"{rows.utc_ms.size - total} rows fell outside the run's dates")
+        if total != expected:  # a row outside the run's dates would be lost
+            raise GenerationError(f"{expected - total} rows fell outside the run's dates")
         truth = {**truth, "files": rows_per_file, "total_rows": total}
+        if kind == features.DATA_KIND_COUNTS:
+            truth = {**truth, "data_kind": kind, "total_vehicles": vehicles}
         (staging / GROUND_TRUTH_FILE).write_text(ground_truth.to_json(truth))
     return GenerationSummary(
         path=target,
@@ -89,6 +111,8 @@ def generate(
         total_rows=total,
         ground_truth_path=target / GROUND_TRUTH_FILE,
         seed=seed,
+        kind=kind,
+        vehicles=vehicles,
     )
 
 

@@ -124,11 +124,19 @@ def _lognormal_mean_one(rng: np.random.Generator, sigma: float, size) -> np.ndar
     return np.exp(sigma * rng.standard_normal(size) - 0.5 * sigma**2)
 
 
-def sample(profile: CityProfile, layout: Layout, cells: HourCells, days: int, seed: int) -> Rows:
-    """Draws every vehicle of the run (deterministic for a seed), sorted by local date, time."""
-    rng = np.random.default_rng([seed, 1])
+def hourly_counts(
+    profile: CityProfile, layout: Layout, cells: HourCells, days: int, seed: int
+) -> np.ndarray:
+    """Vehicles per (hour cell, intersection, direction, vehicle type), int64 of shape
+    (cells, I, len(DIRECTIONS), len(VEHICLE_TYPES)): exactly the counts :func:`sample`
+    expands into vehicles for the same seed."""
+    return _draw_counts(profile, layout, cells, days, np.random.default_rng([seed, 1]))
+
+
+def _draw_counts(
+    profile: CityProfile, layout: Layout, cells: HourCells, days: int, rng: np.random.Generator
+) -> np.ndarray:
     n_cells, n_inter = len(cells.hour), len(layout.ids)
-    n_dir, n_type = len(features.DIRECTIONS), len(features.VEHICLE_TYPES)
     shapes = profile.weekly_shapes()  # (V, 7, 24)
     shares = np.asarray(profile.vehicle_shares)
     type_rate = shares[None, :] * shapes[:, cells.day_of_week, cells.hour].T  # (C, V)
@@ -140,7 +148,16 @@ def sample(profile: CityProfile, layout: Layout, cells: HourCells, days: int, se
         * layout.direction_factors[None, :, :, None]
         * type_rate[:, None, None, :]
     )
-    counts = rng.poisson(rate).ravel()
+    return rng.poisson(rate)
+
+
+def sample(profile: CityProfile, layout: Layout, cells: HourCells, days: int, seed: int) -> Rows:
+    """Draws every vehicle of the run (deterministic for a seed), sorted by local date, time."""
+    rng = np.random.default_rng([seed, 1])
+    counts = _draw_counts(profile, layout, cells, days, rng).ravel()
+    n_inter = len(layout.ids)
+    n_dir, n_type = len(features.DIRECTIONS), len(features.VEHICLE_TYPES)
+    shapes = profile.weekly_shapes()  # (V, 7, 24)
 
     flat = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     vehicle_type = flat % n_type

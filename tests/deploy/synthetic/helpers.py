@@ -67,3 +67,47 @@ def local_hour_occurrences(tz_name: str, start: date, days: int) -> Counter:
             occurrences[(local.date(), local.hour)] += 1
         instant += timedelta(hours=1)
     return occurrences
+
+
+COUNT_COLUMNS = [
+    features.RAW_HOUR_START,
+    features.RAW_INTERSECTION,
+    features.RAW_DIRECTION,
+    features.RAW_VEHICLE_TYPE,
+    features.RAW_COUNT,
+]
+
+
+def read_counts(path: Path) -> list[dict]:
+    """All rows of one daily hourly-counts file (generated or imported), checked for the
+    counts schema: exactly its columns, string fields, and ``count`` an int >= 0 (as int).
+
+    Reads with the csv module or pyarrow only; no generator or importer code.
+    """
+    if path.name.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        assert table.column_names == COUNT_COLUMNS, (path, table.column_names)
+        for name in COUNT_COLUMNS[:-1]:
+            assert table.schema.field(name).type == pa.string(), (path, name)
+        assert table.schema.field(features.RAW_COUNT).type == pa.int64(), path
+        rows = table.to_pylist()
+    else:
+        raw = path.read_bytes()
+        if path.name.endswith(".gz"):
+            raw = gzip.decompress(raw)
+        reader = csv.DictReader(io.StringIO(raw.decode("utf-8")))
+        rows = list(reader)
+        assert reader.fieldnames == COUNT_COLUMNS, (path, reader.fieldnames)
+        for row in rows:
+            assert row[features.RAW_COUNT].isdigit(), (path, row)
+            row[features.RAW_COUNT] = int(row[features.RAW_COUNT])
+    for row in rows:
+        assert row[features.RAW_COUNT] >= 0, (path, row)
+        assert row[features.RAW_DIRECTION] in features.DIRECTIONS, (path, row)
+        assert row[features.RAW_VEHICLE_TYPE] in features.VEHICLE_TYPES, (path, row)
+        stamp = datetime.fromisoformat(row[features.RAW_HOUR_START])
+        assert stamp.utcoffset() is not None and stamp.minute == stamp.second == 0, (path, row)
+    return rows
