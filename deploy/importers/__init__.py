@@ -1,0 +1,1 @@
+"""``traffic-pipeline import``: real hourly count exports turned into daily counts files."""
