@@ -20,6 +20,9 @@ Content (written with ``json.dumps(indent=1)``; shown compact here)::
       "total_rows": 403311
     }
 
+A ``--kind counts`` run adds ``"data_kind": "counts"`` and ``"total_vehicles"``; its
+``files`` and ``total_rows`` count hourly count rows.
+
 ``intensity[v][dow][hour]`` is the sum over intersections of ``base_volume *
 share[v] * shape[v, dow, hour]``. :func:`load_ground_truth` returns it as a
 (168 x vehicle types) matrix.
