@@ -24,6 +24,14 @@ from transforms import features
 SOURCES = {seattle.SOURCE: seattle.read, wide_csv.SOURCE: wide_csv.read}
 MAX_REJECT_FRACTION = DataConfig.max_reject_fraction  # ExampleGen's default limit
 PRINTED_REJECTS = 5
+# Flags (ImportOptions fields) only one source reads.
+SOURCE_ONLY_FLAGS = {
+    "time_column": wide_csv.SOURCE,
+    "time_format": wide_csv.SOURCE,
+    "intersection_column": wide_csv.SOURCE,
+    "type_column": wide_csv.SOURCE,
+    "check_total": seattle.SOURCE,
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -100,6 +108,11 @@ def import_file(
     """Imports ``path`` from ``source`` into daily counts files in ``out``; returns 0."""
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
+    for name, owner in SOURCE_ONLY_FLAGS.items():
+        if getattr(options, name) not in (None, False) and source != owner:
+            raise UsageError(
+                f"--{name.replace('_', '-')} applies to --source {owner}, not {source}"
+            )
     out = out.absolute()
     check_output(out, overwrite)
     spec, rows, notes = SOURCES[source](path, options)

@@ -51,7 +51,6 @@ _DIRECTION_WORDS = {
     for word in words
 }
 _TOTAL_WORD = "total"
-_UNSUPPORTED = ("time_column", "time_format", "intersection_column", "type_column")
 
 
 def parse_time(text: str) -> datetime:
@@ -89,10 +88,6 @@ def infer_direction(column: str) -> int | None:
 
 def read(path: Path, options: ImportOptions) -> tuple[WideSpec, Iterator[SourceRow], list[str]]:
     """The spec, rows and notes (e.g. ignored columns) of a Seattle counter export."""
-    for name in _UNSUPPORTED:
-        if getattr(options, name) is not None:
-            flag = "--" + name.replace("_", "-")
-            raise UsageError(f"{flag} applies to --source wide-csv, not {SOURCE}")
     site = fixed_intersection(path, options)
     vehicle_type = fixed_vehicle_type(options, DEFAULT_VEHICLE_TYPE)
     zone = zone_of(options.timezone or DEFAULT_TIMEZONE)

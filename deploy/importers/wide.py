@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from deploy.importers.records import (
@@ -197,7 +198,7 @@ def check_distinct(mapping: Mapping[str, int], where: str) -> None:
         by_direction[direction] = column
 
 
-def fixed_intersection(path, options: ImportOptions) -> str | None:
+def fixed_intersection(path: Path, options: ImportOptions) -> str | None:
     """``--intersection``, else the file's stem unless ``--intersection-column`` is given."""
     if options.intersection is not None and options.intersection_column is not None:
         raise UsageError("pass --intersection or --intersection-column, not both")

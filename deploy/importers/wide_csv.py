@@ -49,8 +49,6 @@ def read(path: Path, options: ImportOptions) -> tuple[WideSpec, Iterator[SourceR
         raise UsageError(f"--source {SOURCE} needs --timezone TZ (the zone of the local times)")
     if not options.directions:
         raise UsageError(f"--source {SOURCE} needs --direction COLUMN=DIR (one per column)")
-    if options.check_total:
-        raise UsageError(f"--check-total applies to --source seattle-counter, not {SOURCE}")
     spec = WideSpec(
         time_column=options.time_column,
         parse_time=strptime_parser(options.time_format) if options.time_format else iso_time,
