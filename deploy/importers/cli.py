@@ -68,7 +68,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--type-column", metavar="COLUMN", help="wide-csv: vehicle type per row")
     p.add_argument("--time-column", metavar="COLUMN", help="wide-csv: the local time column")
     p.add_argument(
-        "--time-format", metavar="STRPTIME", help="wide-csv: e.g. '%%d.%%m.%%Y %%H:%%M' (ISO)"
+        "--time-format",
+        metavar="STRPTIME",
+        help="wide-csv: e.g. '%%d.%%m.%%Y %%H:%%M' (default: ISO-8601)",
     )
     p.add_argument(
         "--check-total",
@@ -136,5 +138,6 @@ def import_file(
         )
     rows_per_file = write_daily_counts(records, out, file_format, overwrite)
     print(f"{source} {path}: {stats.summary()}")
-    print(f"wrote {len(records)} hourly count rows in {len(rows_per_file)} daily files to {out}")
+    files = f"{len(rows_per_file)} daily file{'s' if len(rows_per_file) != 1 else ''}"
+    print(f"wrote {len(records)} hourly count rows in {files} to {out}")
     return OK
