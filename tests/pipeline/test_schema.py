@@ -131,8 +131,9 @@ def test_validation_against_the_counts_schema_flags_an_implausible_count():
 
 
 def test_pipeline_imports_the_schema_of_its_data_kind(tmp_path):
+    """config.data.kind picks the curated schema and reaches TrafficExampleGen."""
     from pipeline.config import load_config
-    from pipeline.names import SCHEMA_GEN
+    from pipeline.names import EXAMPLE_GEN, SCHEMA_GEN
     from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
     from pipeline.schema import curated_schema_dir
 
@@ -141,5 +142,6 @@ def test_pipeline_imports_the_schema_of_its_data_kind(tmp_path):
     for kind in features.DATA_KINDS:
         kind_config = config.replace(data=dataclasses.replace(config.data, kind=kind))
         built = create_pipeline(kind_config, paths, PipelineInputs(data_root=str(tmp_path)))
-        (schema_gen,) = [c for c in built.components if c.id == SCHEMA_GEN]
-        assert schema_gen.exec_properties["schema_file"] == curated_schema_path(kind)
+        by_id = {c.id: c for c in built.components}
+        assert by_id[SCHEMA_GEN].exec_properties["schema_file"] == curated_schema_path(kind)
+        assert by_id[EXAMPLE_GEN].exec_properties["data_kind"] == kind
