@@ -240,7 +240,7 @@ def _encoder_input(rows: int, approaches: int = 40, seed: int = 0) -> list[tuple
 
 def encoder_comparison(rows: int, repeats: int = 3) -> tuple[float, float, float]:
     """Rows/s of our numpy framer, of tfx_bsl's ``RecordBatchToExamplesEncoder`` alone,
-    and of the whole stock path (``EncoderFramer``).
+    and of the whole stock path (build the batches, encode, ``frame_records``).
 
     Same rows, same per-approach batches, best of ``repeats`` interleaved runs. The
     encoder alone gets ready-made Arrow record batches (their building is not timed) and
@@ -252,14 +252,13 @@ def encoder_comparison(rows: int, repeats: int = 3) -> tuple[float, float, float
     import numpy as np
     from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
-    from components.traffic_example_gen.example_wire import EncoderFramer, ExampleFramer
+    from components.traffic_example_gen.example_wire import ExampleFramer, frame_records
     from tests.components.traffic_example_gen.tfx_bsl_reference import to_record_batch
     from transforms import features
 
     data = _encoder_input(rows)
     vocabulary = np.array(sorted({d[0] for d in data}), dtype=object)
     framer = ExampleFramer(vocabulary)
-    stock_framer = EncoderFramer(vocabulary)
     codes = [
         (
             np.full(len(c), np.searchsorted(vocabulary, i), np.int32),
@@ -280,8 +279,8 @@ def encoder_comparison(rows: int, repeats: int = 3) -> tuple[float, float, float
             encoder.encode(batch)
 
     def stock_path() -> None:
-        for (intersection, direction), (_, _, chunk, labels) in zip(codes, data, strict=True):
-            stock_framer.frame(intersection, direction, chunk, labels)
+        for approach in data:
+            frame_records(encoder.encode(to_record_batch(*approach)))
 
     seconds: dict = {ours: [], tfx_bsl: [], stock_path: []}
     for _ in range(repeats):  # interleaved, so both see the same machine load

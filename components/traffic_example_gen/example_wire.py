@@ -29,7 +29,6 @@ import struct
 import apache_beam as beam
 import google_crc32c
 import numpy as np
-import pyarrow as pa
 from apache_beam import coders
 from apache_beam.io import filebasedsink, iobase
 from apache_beam.io.filesystem import CompressionTypes
@@ -288,79 +287,6 @@ class ExampleFramer:
         footers = _masked_crc(crc).view(np.uint8).reshape(-1, 4)
         flat[np.asarray(record_ends)[:, None] + np.arange(4)] = footers
         return flat.tobytes()
-
-
-def _singletons(
-    values: pa.Array | np.ndarray, arrow_type: pa.DataType, present: np.ndarray | None = None
-) -> pa.ListArray:
-    """A list array of one value per row (a null list where not ``present``)."""
-    n = len(values)
-    if not isinstance(values, pa.Array):
-        values = pa.array(values, arrow_type)
-    if present is None:
-        offsets = pa.array(np.arange(n + 1, dtype=np.int32))
-        return pa.ListArray.from_arrays(offsets, values)
-    ends = np.concatenate([[0], np.cumsum(present, dtype=np.int32)])
-    offsets = pa.array(ends, mask=np.concatenate([~present, [False]]))
-    return pa.ListArray.from_arrays(offsets, values.filter(pa.array(present)))
-
-
-class EncoderFramer:
-    """Frames labeled rows like ``ExampleFramer``, with tfx_bsl's stock
-    ``RecordBatchToExamplesEncoder`` and ``frame_records``."""
-
-    def __init__(self, intersections: np.ndarray):
-        # tfx_bsl imports no TensorFlow; imported here so only its users load it.
-        from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
-
-        self._encoder = RecordBatchToExamplesEncoder()
-        self._intersections = pa.array([str(i).encode() for i in intersections], pa.binary())
-        self._directions = pa.array([d.encode() for d in features.DIRECTIONS], pa.binary())
-        self._vehicle_types = pa.array([v.encode() for v in features.VEHICLE_TYPES], pa.binary())
-
-    def rows_per_block(self) -> int:
-        """Rows encoded per call (as many as ``ExampleFramer`` frames per call)."""
-        return max(1, _MATRIX_BYTES // 256)
-
-    def record_batch(
-        self, intersection: np.ndarray, direction: np.ndarray, chunk: Chunk, label_seconds
-    ) -> pa.RecordBatch:
-        """The examples' features as a RecordBatch of one-value lists (optional: null)."""
-        columns = {
-            features.TIMESTAMP_UTC: _singletons(chunk.ts_us // MICROS_PER_SECOND, pa.int64()),
-            features.DAY_OF_WEEK: _singletons(chunk.day_of_week.astype(np.int64), pa.int64()),
-            features.HOUR: _singletons(chunk.hour.astype(np.int64), pa.int64()),
-            features.INTERSECTION: _singletons(
-                self._intersections.take(pa.array(intersection)), pa.binary()
-            ),
-            features.DIRECTION: _singletons(
-                self._directions.take(pa.array(direction)), pa.binary()
-            ),
-            features.VEHICLE_TYPE: _singletons(
-                self._vehicle_types.take(pa.array(chunk.vehicle_type)), pa.binary()
-            ),
-            features.LANE: _singletons(chunk.lane, pa.int64(), chunk.lane != NO_LANE),
-            features.SPEED: _singletons(
-                chunk.speed.astype(np.float32), pa.float32(), ~np.isnan(chunk.speed)
-            ),
-            features.SECONDS_TO_NEXT_VEHICLE: _singletons(
-                np.asarray(label_seconds, dtype=np.float32), pa.float32()
-            ),
-        }
-        return pa.RecordBatch.from_arrays(list(columns.values()), list(columns))
-
-    def frame(
-        self,
-        intersection: np.ndarray,
-        direction: np.ndarray,
-        chunk: Chunk,
-        label_seconds: np.ndarray,
-    ) -> bytes:
-        """TFRecord frames of the rows' tf.Examples, concatenated (uncompressed)."""
-        if not len(chunk):
-            return b""
-        batch = self.record_batch(intersection, direction, chunk, label_seconds)
-        return frame_records(self._encoder.encode(batch))
 
 
 def _one_row() -> Chunk:

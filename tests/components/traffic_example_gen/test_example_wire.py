@@ -11,7 +11,6 @@ import tensorflow as tf
 
 from components.traffic_example_gen.chunks import NO_LANE, Chunk
 from components.traffic_example_gen.example_wire import (
-    EncoderFramer,
     ExampleFramer,
     WriteFramedTFRecords,
     frame_records,
@@ -117,18 +116,3 @@ def test_frame_records_reads_back_and_equals_tensorflows_writer(tmp_path):
     assert [r.numpy() for r in tf.data.TFRecordDataset(str(path))] == records
     assert frame_records(records) == _framed_by_tensorflow(records, tmp_path / "tf.tfrecord")
     assert frame_records([]) == b""
-
-
-def test_stock_encoder_framer_writes_the_same_examples(tmp_path):
-    intersection, direction, chunk, labels = _random_rows(500, seed=2)
-    ours = tmp_path / "ours.tfrecord"
-    ours.write_bytes(ExampleFramer(INTERSECTIONS).frame(intersection, direction, chunk, labels))
-    stock = tmp_path / "stock.tfrecord"
-    stock.write_bytes(EncoderFramer(INTERSECTIONS).frame(intersection, direction, chunk, labels))
-    assert _read(stock) == _read(ours)
-    assert (
-        EncoderFramer(INTERSECTIONS).frame(
-            intersection[:0], direction[:0], chunk.take(slice(0, 0)), labels[:0]
-        )
-        == b""
-    )
