@@ -4,7 +4,7 @@ The SAME ``create_pipeline(config, ...)`` the local runner uses is compiled with
 ``KubeflowV2DagRunner`` (pipeline spec schema 2.1, understood by Vertex AI and KFP 2.x).
 Nothing is uploaded and no cloud credential is needed: the preprocessing and training
 code are import paths into the pipeline image, and the curated schema is a file inside
-that image (``CONTAINER_SCHEMA_PATH``, where ``deploy/Dockerfile`` copies the source).
+that image (``CONTAINER_SCHEMA_DIR``, where ``deploy/Dockerfile`` copies the source).
 
 Runtime parameters (root inputs of the compiled spec, each with a default):
 
@@ -46,7 +46,7 @@ TARGETS = ("vertex", "kubeflow")
 
 # Where deploy/Dockerfile copies the source tree inside the pipeline image.
 CONTAINER_SOURCE_DIR = "/opt/traffic-embeddings"
-CONTAINER_SCHEMA_PATH = f"{CONTAINER_SOURCE_DIR}/pipeline/schema/schema.pbtxt"
+CONTAINER_SCHEMA_DIR = f"{CONTAINER_SOURCE_DIR}/pipeline/schema"
 
 # Runtime parameter names (root inputs of the compiled pipeline spec).
 DATA_ROOT = "data_root"
@@ -163,7 +163,7 @@ def build_pipeline(config: CityConfig, options: CompileOptions) -> Any:
     paths = PipelinePaths(
         pipeline_root=options.pipeline_root,
         serving_base=params[SERVING_BASE],
-        schema_path=CONTAINER_SCHEMA_PATH,
+        schema_dir=CONTAINER_SCHEMA_DIR,
     )
     return create_pipeline(
         config,

@@ -124,6 +124,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 config.data.span_begin,
                 config.data.span_end,
                 json.dumps(config.data.split.to_json_dict()),
+                config.data.kind,
             )
     except (ConfigError, donors.DonorError, ValueError, OSError) as err:
         prefix = "WarmStartError: " if isinstance(err, WarmStartError) else ""

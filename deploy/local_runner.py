@@ -27,7 +27,7 @@ from deploy import beam_profiles, metadata
 from deploy.layout import LocalLayout as LocalLayout  # re-exported: callers import it here
 from pipeline.config import CityConfig
 from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
-from pipeline.schema import curated_schema_path
+from pipeline.schema import curated_schema_dir
 from transforms import keras_mode
 
 
@@ -138,7 +138,7 @@ def run_pipeline(
         PipelinePaths(
             pipeline_root=str(layout.pipeline_root(city)),
             serving_base=str(layout.serving_base(city)),
-            schema_path=curated_schema_path(),
+            schema_dir=curated_schema_dir(),
         ),
         PipelineInputs(
             data_root=data_root,

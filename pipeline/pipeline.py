@@ -39,6 +39,7 @@ from pipeline.names import (
     WARM_START_IMPORTER,
     pipeline_name,
 )
+from pipeline.schema import schema_file_in
 
 PREPROCESSING_FN = "transforms.preprocessing.preprocessing_fn"
 RUN_FN = "transforms.trainer.run_fn"
@@ -64,7 +65,7 @@ class PipelinePaths:
 
     pipeline_root: str
     serving_base: str
-    schema_path: str
+    schema_dir: str  # the folder of the curated schemas (pipeline/schema/, or its copy)
 
 
 def create_pipeline(
@@ -90,12 +91,15 @@ def create_pipeline(
         span_end=inputs.span_end,
         split_config=json.dumps(config.data.split.to_json_dict()),
         max_reject_fraction=config.data.max_reject_fraction,
+        data_kind=config.data.kind,
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
     statistics_gen = FastStatisticsGen(examples=examples).with_id(STATISTICS_GEN)
     if config.data.schema_mode == "curated":
-        schema_gen = tfx.components.ImportSchemaGen(schema_file=paths.schema_path)
+        schema_gen = tfx.components.ImportSchemaGen(
+            schema_file=schema_file_in(paths.schema_dir, config.data.kind)
+        )
     else:
         schema_gen = tfx.components.SchemaGen(
             statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True

@@ -63,6 +63,8 @@ VEHICLE_COUNT = "vehicle_count"  # int64 >= 0: vehicles of VEHICLE_TYPE in that 
 MAX_HEADWAY_SECONDS = 2 * 86_400
 MIN_TIMESTAMP_UTC = 946_684_800  # 2000-01-01T00:00:00Z
 MAX_TIMESTAMP_UTC = 4_102_444_800  # 2100-01-01T00:00:00Z
+# Counts schema: more vehicles of one type on one approach in one hour is not plausible.
+MAX_VEHICLE_COUNT = 100_000
 
 LABEL_KEYS = (SECONDS_TO_NEXT_VEHICLE, VEHICLE_TYPE)
 COUNT_LABEL_KEYS = (VEHICLE_COUNT, VEHICLE_TYPE)

@@ -1,14 +1,17 @@
 """Row accounting: reject reasons, run counts, and the checks made on them.
 
 Every row read ends up in exactly one of: a train example, an eval example, a
-reject (with one reason), or the unlabeled last vehicle of its
-(intersection, direction). ``check_identity`` enforces that.
+reject (with one reason), or (events only) the unlabeled last vehicle of its
+(intersection, direction). ``check_identity`` enforces that. Hourly counts have
+their own reasons (``COUNT_REASONS``) and never an unlabeled row.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+
+from transforms import features
 
 INVALID_UTF8 = "invalid_utf8"
 MISSING_FIELD = "missing_field"
@@ -28,12 +31,28 @@ REASONS = (
     UNPARSABLE_NUMBER,
     DUPLICATE,
 )
+# Hourly counts (data.kind: counts) only:
+NOT_HOUR_START = "not_hour_start"  # hour_start is not on an hour of the city's local time
+INVALID_COUNT = "invalid_count"  # count missing, unparsable, negative or not an integer
+COUNT_REASONS = (
+    INVALID_UTF8,
+    MISSING_FIELD,
+    UNPARSABLE_TIMESTAMP,
+    NOT_HOUR_START,
+    DATE_OUTSIDE_FILE,
+    UNKNOWN_DIRECTION,
+    UNKNOWN_VEHICLE_TYPE,
+    INVALID_COUNT,
+    DUPLICATE,
+)
+REASONS_OF = {features.DATA_KIND_EVENTS: REASONS, features.DATA_KIND_COUNTS: COUNT_REASONS}
 
 ROWS_READ = "rows_read"
 EXAMPLES_TRAIN = "examples_train"
 EXAMPLES_EVAL = "examples_eval"
 REJECTED_TOTAL = "rejected_total"
 UNLABELED_LAST_VEHICLES = "unlabeled_last_vehicles"
+VEHICLES_COUNTED = "vehicles_counted"  # counts only: sum of the counts written
 DEFAULT_MAX_REJECT_FRACTION = 0.01
 # Files of the TrafficRejects artifact: rejected rows as GZIP JSON lines, and counts.
 REJECTS_FILE_PREFIX = "rejects"
@@ -60,17 +79,20 @@ def merge_counts(parts: Iterable[dict[str, int]]) -> dict[str, int]:
     return dict(total)
 
 
-def summarize(counts: dict[str, int]) -> dict[str, int]:
+def summarize(counts: dict[str, int], data_kind: str = features.DATA_KIND_EVENTS) -> dict[str, int]:
     """The run's totals, one entry per custom property (all reasons, zeros included)."""
+    reasons = REASONS_OF[data_kind]
     summary = {
         ROWS_READ: counts.get(ROWS_READ, 0),
         EXAMPLES_TRAIN: counts.get(EXAMPLES_TRAIN, 0),
         EXAMPLES_EVAL: counts.get(EXAMPLES_EVAL, 0),
         UNLABELED_LAST_VEHICLES: counts.get(UNLABELED_LAST_VEHICLES, 0),
     }
-    for reason in REASONS:
+    if data_kind == features.DATA_KIND_COUNTS:
+        summary[VEHICLES_COUNTED] = counts.get(VEHICLES_COUNTED, 0)
+    for reason in reasons:
         summary[rejected_key(reason)] = counts.get(rejected_key(reason), 0)
-    summary[REJECTED_TOTAL] = sum(summary[rejected_key(r)] for r in REASONS)
+    summary[REJECTED_TOTAL] = sum(summary[rejected_key(r)] for r in reasons)
     return summary
 
 
@@ -105,10 +127,13 @@ def worst_file(counts: dict[str, int]) -> tuple[str, str, int, int]:
 
 
 def check_reject_fraction(
-    counts: dict[str, int], max_reject_fraction: float, rejects_uri: str
+    counts: dict[str, int],
+    max_reject_fraction: float,
+    rejects_uri: str,
+    data_kind: str = features.DATA_KIND_EVENTS,
 ) -> None:
     """Fails if rejected_total / rows_read > max_reject_fraction, naming the worst file."""
-    summary = summarize(counts)
+    summary = summarize(counts, data_kind)
     rows, rejected = summary[ROWS_READ], summary[REJECTED_TOTAL]
     if rows and rejected / rows > max_reject_fraction:
         name, reason, n, file_total = worst_file(counts)

@@ -10,6 +10,7 @@ from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from components.traffic_example_gen import executor
 from components.traffic_example_gen.accounting import DEFAULT_MAX_REJECT_FRACTION
 from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG
+from transforms import features
 
 
 class TrafficRejects(artifact.Artifact):
@@ -33,6 +34,7 @@ class TrafficExampleGenSpec(types.ComponentSpec):
         executor.TIMEZONE_KEY: ExecutionParameter(type=str),
         executor.SPLIT_CONFIG_KEY: ExecutionParameter(type=str, optional=True),
         executor.MAX_REJECT_FRACTION_KEY: ExecutionParameter(type=float, optional=True),
+        executor.DATA_KIND_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -42,11 +44,13 @@ class TrafficExampleGenSpec(types.ComponentSpec):
 
 
 class TrafficExampleGen(base_beam_component.BaseBeamComponent):
-    """Beam ExampleGen for per-vehicle observations in daily CSV / CSV.gz / Parquet files.
+    """Beam ExampleGen for per-vehicle observations (``data_kind`` ``events``, the default)
+    or hourly counts (``counts``) in daily CSV / CSV.gz / Parquet files.
 
     Selects ``input_base/YYYY-MM-DD.*`` with ``span_begin <= day <= span_end`` (both
     optional, 'YYYY-MM-DD', RuntimeParameters allowed), derives local ``day_of_week``
-    and ``hour`` in ``timezone`` and the ``seconds_to_next_vehicle`` label, and splits
+    and ``hour`` in ``timezone`` and the ``seconds_to_next_vehicle`` label (for counts:
+    the ``vehicle_count`` label), and splits
     into train/eval by ``split_config`` (JSON, default: last 20% of days are eval).
     Fails if more than ``max_reject_fraction`` of the rows are rejected.
     """
@@ -62,7 +66,9 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
         span_end: str | types.RuntimeParameter = "",
         split_config: str | types.RuntimeParameter = DEFAULT_SPLIT_CONFIG,
         max_reject_fraction: float | types.RuntimeParameter = DEFAULT_MAX_REJECT_FRACTION,
+        data_kind: str = features.DATA_KIND_EVENTS,
     ):
+        executor.check_data_kind(data_kind)
         super().__init__(
             spec=TrafficExampleGenSpec(
                 input_base=input_base,
@@ -71,6 +77,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
                 timezone=timezone,
                 split_config=split_config,
                 max_reject_fraction=max_reject_fraction,
+                data_kind=data_kind,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejects=types.Channel(type=TrafficRejects),
             )

@@ -11,6 +11,9 @@ record CRC is a per-row call (C, ``google_crc32c``). Readers see the same exampl
 tfx_bsl's ``RecordBatchToExamplesEncoder`` written by ``tf.io.TFRecordWriter``
 (the order of features inside an example may differ: proto maps are unordered).
 
+``frame_records`` frames already serialized records the same way (for examples
+encoded by tfx_bsl's ``RecordBatchToExamplesEncoder``, as the hourly-counts path does).
+
 ``WriteFramedTFRecords`` writes those blocks as files. Beam's ``WriteToTFRecord`` frames,
 checksums and compresses one element per record; at a million examples that
 per-element cost dominates the whole ExampleGen. Here each element is a whole block of
@@ -170,6 +173,23 @@ def _frame_headers(record_lengths: np.ndarray) -> _Piece:
             packed + struct.pack("<I", int(_masked_crc(np.array([google_crc32c.value(packed)]))[0]))
         )
     return _gather(_table(headers), inverse)
+
+
+def frame_records(serialized: list[bytes]) -> bytes:
+    """TFRecord frames of ``serialized`` records, concatenated (uncompressed)."""
+    n = len(serialized)
+    if not n:
+        return b""
+    lengths = np.fromiter(map(len, serialized), dtype=np.int64, count=n)
+    # Opaque (void) items keep trailing zero bytes, unlike numpy's bytes strings.
+    headers = _frame_headers(lengths).matrix.view(f"V{_FRAME_HEADER}").ravel().tolist()
+    crc = np.fromiter(map(google_crc32c.value, serialized), dtype=np.uint64, count=n)
+    footers = _masked_crc(crc).view(f"V{_FRAME_FOOTER}").tolist()
+    parts: list[bytes] = [b""] * (3 * n)
+    parts[0::3] = headers
+    parts[1::3] = serialized
+    parts[2::3] = footers
+    return b"".join(parts)
 
 
 def _concat_rows(pieces: list[_Piece]) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,10 @@ same approach, resolve each day's last vehicle against the next day, and write
 framed GZIP TFRecords, rejects and counts. ``Do`` lists and checks the input files,
 runs that pipeline, reads back ``counts.json`` to check the accounting identity and
 the reject threshold, and records the counts as custom properties.
+
+``data_kind`` ``counts`` (hourly counts) runs ``build_counts_pipeline`` instead: no
+labels, no staging; the Examples artifact also records ``vehicles_counted`` and
+``data_kind``.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from components.traffic_example_gen.stages import (  # noqa: F401  (re-exported)
     BOUNDARY_EXAMPLES_FILE_PREFIX,
     EXAMPLES_FILE_PREFIX,
     FILE_ERRORS_FILE,
+    build_counts_pipeline,
     build_pipeline,
 )
+from transforms import features
 
 # Component spec keys.
 INPUT_BASE_KEY = "input_base"
@@ -44,12 +50,19 @@ SPAN_END_KEY = "span_end"
 TIMEZONE_KEY = "timezone"
 SPLIT_CONFIG_KEY = "split_config"
 MAX_REJECT_FRACTION_KEY = "max_reject_fraction"
+DATA_KIND_KEY = "data_kind"
 EXAMPLES_KEY = "examples"
 REJECTS_KEY = "rejects"
 
 # A UTC day group is split into approach shards of about this many input bytes
 # (~1M rows of CSV), so a worker's memory is bounded however dense the city is.
 DAY_GROUP_BYTES = 64 << 20
+
+
+def check_data_kind(data_kind: str) -> None:
+    """Raises ValueError unless ``data_kind`` is one of ``features.DATA_KINDS``."""
+    if data_kind not in features.DATA_KINDS:
+        raise ValueError(f"data_kind={data_kind!r} is not one of {features.DATA_KINDS}")
 
 
 def day_shards_for(files: list[DailyFile]) -> int:
@@ -79,35 +92,43 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         max_reject_fraction = exec_properties.get(MAX_REJECT_FRACTION_KEY)
         if max_reject_fraction is None:
             max_reject_fraction = accounting.DEFAULT_MAX_REJECT_FRACTION
+        data_kind = exec_properties.get(DATA_KIND_KEY) or features.DATA_KIND_EVENTS
         examples = artifact_utils.get_single_instance(output_dict[EXAMPLES_KEY])
         rejects = artifact_utils.get_single_instance(output_dict[REJECTS_KEY])
 
         check_timezone(timezone)
-        files, split_rule = check_inputs(input_base, span_begin, span_end, split_config)
+        check_data_kind(data_kind)
+        files, split_rule = check_inputs(input_base, span_begin, span_end, split_config, data_kind)
         examples.split_names = artifact_utils.encode_split_names(list(SPLIT_NAMES))
         split_uris = {s: artifact_utils.get_split_uri([examples], s) for s in SPLIT_NAMES}
 
-        staging_dir = staging.staging_dir_under(self._get_tmp_dir())
-        try:
+        if data_kind == features.DATA_KIND_COUNTS:
             with self._make_beam_pipeline() as pipeline:
-                build_pipeline(
-                    pipeline,
-                    files,
-                    timezone,
-                    split_rule,
-                    split_uris,
-                    rejects.uri,
-                    staging_dir,
-                    day_shards=day_shards_for(files),
+                build_counts_pipeline(
+                    pipeline, files, timezone, split_rule, split_uris, rejects.uri
                 )
-        finally:
-            staging.remove(staging_dir)
+        else:
+            staging_dir = staging.staging_dir_under(self._get_tmp_dir())
+            try:
+                with self._make_beam_pipeline() as pipeline:
+                    build_pipeline(
+                        pipeline,
+                        files,
+                        timezone,
+                        split_rule,
+                        split_uris,
+                        rejects.uri,
+                        staging_dir,
+                        day_shards=day_shards_for(files),
+                    )
+            finally:
+                staging.remove(staging_dir)
 
         with fileio.open(os.path.join(rejects.uri, FILE_ERRORS_FILE)) as handle:
             reading.raise_file_errors(json.loads(handle.read()))
         with fileio.open(os.path.join(rejects.uri, accounting.COUNTS_FILE)) as handle:
             counts = json.loads(handle.read())
-        summary = accounting.summarize(counts)
+        summary = accounting.summarize(counts, data_kind)
         if not summary[accounting.ROWS_READ]:
             raise ValueError(
                 f"no data rows in the {len(files)} input file(s) of "
@@ -129,4 +150,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             artifact.set_int_custom_property("input_files", len(files))
         examples.set_string_custom_property(TIMEZONE_KEY, timezone)
         examples.set_string_custom_property(SPLIT_CONFIG_KEY, split_config)
-        accounting.check_reject_fraction(counts, max_reject_fraction, rejects.uri)
+        if data_kind != features.DATA_KIND_EVENTS:  # events artifacts stay as they were
+            examples.set_string_custom_property(DATA_KIND_KEY, data_kind)
+        accounting.check_reject_fraction(counts, max_reject_fraction, rejects.uri, data_kind)

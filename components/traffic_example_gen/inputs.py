@@ -15,6 +15,7 @@ import re
 from components.traffic_example_gen import reading
 from components.traffic_example_gen.reading import CSV, PARQUET, DailyFile
 from components.traffic_example_gen.splits import SplitRule, make_split_rule
+from transforms import features
 
 DAILY_FILE_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|csv\.gz|parquet)$")
 
@@ -82,16 +83,21 @@ def list_daily_files(input_base: str, span_begin: str = "", span_end: str = "") 
 
 
 def check_inputs(
-    input_base: str, span_begin: str, span_end: str, split_config: str
+    input_base: str,
+    span_begin: str,
+    span_end: str,
+    split_config: str,
+    data_kind: str = features.DATA_KIND_EVENTS,
 ) -> tuple[list[DailyFile], SplitRule]:
     """The selected daily files and the split rule; raises ValueError naming the problem.
 
-    Each file must be readable with the required columns (``reading.check_file``).
+    Each file must be readable with the required columns of ``data_kind``
+    (``reading.check_file``).
     Only days whose file has data rows count for the time split, so an empty
     (header-only) day never takes a train or eval day.
     """
     files = list_daily_files(input_base, span_begin, span_end)
-    days_with_rows = [f.day for f in files if reading.check_file(f)]
+    days_with_rows = [f.day for f in files if reading.check_file(f, data_kind)]
     if not days_with_rows:
         raise ValueError(
             f"no data rows in the {len(files)} input file(s) of "

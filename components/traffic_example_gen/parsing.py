@@ -100,17 +100,19 @@ class ParsedBatch:
     rejects: Rejects
 
 
-def _matches(array: pa.Array, pattern: str) -> np.ndarray:
+def matches(array: pa.Array, pattern: str) -> np.ndarray:
+    """Mask of string values that match the regex ``pattern`` (null: False)."""
     return pc.fill_null(pc.match_substring_regex(array, pattern), False).to_numpy(
         zero_copy_only=False
     )
 
 
-def _as_strings(array: pa.Array) -> pa.Array:
+def as_strings(array: pa.Array) -> pa.Array:
+    """The array cast to Arrow strings (unchanged if it already is)."""
     return array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
 
 
-def _present(array: pa.Array) -> np.ndarray:
+def is_present(array: pa.Array) -> np.ndarray:
     """Non-null and, for strings, non-empty."""
     present = array.is_valid()
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
@@ -158,11 +160,11 @@ def parse_timestamps(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         ok = np.isfinite(seconds)
         us[ok] = np.round(seconds[ok] * MICROS_PER_SECOND).astype(np.int64)
     else:
-        strings = _as_strings(array)
-        iso = _matches(strings, ISO_PATTERN)
+        strings = as_strings(array)
+        iso = matches(strings, ISO_PATTERN)
         if iso.any():
             us[iso], ok[iso] = _iso_to_us(strings.filter(pa.array(iso)))
-        epoch = _matches(strings, EPOCH_PATTERN)
+        epoch = matches(strings, EPOCH_PATTERN)
         if epoch.any():
             seconds = pc.cast(strings.filter(pa.array(epoch)), pa.float64()).to_numpy()
             us[epoch] = np.round(seconds * MICROS_PER_SECOND).astype(np.int64)
@@ -173,7 +175,7 @@ def parse_timestamps(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def parse_lanes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Lane numbers (NO_LANE where absent) and a mask of present-but-unparsable values."""
-    present = _present(array)
+    present = is_present(array)
     lanes = np.full(len(array), NO_LANE, dtype=np.int64)
     if pa.types.is_integer(array.type):
         lanes[present] = pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy()[present]
@@ -183,8 +185,8 @@ def parse_lanes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         good = present & np.isfinite(values) & (np.round(values) == values)
         lanes[good] = values[good].astype(np.int64)
         return lanes, present & ~good
-    strings = _as_strings(array)
-    good = present & _matches(strings, INT_PATTERN)
+    strings = as_strings(array)
+    good = present & matches(strings, INT_PATTERN)
     if good.any():
         lanes[good] = pc.cast(strings.filter(pa.array(good)), pa.int64()).to_numpy()
     return lanes, present & ~good
@@ -192,28 +194,29 @@ def parse_lanes(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def parse_speeds(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Finite speeds (NaN where absent) and a mask of present-but-unparsable values."""
-    present = _present(array)
+    present = is_present(array)
     speeds = np.full(len(array), np.nan)
     if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
         values = pc.fill_null(pc.cast(array, pa.float64()), np.nan).to_numpy()
         good = present & np.isfinite(values)
         speeds[good] = values[good]
         return speeds, present & ~good
-    strings = _as_strings(array)
-    good = present & _matches(strings, FLOAT_PATTERN)
+    strings = as_strings(array)
+    good = present & matches(strings, FLOAT_PATTERN)
     if good.any():
         speeds[good] = pc.cast(strings.filter(pa.array(good)), pa.float64()).to_numpy()
     good &= np.isfinite(speeds)
     return speeds, present & ~good
 
 
-def _codes(array: pa.Array, values: tuple[str, ...]) -> np.ndarray:
+def codes(array: pa.Array, values: tuple[str, ...]) -> np.ndarray:
     """Index of each value in ``values``; -1 if unknown or null."""
-    index = pc.index_in(_as_strings(array), value_set=pa.array(values))
+    index = pc.index_in(as_strings(array), value_set=pa.array(values))
     return pc.fill_null(index, -1).to_numpy().astype(np.int8)
 
 
-def _null_column(n: int) -> pa.Array:
+def null_column(n: int) -> pa.Array:
+    """An all-null string column (stands in for an absent optional column)."""
     return pa.nulls(n, pa.string())
 
 
@@ -258,7 +261,7 @@ def parse_batch(
     checks: list[tuple[np.ndarray, str, str]] = []
     for name in field_names:
         columns[name], bad_utf8 = decode_utf8(
-            batch.column(names.index(name)) if name in names else _null_column(n)
+            batch.column(names.index(name)) if name in names else null_column(n)
         )
         checks.append((bad_utf8, name, accounting.INVALID_UTF8))
 
@@ -269,15 +272,15 @@ def parse_batch(
     field = np.full(n, -1, dtype=np.int16)
     reasons = list(accounting.REASONS)
     for name in features.REQUIRED_RAW_COLUMNS:
-        checks.append((~_present(column(name)), name, accounting.MISSING_FIELD))
+        checks.append((~is_present(column(name)), name, accounting.MISSING_FIELD))
     ts_us, ts_ok = parse_timestamps(column(features.RAW_TIMESTAMP))
     checks.append((~ts_ok, features.RAW_TIMESTAMP, accounting.UNPARSABLE_TIMESTAMP))
     calendar = local_calendar(np.where(ts_ok, ts_us, 0), timezone)
     outside = ts_ok & (calendar.yyyymmdd != file_yyyymmdd)
     checks.append((outside, features.RAW_TIMESTAMP, accounting.DATE_OUTSIDE_FILE))
-    direction_code = _codes(column(features.RAW_DIRECTION), features.DIRECTIONS)
+    direction_code = codes(column(features.RAW_DIRECTION), features.DIRECTIONS)
     checks.append((direction_code < 0, features.RAW_DIRECTION, accounting.UNKNOWN_DIRECTION))
-    vehicle_code = _codes(column(features.RAW_VEHICLE_TYPE), features.VEHICLE_TYPES)
+    vehicle_code = codes(column(features.RAW_VEHICLE_TYPE), features.VEHICLE_TYPES)
     checks.append((vehicle_code < 0, features.RAW_VEHICLE_TYPE, accounting.UNKNOWN_VEHICLE_TYPE))
     lanes, bad_lane = parse_lanes(column(features.RAW_LANE))
     checks.append((bad_lane, features.RAW_LANE, accounting.UNPARSABLE_NUMBER))
@@ -293,11 +296,11 @@ def parse_batch(
         rows=rows[bad],
         fields=[field_names[field[i]] for i in bad],
         reasons=[reasons[reason[i]] for i in bad],
-        values=[_raw_value(column(field_names[field[i]]), int(i)) for i in bad],
+        values=[raw_value(column(field_names[field[i]]), int(i)) for i in bad],
     )
     good = reason < 0
     ts_good = ts_us[good]
-    intersection = _as_strings(column(features.RAW_INTERSECTION)).filter(pa.array(good))
+    intersection = as_strings(column(features.RAW_INTERSECTION)).filter(pa.array(good))
     intersection = intersection.to_numpy(zero_copy_only=False)
     direction = np.asarray(features.DIRECTIONS, dtype=object)[direction_code[good]]
     chunk = Chunk(
@@ -314,6 +317,7 @@ def parse_batch(
     return ParsedBatch(intersection=intersection, direction=direction, chunk=chunk, rejects=rejects)
 
 
-def _raw_value(array: pa.Array, i: int) -> str:
+def raw_value(array: pa.Array, i: int) -> str:
+    """Value ``i`` as a reject shows it ('' for null)."""
     value = array[i].as_py()
     return "" if value is None else str(value)

@@ -2,8 +2,9 @@
 
 CSV columns are read as raw bytes (UTF-8 decoding and validation happen per row in
 ``parsing``, so one bad byte rejects one row); Parquet columns keep their stored types.
-Only ``features.REQUIRED_RAW_COLUMNS`` and ``features.OPTIONAL_RAW_COLUMNS`` are read;
-other columns are ignored. A file that cannot be read at all (empty, no required
+Only the known columns of the data kind are read (``features.REQUIRED_RAW_COLUMNS`` and
+``features.OPTIONAL_RAW_COLUMNS`` for events, ``features.REQUIRED_COUNT_COLUMNS`` for
+hourly counts); other columns are ignored. A file that cannot be read at all (empty, no required
 column, truncated or corrupt compression, a Parquet timestamp without a time zone)
 raises ``InputFileError`` naming the file and why.
 """
@@ -45,7 +46,29 @@ class DailyFile:
 
 CSV_BLOCK_BYTES = 4 << 20
 PARQUET_BATCH_ROWS = 1 << 16
-KNOWN_COLUMNS = features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS
+
+
+@dataclasses.dataclass(frozen=True)
+class RawColumns:
+    """The columns of one data kind: required, optional, and the one holding the time."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    time: str
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+RAW_COLUMNS = {
+    features.DATA_KIND_EVENTS: RawColumns(
+        features.REQUIRED_RAW_COLUMNS, features.OPTIONAL_RAW_COLUMNS, features.RAW_TIMESTAMP
+    ),
+    features.DATA_KIND_COUNTS: RawColumns(
+        features.REQUIRED_COUNT_COLUMNS, (), features.RAW_HOUR_START
+    ),
+}
 
 
 class InputFileError(ValueError):
@@ -95,7 +118,7 @@ def read_columns(daily: DailyFile) -> list[str]:
         raise InputFileError(f"{daily.path}: cannot read: {type(e).__name__}: {e}") from e
 
 
-def check_file(daily: DailyFile) -> bool:
+def check_file(daily: DailyFile, data_kind: str = features.DATA_KIND_EVENTS) -> bool:
     """Checks a daily file can be read; returns whether it holds any data row.
 
     Raises InputFileError (naming the file) for an empty (0-byte) file, a missing
@@ -108,37 +131,42 @@ def check_file(daily: DailyFile) -> bool:
         columns, has_rows, schema = _head(daily)
     except _READ_ERRORS as e:
         raise InputFileError(f"{daily.path}: cannot read: {type(e).__name__}: {e}") from e
-    check_required_columns(daily, columns)
+    check_required_columns(daily, columns, data_kind)
     if schema is not None:
-        kind = schema.field(features.RAW_TIMESTAMP).type
+        time_column = RAW_COLUMNS[data_kind].time
+        kind = schema.field(time_column).type
         if pa.types.is_timestamp(kind) and kind.tz is None:
             raise InputFileError(
-                f"{daily.path}: column {features.RAW_TIMESTAMP!r} is a timestamp without a "
+                f"{daily.path}: column {time_column!r} is a timestamp without a "
                 "time zone; write it as UTC (e.g. pandas tz_localize('UTC')), as CSV "
                 "timestamps need a UTC offset"
             )
     return has_rows
 
 
-def check_required_columns(daily: DailyFile, columns: list[str]) -> None:
+def check_required_columns(
+    daily: DailyFile, columns: list[str], data_kind: str = features.DATA_KIND_EVENTS
+) -> None:
     """Raises InputFileError naming the file and the first missing required column."""
     if not [c for c in columns if c]:
         raise InputFileError(f"{daily.path}: no header line (the file has no columns)")
-    for column in features.REQUIRED_RAW_COLUMNS:
+    for column in RAW_COLUMNS[data_kind].required:
         if column not in columns:
             raise InputFileError(
                 f"{daily.path}: required column {column!r} is missing (columns: {columns})"
             )
 
 
-def iter_record_batches(daily: DailyFile) -> Iterator[pa.RecordBatch]:
+def iter_record_batches(
+    daily: DailyFile, data_kind: str = features.DATA_KIND_EVENTS
+) -> Iterator[pa.RecordBatch]:
     """Yields the file's known columns in record batches, streaming, in row order.
 
     Raises InputFileError naming the file if it cannot be read to its end.
     """
     columns = read_columns(daily)
-    check_required_columns(daily, columns)
-    present = [c for c in KNOWN_COLUMNS if c in columns]
+    check_required_columns(daily, columns, data_kind)
+    present = [c for c in RAW_COLUMNS[data_kind].known if c in columns]
     try:
         with _open(daily) as handle:
             if daily.file_format == PARQUET:

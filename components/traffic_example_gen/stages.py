@@ -22,6 +22,11 @@
    combine into ``counts.json`` there. The staging directory is deleted once every
    day group has been read.
 
+Hourly counts (``data.kind: counts``, ``build_counts_pipeline``) need no labels and
+no shuffle: ``ParseCounts`` parses one daily file (``counts``), drops its duplicates
+(a file is one local day), encodes the examples with tfx_bsl's encoder and frames them
+in blocks per split; rejects and counts go out as above.
+
 What crosses stage boundaries is small and columnar (paths, per-approach tails,
 count dictionaries, rejects), so the DirectRunner -- which holds every shuffled
 element in its own process -- stays flat in memory as the input grows.
@@ -38,9 +43,13 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
 
-from components.traffic_example_gen import accounting, reading, staging
+from components.traffic_example_gen import accounting, counts, reading, staging
 from components.traffic_example_gen.chunks import MICROS_PER_DAY, Slab
-from components.traffic_example_gen.example_wire import ExampleFramer, WriteFramedTFRecords
+from components.traffic_example_gen.example_wire import (
+    ExampleFramer,
+    WriteFramedTFRecords,
+    frame_records,
+)
 from components.traffic_example_gen.labels import (
     approach_shards,
     label_day_slab,
@@ -52,6 +61,7 @@ from components.traffic_example_gen.labels import (
 from components.traffic_example_gen.parsing import parse_batch
 from components.traffic_example_gen.reading import DailyFile
 from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule, yyyymmdd
+from transforms import features
 
 EXAMPLES_FILE_PREFIX = "data_tfrecord"  # as stock ExampleGen
 BOUNDARY_EXAMPLES_FILE_PREFIX = "data_tfrecord_day_boundaries"  # labeled last vehicles of days
@@ -59,6 +69,8 @@ BOUNDARY_EXAMPLES_FILE_PREFIX = "data_tfrecord_day_boundaries"  # labeled last v
 STAGE_ROWS = 1 << 20
 # Day tails are grouped by this many approach shards (parallelism of ResolveTails).
 TAIL_SHARDS = 8
+# Hourly-count examples encoded and framed per element (bounds an element's size).
+COUNT_BLOCK_ROWS = 1 << 16
 _REJECTS = "rejects"
 _COUNTS = "counts"
 _TAILS = "tails"
@@ -276,8 +288,19 @@ def build_pipeline(
             _ = blocks | f"Write{name}[{split}]" >> WriteFramedTFRecords(
                 os.path.join(split_uris[split], prefix)
             )
+    _write_accounting(
+        (read[_REJECTS], labeled[_REJECTS]),
+        read[_FILE_ERRORS],
+        (read[_COUNTS], labeled[_COUNTS], resolved[_COUNTS]),
+        rejects_uri,
+    )
+
+
+def _write_accounting(rejects: tuple, file_errors, counts: tuple, rejects_uri: str) -> None:
+    """Writes rejects (GZIP JSON lines), unreadable files and summed counts to the
+    rejects artifact."""
     _ = (
-        (read[_REJECTS], labeled[_REJECTS])
+        rejects
         | "FlattenRejects" >> beam.Flatten()
         | "RejectLines" >> beam.FlatMap(lambda records: [json.dumps(r) for r in records])
         | "WriteRejects"
@@ -287,7 +310,7 @@ def build_pipeline(
         )
     )
     _ = (
-        read[_FILE_ERRORS]
+        file_errors
         | "CollectFileErrors" >> beam.combiners.ToList()
         | "WriteFileErrors"
         >> beam.Map(
@@ -295,8 +318,98 @@ def build_pipeline(
         )
     )
     _ = (
-        (read[_COUNTS], labeled[_COUNTS], resolved[_COUNTS])
+        counts
         | "FlattenCounts" >> beam.Flatten()
         | "SumCounts" >> beam.CombineGlobally(accounting.merge_counts)
         | "WriteCounts" >> beam.Map(_write_json, os.path.join(rejects_uri, accounting.COUNTS_FILE))
     )
+
+
+class ParseCounts(beam.DoFn):
+    """file index -> framed example blocks per split; rejects; counts (hourly counts)."""
+
+    def __init__(self, files: list[DailyFile], timezone: str, split_rule: SplitRule):
+        self._files = files
+        self._timezone = timezone
+        self._split_rule = split_rule
+        self._encoder = None
+
+    def setup(self):
+        # tfx_bsl imports no TensorFlow; the encoder is built on the worker (not pickled).
+        from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
+
+        self._encoder = RecordBatchToExamplesEncoder()
+
+    def process(self, file_index: int):
+        try:
+            yield from self._parse(file_index)
+        except reading.InputFileError as err:  # reported by the executor, naming the file
+            yield beam.pvalue.TaggedOutput(_FILE_ERRORS, str(err))
+
+    def _parse(self, file_index: int):
+        daily = self._files[file_index]
+        first_row = 1
+        parts: list[counts.CountRows] = []
+        for batch in reading.iter_record_batches(daily, features.DATA_KIND_COUNTS):
+            valid, rejects = counts.parse_counts_batch(
+                batch,
+                first_row=first_row,
+                timezone=self._timezone,
+                file_yyyymmdd=yyyymmdd(daily.day),
+            )
+            first_row += batch.num_rows
+            tally: Counter[str] = Counter({accounting.ROWS_READ: batch.num_rows})
+            if len(rejects):
+                _count_rejects(tally, rejects.reasons, daily.path)
+                yield beam.pvalue.TaggedOutput(_REJECTS, rejects.records(daily.path))
+            yield beam.pvalue.TaggedOutput(_COUNTS, dict(tally))
+            parts.append(valid)
+        if not parts:
+            return
+        kept, duplicates = counts.dedup(counts.CountRows.concat(parts))
+        tally = Counter()
+        if len(duplicates):
+            _count_rejects(tally, duplicates.reasons, daily.path)
+            yield beam.pvalue.TaggedOutput(_REJECTS, duplicates.records(daily.path))
+        is_eval = self._split_rule.eval_mask(
+            kept.intersection, counts.direction_names(kept), kept.ts_us, kept.yyyymmdd
+        )
+        for split, mask in ((TRAIN, ~is_eval), (EVAL, is_eval)):
+            part = kept.take(mask)
+            if not len(part):
+                continue
+            tally[accounting.EXAMPLES_TRAIN if split == TRAIN else accounting.EXAMPLES_EVAL] += len(
+                part
+            )
+            tally[accounting.VEHICLES_COUNTED] += int(part.count.sum())
+            for start in range(0, len(part), COUNT_BLOCK_ROWS):
+                block = part.take(slice(start, start + COUNT_BLOCK_ROWS))
+                serialized = self._encoder.encode(counts.to_record_batch(block))
+                yield beam.pvalue.TaggedOutput(split, frame_records(serialized))
+        yield beam.pvalue.TaggedOutput(_COUNTS, dict(tally))
+
+
+def build_counts_pipeline(
+    pipeline: beam.Pipeline,
+    files: list[DailyFile],
+    timezone: str,
+    split_rule: SplitRule,
+    split_uris: dict[str, str],
+    rejects_uri: str,
+) -> None:
+    """Adds the hourly-counts TrafficExampleGen transforms to ``pipeline``."""
+    parsed = (
+        pipeline
+        | "FileIndices" >> beam.Create(list(range(len(files))))
+        | "ParseCounts"
+        >> (
+            beam.ParDo(ParseCounts(files, timezone, split_rule)).with_outputs(
+                TRAIN, EVAL, _REJECTS, _COUNTS, _FILE_ERRORS
+            )
+        )
+    )
+    for split in SPLIT_NAMES:
+        _ = parsed[split] | f"Write[{split}]" >> WriteFramedTFRecords(
+            os.path.join(split_uris[split], EXAMPLES_FILE_PREFIX)
+        )
+    _write_accounting((parsed[_REJECTS],), parsed[_FILE_ERRORS], (parsed[_COUNTS],), rejects_uri)

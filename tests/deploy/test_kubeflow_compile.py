@@ -16,7 +16,8 @@ from tfx.utils import json_utils, proto_utils
 from deploy import kubeflow_runner as kr
 from pipeline import pipeline as wiring
 from pipeline.config import BeamConfig, load_config
-from pipeline.schema import curated_schema_path
+from pipeline.schema import curated_schema_path, schema_file_in
+from transforms import features
 
 IMAGE = "europe-docker.pkg.dev/proj/repo/traffic-embeddings:1"
 DONOR = "gs://bucket/serving/london/1718000000"
@@ -202,9 +203,10 @@ def test_trainer_parses_the_parameter_values_the_way_the_container_will(warm):
 def test_curated_schema_is_read_from_inside_the_image(warm):
     job, _ = warm
     schema_file = _tasks(job)[wiring.SCHEMA_GEN]["inputs"]["parameters"]["schema_file"]
-    assert schema_file["runtimeValue"]["constant"] == kr.CONTAINER_SCHEMA_PATH
+    in_image = schema_file_in(kr.CONTAINER_SCHEMA_DIR, features.DATA_KIND_EVENTS)
+    assert schema_file["runtimeValue"]["constant"] == in_image
     # The container path is the package's own schema file, relative to the source root.
-    relative = kr.CONTAINER_SCHEMA_PATH.removeprefix(kr.CONTAINER_SOURCE_DIR + "/")
+    relative = in_image.removeprefix(kr.CONTAINER_SOURCE_DIR + "/")
     assert curated_schema_path().endswith(relative)
 
 

@@ -11,6 +11,7 @@ import pytest
 import deploy
 from deploy import kubeflow_runner as kr
 from pipeline.config import load_config
+from pipeline.schema import SCHEMA_FILES
 
 REPO_ROOT = Path(deploy.__file__).resolve().parents[1]  # the docker build context
 DOCKERFILE = REPO_ROOT / "deploy" / "Dockerfile"
@@ -53,7 +54,7 @@ def test_package_is_installed_with_the_lock_as_constraints():
 
 
 def test_sources_land_where_the_compiled_pipeline_reads_the_schema():
-    """The copies happen in CONTAINER_SOURCE_DIR, so CONTAINER_SCHEMA_PATH exists in the image."""
+    """The copies happen in CONTAINER_SOURCE_DIR, so CONTAINER_SCHEMA_DIR exists in the image."""
     workdir = ""
     for word, rest in _instructions():
         if word == "WORKDIR":
@@ -63,9 +64,10 @@ def test_sources_land_where_the_compiled_pipeline_reads_the_schema():
             break
     else:
         pytest.fail("no COPY of the pipeline package")
-    in_image = str(Path(workdir) / dest / "schema" / "schema.pbtxt")
-    assert in_image == kr.CONTAINER_SCHEMA_PATH
-    assert (REPO_ROOT / "pipeline" / "schema" / "schema.pbtxt").is_file()
+    in_image = str(Path(workdir) / dest / "schema")
+    assert in_image == kr.CONTAINER_SCHEMA_DIR
+    for name in SCHEMA_FILES.values():
+        assert (REPO_ROOT / "pipeline" / "schema" / name).is_file()
 
 
 def test_compiled_spec_references_the_configured_image(tmp_path):

@@ -13,6 +13,7 @@ from components.traffic_example_gen.chunks import NO_LANE, Chunk
 from components.traffic_example_gen.example_wire import (
     ExampleFramer,
     WriteFramedTFRecords,
+    frame_records,
     varints,
 )
 from tests.components.traffic_example_gen import tfx_bsl_reference as encoding
@@ -106,3 +107,12 @@ def test_blocks_round_trip_through_gzip_tfrecords(tmp_path):
     assert files
     records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
     assert sorted(records) == sorted(r for block in blocks for r in block)
+
+
+def test_frame_records_reads_back_and_equals_tensorflows_writer(tmp_path):
+    records = [b"", b"a", bytes(range(256)) * 40, b"x" * 127, b"y" * 128, b"z" * 70_000]
+    path = tmp_path / "framed.tfrecord"
+    path.write_bytes(frame_records(records))
+    assert [r.numpy() for r in tf.data.TFRecordDataset(str(path))] == records
+    assert frame_records(records) == _framed_by_tensorflow(records, tmp_path / "tf.tfrecord")
+    assert frame_records([]) == b""
