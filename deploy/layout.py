@@ -7,12 +7,15 @@ Layout under the output dir (``./output`` by default)::
     pipelines/<city>/            the pipeline root (artifacts), plus logs/
     serving/<city>/<version>/    pushed (blessed) models
     data/<city>/                 generated data when no --data is given
+    data/<city>-counts/          the same, as hourly counts (``data.kind: counts``)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from transforms import features
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,10 @@ class LocalLayout:
     def serving_base(self, city: str) -> Path:
         return self.output_dir / "serving" / city
 
-    def data_dir(self, city: str) -> Path:
-        return self.output_dir / "data" / city
+    def data_dir(self, city: str, data_kind: str = features.DATA_KIND_EVENTS) -> Path:
+        """Where the city's generated data goes; counts beside events, never mixed."""
+        suffix = "" if data_kind == features.DATA_KIND_EVENTS else f"-{data_kind}"
+        return self.output_dir / "data" / f"{city}{suffix}"
 
     def log_dir(self, city: str) -> Path:
         return self.pipeline_root(city) / "logs"

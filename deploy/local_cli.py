@@ -48,7 +48,7 @@ def check_writable_dir(path: Path, option: str) -> None:
 
 def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
     """Generates the city's default data once; later runs reuse it (cache hits)."""
-    out = layout.data_dir(config.city)
+    out = layout.data_dir(config.city, config.data.kind)
     if (out / "ground_truth.json").is_file():
         print(f"using generated data in {out}")
         return out
@@ -62,8 +62,9 @@ def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
         seed=gen.seed,
         intersections=gen.intersections,
         scale=gen.scale,
+        kind=config.data.kind,
     )
-    print(f"generated {result.total_rows} observations for {config.city} in {out}")
+    print(f"generated {result.total_rows} {config.data.kind} rows for {config.city} in {out}")
     return out
 
 
