@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from components.traffic_example_gen import accounting
 from transforms import features
 from transforms.hparams import HParams
 
@@ -56,6 +57,8 @@ class DataConfig:
     split: SplitConfig = field(default_factory=SplitConfig)
     max_reject_fraction: float = 0.01
     schema_mode: str = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
+    # exact: reject exact copies (every column identical) | keep: every row is a vehicle
+    duplicates: str = accounting.DEFAULT_DUPLICATES
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,10 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError(f"metadata: {config.metadata!r} is not a mysql://user@host:port/db URI")
     if config.data.schema_mode not in SCHEMA_MODES:
         raise ConfigError(f"data.schema_mode: {config.data.schema_mode!r} not in {SCHEMA_MODES}")
+    if config.data.duplicates not in accounting.DUPLICATE_RULES:
+        raise ConfigError(
+            f"data.duplicates: {config.data.duplicates!r} not in {accounting.DUPLICATE_RULES}"
+        )
     if not 0.0 <= config.data.max_reject_fraction <= 1.0:
         raise ConfigError("data.max_reject_fraction must be in [0, 1]")
     if config.data.split.eval_days < 1 or not 0.0 <= config.data.split.eval_fraction < 1.0:

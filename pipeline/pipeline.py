@@ -90,6 +90,7 @@ def create_pipeline(
         span_end=inputs.span_end,
         split_config=json.dumps(config.data.split.to_json_dict()),
         max_reject_fraction=config.data.max_reject_fraction,
+        duplicates=config.data.duplicates,
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 

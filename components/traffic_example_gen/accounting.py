@@ -34,7 +34,18 @@ EXAMPLES_TRAIN = "examples_train"
 EXAMPLES_EVAL = "examples_eval"
 REJECTED_TOTAL = "rejected_total"
 UNLABELED_LAST_VEHICLES = "unlabeled_last_vehicles"
+# Kept vehicles in the same whole UTC second as the previous kept vehicle of their
+# approach (headway < 1 s): plausible platoons or sub-second detections, never rejected.
+SAME_SECOND_VEHICLES_KEPT = "same_second_vehicles_kept"
 DEFAULT_MAX_REJECT_FRACTION = 0.01
+# Which rows are duplicates (the ``duplicates`` parameter, config ``data.duplicates``):
+# ``exact``: rows identical in every column (approach, instant to the microsecond,
+# vehicle type, lane, speed); the first copy by file then row is kept, the others are
+# rejected as ``duplicate``. ``keep``: never reject, every row is a vehicle.
+DUPLICATES_EXACT = "exact"
+DUPLICATES_KEEP = "keep"
+DUPLICATE_RULES = (DUPLICATES_EXACT, DUPLICATES_KEEP)
+DEFAULT_DUPLICATES = DUPLICATES_EXACT
 # Files of the TrafficRejects artifact: rejected rows as GZIP JSON lines, and counts.
 REJECTS_FILE_PREFIX = "rejects"
 REJECTS_FILE_SUFFIX = ".jsonl.gz"
@@ -67,11 +78,18 @@ def summarize(counts: dict[str, int]) -> dict[str, int]:
         EXAMPLES_TRAIN: counts.get(EXAMPLES_TRAIN, 0),
         EXAMPLES_EVAL: counts.get(EXAMPLES_EVAL, 0),
         UNLABELED_LAST_VEHICLES: counts.get(UNLABELED_LAST_VEHICLES, 0),
+        SAME_SECOND_VEHICLES_KEPT: counts.get(SAME_SECOND_VEHICLES_KEPT, 0),
     }
     for reason in REASONS:
         summary[rejected_key(reason)] = counts.get(rejected_key(reason), 0)
     summary[REJECTED_TOTAL] = sum(summary[rejected_key(r)] for r in REASONS)
     return summary
+
+
+def check_duplicates_rule(duplicates: str) -> None:
+    """Fails unless ``duplicates`` is one of ``DUPLICATE_RULES``."""
+    if duplicates not in DUPLICATE_RULES:
+        raise ValueError(f"duplicates: {duplicates!r} not in {DUPLICATE_RULES}")
 
 
 def check_identity(summary: dict[str, int]) -> None:

@@ -33,6 +33,7 @@ class TrafficExampleGenSpec(types.ComponentSpec):
         executor.TIMEZONE_KEY: ExecutionParameter(type=str),
         executor.SPLIT_CONFIG_KEY: ExecutionParameter(type=str, optional=True),
         executor.MAX_REJECT_FRACTION_KEY: ExecutionParameter(type=float, optional=True),
+        executor.DUPLICATES_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -49,6 +50,8 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
     and ``hour`` in ``timezone`` and the ``seconds_to_next_vehicle`` label, and splits
     into train/eval by ``split_config`` (JSON, default: last 20% of days are eval).
     Fails if more than ``max_reject_fraction`` of the rows are rejected.
+    ``duplicates`` is the duplicate rule (``accounting.DUPLICATE_RULES``; None: the
+    executor's default, ``accounting.DEFAULT_DUPLICATES``).
     """
 
     SPEC_CLASS = TrafficExampleGenSpec
@@ -62,6 +65,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
         span_end: str | types.RuntimeParameter = "",
         split_config: str | types.RuntimeParameter = DEFAULT_SPLIT_CONFIG,
         max_reject_fraction: float | types.RuntimeParameter = DEFAULT_MAX_REJECT_FRACTION,
+        duplicates: str | types.RuntimeParameter | None = None,
     ):
         super().__init__(
             spec=TrafficExampleGenSpec(
@@ -71,6 +75,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
                 timezone=timezone,
                 split_config=split_config,
                 max_reject_fraction=max_reject_fraction,
+                duplicates=duplicates,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejects=types.Channel(type=TrafficRejects),
             )

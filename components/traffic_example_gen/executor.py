@@ -44,6 +44,7 @@ SPAN_END_KEY = "span_end"
 TIMEZONE_KEY = "timezone"
 SPLIT_CONFIG_KEY = "split_config"
 MAX_REJECT_FRACTION_KEY = "max_reject_fraction"
+DUPLICATES_KEY = "duplicates"
 EXAMPLES_KEY = "examples"
 REJECTS_KEY = "rejects"
 
@@ -79,6 +80,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         max_reject_fraction = exec_properties.get(MAX_REJECT_FRACTION_KEY)
         if max_reject_fraction is None:
             max_reject_fraction = accounting.DEFAULT_MAX_REJECT_FRACTION
+        duplicates = exec_properties.get(DUPLICATES_KEY) or accounting.DEFAULT_DUPLICATES
+        accounting.check_duplicates_rule(duplicates)
         examples = artifact_utils.get_single_instance(output_dict[EXAMPLES_KEY])
         rejects = artifact_utils.get_single_instance(output_dict[REJECTS_KEY])
 
@@ -99,6 +102,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                     rejects.uri,
                     staging_dir,
                     day_shards=day_shards_for(files),
+                    duplicates=duplicates,
                 )
         finally:
             staging.remove(staging_dir)
@@ -129,4 +133,5 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             artifact.set_int_custom_property("input_files", len(files))
         examples.set_string_custom_property(TIMEZONE_KEY, timezone)
         examples.set_string_custom_property(SPLIT_CONFIG_KEY, split_config)
+        examples.set_string_custom_property(DUPLICATES_KEY, duplicates)
         accounting.check_reject_fraction(counts, max_reject_fraction, rejects.uri)
