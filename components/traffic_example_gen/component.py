@@ -48,7 +48,8 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
     Selects ``input_base/YYYY-MM-DD.*`` with ``span_begin <= day <= span_end`` (both
     optional, 'YYYY-MM-DD', RuntimeParameters allowed), derives local ``day_of_week``
     and ``hour`` in ``timezone`` and the ``seconds_to_next_vehicle`` label, and splits
-    into train/eval by ``split_config`` (JSON, default: last 20% of days are eval).
+    into train/eval by ``split_config`` (JSON, default ``splits.DEFAULT_SPLIT_CONFIG``:
+    the last ``splits.DEFAULT_EVAL_DAYS`` local days are eval).
     Fails if more than ``max_reject_fraction`` of the rows are rejected.
     ``duplicates`` is the duplicate rule (``accounting.DUPLICATE_RULES``; None: the
     executor's default, ``accounting.DEFAULT_DUPLICATES``).

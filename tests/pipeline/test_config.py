@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
+from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG
 from pipeline.config import CityConfig, ConfigError, builtin_cities, load_config
 
 
@@ -80,3 +82,8 @@ def test_duplicates_rule_defaults_to_exact_and_is_validated(tmp_path):
         ConfigError, match=r"paris\.yaml: data\.duplicates: 'first' not in \('exact', 'keep'\)"
     ):
         load_config("paris", path)
+
+
+def test_a_config_without_split_gets_the_components_default_split():
+    config = CityConfig(city="x", timezone="Europe/Paris")
+    assert config.data.split.to_json_dict() == json.loads(DEFAULT_SPLIT_CONFIG)
