@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from tfx import v1 as tfx
 from tfx.dsl.component.experimental.decorators import component
-from tfx.orchestration import metadata as tfx_metadata
 
-from deploy import cli, progress
+from deploy import cli, metadata, progress
 from deploy.local_runner import ComponentFailedError, LocalLayout, run_pipeline
 from pipeline import names as wiring
 from pipeline.config import load_config
 from tests import e2e_support
+from tests.mariadb import running_mariadb
 
 
 @component
@@ -52,19 +52,19 @@ def _no_logging():
         logging.disable(logging.NOTSET)
 
 
-def _run(tmp_path, last, name="progress-test") -> tuple[list[tuple[str, str, float]], object]:
+def _run(tmp_path, last, name="progress-test", location=None):
+    """Runs Produce -> ``last`` with MLMD at ``location`` (default: a SQLite file)."""
+    location = location or str(tmp_path / "mlmd.sqlite")
     produce = Produce()
-    components = [produce, last(numbers=produce.outputs["numbers"])]
-    db = tmp_path / "mlmd.sqlite"
     pipeline = tfx.dsl.Pipeline(
         pipeline_name=name,
         pipeline_root=str(tmp_path / "root"),
-        components=components,
-        metadata_connection_config=tfx_metadata.sqlite_metadata_connection_config(str(db)),
+        components=[produce, last(numbers=produce.outputs["numbers"])],
+        metadata_connection_config=metadata.connection_config(location),
         enable_cache=True,
     )
     reports: list[tuple[str, str, float]] = []
-    watch = progress.RunProgress(db, name, lambda *r: reports.append(r), poll_seconds=0.1)
+    watch = progress.RunProgress(location, name, lambda *r: reports.append(r), poll_seconds=0.1)
     with _no_logging(), watch, contextlib.suppress(RuntimeError):
         tfx.orchestration.LocalDagRunner().run(pipeline)
     return reports, watch
@@ -101,6 +101,20 @@ def test_a_failing_component_is_reported_and_named(tmp_path):
     ]
     assert {node for node, _, _ in reports} == {"Produce", "Fail"}
     assert watch.failed_node() == "Fail"
+
+
+def test_progress_reads_a_mysql_store(tmp_path):
+    (tmp_path / "mariadb").mkdir()
+    with running_mariadb(tmp_path / "mariadb") as server:
+        reports, watch = _run(tmp_path, Fail, location=server.uri)
+        failed = watch.failed_node()
+    assert [(node, state) for node, state, _ in reports] == [
+        ("Produce", progress.RUNNING),
+        ("Produce", progress.DONE),
+        ("Fail", progress.RUNNING),
+        ("Fail", progress.FAILED),
+    ]
+    assert failed == "Fail"
 
 
 LINE = r"\[\s*\d+\.\ds\] {node:<28} {state}"
