@@ -11,6 +11,7 @@ the two. Nothing depends on the wording of TFX's log lines.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,7 @@ FINAL_STATES = {
     _Execution.CANCELED: CANCELED,
 }
 POLL_SECONDS = 0.5
+FINAL_POLL_ATTEMPTS = 5
 _NODE_CONTEXT = "node"
 _RUN_CONTEXT = "pipeline_run"
 
@@ -89,7 +91,7 @@ class RunProgress:
             return None
         try:
             states = [(self._nodes[e.id], e.last_known_state) for e in self._executions()]
-        except mlmd_errors.StatusError as err:
+        except (mlmd_errors.StatusError, RuntimeError) as err:
             absl_logging.warning("progress: cannot read ML Metadata (%s)", err)
             return None
         for wanted in ((_Execution.FAILED,), (_Execution.RUNNING, _Execution.NEW)):
@@ -101,14 +103,19 @@ class RunProgress:
     def _loop(self) -> None:
         while not self._stop.wait(self._poll_seconds):
             self._poll()
-        self._poll()  # the states written since the last poll
+        for _ in range(FINAL_POLL_ATTEMPTS):  # the states written since the last poll
+            if self._poll():
+                return
+            time.sleep(self._poll_seconds)
 
-    def _poll(self) -> None:
+    def _poll(self) -> bool:
+        """Reports what changed since the last poll; False if MLMD could not be read."""
         try:
             executions = self._executions()
-        except mlmd_errors.StatusError as err:  # e.g. SQLite busy past MLMD's retries
+        # The writer may hold SQLite past MLMD's busy retries; read again next time.
+        except (mlmd_errors.StatusError, RuntimeError) as err:
             absl_logging.warning("progress: cannot read ML Metadata now (%s); retrying", err)
-            return
+            return False
         for execution in executions:
             node = self._nodes[execution.id]
             if execution.id not in self._reported:
@@ -121,6 +128,7 @@ class RunProgress:
                     execution.create_time_since_epoch
                 )
                 self._report(node, final, max(elapsed_ms, 0) / 1000)
+        return True
 
     def _executions(self) -> list[metadata_store_pb2.Execution]:
         """This run's executions whose node is known, in the order they were registered."""
