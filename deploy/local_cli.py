@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from components.traffic_example_gen.splits import eval_day_count
 from deploy import metadata
 from deploy.layout import LocalLayout
 from deploy.synthetic import cities, generator
@@ -263,11 +264,7 @@ def split_spans(props: dict) -> tuple[str, str]:
     if split.get("kind", "time") != "time" or not n_days:
         both = f"{first} .. {last}, rows hashed ({counts}, split {json.dumps(split)})"
         return both, both
-    if "eval_days" in split:
-        n_eval = int(split["eval_days"])
-    else:
-        fraction = float(split.get("eval_fraction", 0.2))
-        n_eval = min(max(round(fraction * n_days), 1), n_days - 1)
+    n_eval = eval_day_count(split, n_days)
     first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
     if (last_day - first_day).days + 1 != n_days:  # gaps: only the count is known
         return (

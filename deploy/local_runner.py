@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from absl import logging as absl_logging
@@ -25,6 +25,7 @@ from tfx.orchestration.pipeline import RunOptions
 
 from deploy import beam_profiles, metadata
 from deploy.layout import LocalLayout as LocalLayout  # re-exported: callers import it here
+from deploy.progress import ProgressCallback, RunProgress
 from pipeline.config import CityConfig
 from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
 from pipeline.schema import curated_schema_dir
@@ -40,34 +41,6 @@ class ComponentFailedError(RuntimeError):
         super().__init__(f"component {component} failed: {type(reason).__name__}: {reason}")
 
 
-class _ProgressHandler(logging.Handler):
-    """Turns LocalDagRunner's log lines into per-component progress callbacks."""
-
-    def __init__(self, report: Callable[[str, str, float], None]):
-        super().__init__(logging.INFO)
-        self._report = report
-        self._started: dict[str, float] = {}
-        self._cached: set[str] = set()
-        self._current = ""
-
-    @property
-    def current(self) -> str:
-        return self._current
-
-    def emit(self, record: logging.LogRecord) -> None:
-        msg = record.msg if isinstance(record.msg, str) else ""
-        if msg == "Component %s is running." and record.args:
-            self._current = str(record.args[0])
-            self._started[self._current] = time.monotonic()
-            self._report(self._current, "running", 0.0)
-        elif msg.startswith("A cached execution"):
-            self._cached.add(self._current)
-        elif msg == "Component %s is finished." and record.args:
-            node = str(record.args[0])
-            elapsed = time.monotonic() - self._started.get(node, time.monotonic())
-            self._report(node, "cached" if node in self._cached else "done", elapsed)
-
-
 # Loggers whose records go to the run's log file instead of the terminal.
 QUIET_LOGGERS = ("absl", "tensorflow", "apache_beam")
 # Beam's worker processes inherit the environment: google-cloud libraries warn about
@@ -76,9 +49,10 @@ WORKER_WARNING_FILTERS = "ignore:You are using a non-supported Python version:Fu
 
 
 @contextlib.contextmanager
-def _run_logging(log_dir: Path, progress: logging.Handler):
-    """Full logs to ``log_dir/run-*.log``; the terminal gets progress lines only (the CLI
-    prints a failure as one line; its traceback stays in the log)."""
+def _run_logging(log_dir: Path):
+    """Full logs to ``log_dir/run-*.log``, none to the terminal (progress lines come from
+    ``deploy.progress``; the CLI prints a failure as one line, its traceback stays in
+    the log)."""
     log_file = logging.FileHandler(log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log")
     log_file.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
@@ -90,7 +64,6 @@ def _run_logging(log_dir: Path, progress: logging.Handler):
     for lg in loggers:
         lg.propagate = False
         lg.handlers = [log_file]
-    loggers[0].addHandler(progress)
     # TensorFlow's finalizers can fail while Python tears objects down ("Exception
     # ignored in ... AtomicFunction.__del__"): harmless, and for the log, not the terminal.
     unraisable_hook = sys.unraisablehook
@@ -122,12 +95,14 @@ def run_pipeline(
     enable_cache: bool = True,
     warm_start_uri: str | None = None,
     donor_city: str = "",
-    progress: Callable[[str, str, float], None] | None = None,
+    progress: ProgressCallback | None = None,
     to_nodes: Sequence[str] = (),
 ) -> str:
     """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError.
 
     ``to_nodes``: a TFX partial run of only these components and their ancestors.
+    ``progress(node, state, elapsed_s)`` is called as ML Metadata records each
+    component running and then done, cached or failed (``deploy.progress``).
     """
     keras_mode.require_legacy_keras("local pipeline run")
     city = config.city
@@ -153,13 +128,16 @@ def run_pipeline(
         metadata_connection_config=metadata.connection_config(layout.metadata_location),
         enable_cache=enable_cache,
     )
-    handler = _ProgressHandler(progress or (lambda *_: None))
-    with _run_logging(layout.log_dir(city), handler):
+    name = pipeline.pipeline_info.pipeline_name
+    watch = RunProgress(layout.metadata_location, name, progress or (lambda *_: None))
+    with _run_logging(layout.log_dir(city)):
         try:
-            run_options = RunOptions(to_nodes=list(to_nodes)) if to_nodes else None
-            tfx.orchestration.LocalDagRunner().run(pipeline, run_options=run_options)
+            with watch:
+                run_options = RunOptions(to_nodes=list(to_nodes)) if to_nodes else None
+                tfx.orchestration.LocalDagRunner().run(pipeline, run_options=run_options)
         except Exception as err:  # reported with the failing component, never swallowed
-            raise ComponentFailedError(handler.current or "pipeline", err) from err
+            raise ComponentFailedError(watch.failed_node() or "pipeline", err) from err
+    if watch.run_id:
+        return watch.run_id
     # One run of a city at a time: the newest run of this pipeline is the one just finished.
-    store = metadata.open_store(layout.metadata_location)
-    return metadata.run_ids(store, pipeline.pipeline_info.pipeline_name)[-1]
+    return metadata.run_ids(metadata.open_store(layout.metadata_location), name)[-1]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import tensorflow_model_analysis as tfma
 from tfx.utils import path_utils
 
+from components.traffic_example_gen.accounting import SAME_SECOND_VEHICLES_KEPT
 from deploy import metadata
 from pipeline import pipeline as wiring
 from transforms import features
@@ -150,11 +151,13 @@ def format_summary(summary: RunSummary) -> str:
     counts = summary.row_counts
     if counts:
         rejected = {k: v for k, v in counts.items() if k.startswith("rejected_") and v}
+        same_second = counts.get(SAME_SECOND_VEHICLES_KEPT, 0)
         lines.append(
             f"  rows read {counts.get('rows_read')}, written train {counts.get('examples_train')}"
             f" / eval {counts.get('examples_eval')}, rejected {counts.get('rejected_total')}"
             + (f" {rejected}" if rejected else "")
             + f", unlabeled last vehicles {counts.get('unlabeled_last_vehicles')}"
+            + (f", same-second vehicles kept {same_second}" if same_second else "")
         )
         if summary.rejects_uri:
             lines.append(f"  rejects: {summary.rejects_uri}")

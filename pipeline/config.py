@@ -17,13 +17,14 @@ from typing import Any
 
 import yaml
 
+from components.traffic_example_gen import accounting, splits
 from transforms import features
 from transforms.hparams import HParams
 
 CONFIG_PACKAGE = "pipeline.configs"
 WARM_START_MODES = features.WARM_START_MODES
 _TRAINING_DEFAULTS = HParams()  # the Trainer's own defaults; the config only overrides them
-SPLIT_KINDS = ("time", "hash")
+SPLIT_KINDS = (splits.TIME, splits.HASH)
 SCHEMA_MODES = ("curated", "inferred")
 
 
@@ -33,14 +34,17 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """How ExampleGen splits train/eval: by time (default) or by hash."""
+    """How ExampleGen splits train/eval: by time (default) or by hash.
 
-    kind: str = "time"
-    eval_days: int = 7
+    The defaults are the component's own (``splits.DEFAULT_SPLIT_CONFIG``).
+    """
+
+    kind: str = splits.DEFAULT_SPLIT_KIND
+    eval_days: int = splits.DEFAULT_EVAL_DAYS
     eval_fraction: float = 0.0  # used instead of eval_days when > 0
 
     def to_json_dict(self) -> dict[str, Any]:
-        if self.kind == "hash" or self.eval_fraction > 0:
+        if self.kind == splits.HASH or self.eval_fraction > 0:
             return {"kind": self.kind, "eval_fraction": self.eval_fraction}
         return {"kind": self.kind, "eval_days": self.eval_days}
 
@@ -54,8 +58,10 @@ class DataConfig:
     span_begin: str = ""  # YYYY-MM-DD inclusive, empty = open
     span_end: str = ""
     split: SplitConfig = field(default_factory=SplitConfig)
-    max_reject_fraction: float = 0.01
+    max_reject_fraction: float = accounting.DEFAULT_MAX_REJECT_FRACTION
     schema_mode: str = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
+    # exact: reject exact copies (every column identical) | keep: every row is a vehicle
+    duplicates: str = accounting.DEFAULT_DUPLICATES
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,10 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError(f"metadata: {config.metadata!r} is not a mysql://user@host:port/db URI")
     if config.data.schema_mode not in SCHEMA_MODES:
         raise ConfigError(f"data.schema_mode: {config.data.schema_mode!r} not in {SCHEMA_MODES}")
+    if config.data.duplicates not in accounting.DUPLICATE_RULES:
+        raise ConfigError(
+            f"data.duplicates: {config.data.duplicates!r} not in {accounting.DUPLICATE_RULES}"
+        )
     if not 0.0 <= config.data.max_reject_fraction <= 1.0:
         raise ConfigError("data.max_reject_fraction must be in [0, 1]")
     if config.data.split.eval_days < 1 or not 0.0 <= config.data.split.eval_fraction < 1.0:

@@ -92,6 +92,7 @@ def create_pipeline(
         split_config=json.dumps(config.data.split.to_json_dict()),
         max_reject_fraction=config.data.max_reject_fraction,
         data_kind=config.data.kind,
+        duplicates=config.data.duplicates,
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 

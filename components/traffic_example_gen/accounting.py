@@ -53,7 +53,18 @@ EXAMPLES_EVAL = "examples_eval"
 REJECTED_TOTAL = "rejected_total"
 UNLABELED_LAST_VEHICLES = "unlabeled_last_vehicles"
 VEHICLES_COUNTED = "vehicles_counted"  # counts only: sum of the counts written
+# Kept vehicles in the same whole UTC second as the previous kept vehicle of their
+# approach (headway < 1 s): plausible platoons or sub-second detections, never rejected.
+SAME_SECOND_VEHICLES_KEPT = "same_second_vehicles_kept"
 DEFAULT_MAX_REJECT_FRACTION = 0.01
+# Which rows are duplicates (the ``duplicates`` parameter, config ``data.duplicates``):
+# ``exact``: rows identical in every column (approach, instant to the microsecond,
+# vehicle type, lane, speed); the first copy by file then row is kept, the others are
+# rejected as ``duplicate``. ``keep``: never reject, every row is a vehicle.
+DUPLICATES_EXACT = "exact"
+DUPLICATES_KEEP = "keep"
+DUPLICATE_RULES = (DUPLICATES_EXACT, DUPLICATES_KEEP)
+DEFAULT_DUPLICATES = DUPLICATES_EXACT
 # Files of the TrafficRejects artifact: rejected rows as GZIP JSON lines, and counts.
 REJECTS_FILE_PREFIX = "rejects"
 REJECTS_FILE_SUFFIX = ".jsonl.gz"
@@ -90,10 +101,18 @@ def summarize(counts: dict[str, int], data_kind: str = features.DATA_KIND_EVENTS
     }
     if data_kind == features.DATA_KIND_COUNTS:
         summary[VEHICLES_COUNTED] = counts.get(VEHICLES_COUNTED, 0)
+    else:
+        summary[SAME_SECOND_VEHICLES_KEPT] = counts.get(SAME_SECOND_VEHICLES_KEPT, 0)
     for reason in reasons:
         summary[rejected_key(reason)] = counts.get(rejected_key(reason), 0)
     summary[REJECTED_TOTAL] = sum(summary[rejected_key(r)] for r in reasons)
     return summary
+
+
+def check_duplicates_rule(duplicates: str) -> None:
+    """Fails unless ``duplicates`` is one of ``DUPLICATE_RULES``."""
+    if duplicates not in DUPLICATE_RULES:
+        raise ValueError(f"duplicates: {duplicates!r} not in {DUPLICATE_RULES}")
 
 
 def check_identity(summary: dict[str, int]) -> None:

@@ -35,6 +35,7 @@ class TrafficExampleGenSpec(types.ComponentSpec):
         executor.SPLIT_CONFIG_KEY: ExecutionParameter(type=str, optional=True),
         executor.MAX_REJECT_FRACTION_KEY: ExecutionParameter(type=float, optional=True),
         executor.DATA_KIND_KEY: ExecutionParameter(type=str, optional=True),
+        executor.DUPLICATES_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -50,9 +51,12 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
     Selects ``input_base/YYYY-MM-DD.*`` with ``span_begin <= day <= span_end`` (both
     optional, 'YYYY-MM-DD', RuntimeParameters allowed), derives local ``day_of_week``
     and ``hour`` in ``timezone`` and the ``seconds_to_next_vehicle`` label (for counts:
-    the ``vehicle_count`` label), and splits
-    into train/eval by ``split_config`` (JSON, default: last 20% of days are eval).
+    the ``vehicle_count`` label), and splits into train/eval by ``split_config`` (JSON,
+    default ``splits.DEFAULT_SPLIT_CONFIG``: the last ``splits.DEFAULT_EVAL_DAYS`` local
+    days are eval).
     Fails if more than ``max_reject_fraction`` of the rows are rejected.
+    ``duplicates`` is the duplicate rule (``accounting.DUPLICATE_RULES``; None: the
+    executor's default, ``accounting.DEFAULT_DUPLICATES``).
     """
 
     SPEC_CLASS = TrafficExampleGenSpec
@@ -67,6 +71,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
         split_config: str | types.RuntimeParameter = DEFAULT_SPLIT_CONFIG,
         max_reject_fraction: float | types.RuntimeParameter = DEFAULT_MAX_REJECT_FRACTION,
         data_kind: str = features.DATA_KIND_EVENTS,
+        duplicates: str | types.RuntimeParameter | None = None,
     ):
         executor.check_data_kind(data_kind)
         super().__init__(
@@ -78,6 +83,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
                 split_config=split_config,
                 max_reject_fraction=max_reject_fraction,
                 data_kind=data_kind,
+                duplicates=duplicates,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejects=types.Channel(type=TrafficRejects),
             )

@@ -51,6 +51,7 @@ TIMEZONE_KEY = "timezone"
 SPLIT_CONFIG_KEY = "split_config"
 MAX_REJECT_FRACTION_KEY = "max_reject_fraction"
 DATA_KIND_KEY = "data_kind"
+DUPLICATES_KEY = "duplicates"
 EXAMPLES_KEY = "examples"
 REJECTS_KEY = "rejects"
 
@@ -93,6 +94,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         if max_reject_fraction is None:
             max_reject_fraction = accounting.DEFAULT_MAX_REJECT_FRACTION
         data_kind = exec_properties.get(DATA_KIND_KEY) or features.DATA_KIND_EVENTS
+        duplicates = exec_properties.get(DUPLICATES_KEY) or accounting.DEFAULT_DUPLICATES
+        accounting.check_duplicates_rule(duplicates)
         examples = artifact_utils.get_single_instance(output_dict[EXAMPLES_KEY])
         rejects = artifact_utils.get_single_instance(output_dict[REJECTS_KEY])
 
@@ -120,6 +123,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                         rejects.uri,
                         staging_dir,
                         day_shards=day_shards_for(files),
+                        duplicates=duplicates,
                     )
             finally:
                 staging.remove(staging_dir)
@@ -152,4 +156,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         examples.set_string_custom_property(SPLIT_CONFIG_KEY, split_config)
         if data_kind != features.DATA_KIND_EVENTS:  # events artifacts stay as they were
             examples.set_string_custom_property(DATA_KIND_KEY, data_kind)
+        else:
+            examples.set_string_custom_property(DUPLICATES_KEY, duplicates)
         accounting.check_reject_fraction(counts, max_reject_fraction, rejects.uri, data_kind)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from components.traffic_example_gen import accounting
 from components.traffic_example_gen.chunks import MICROS_PER_SECOND, Slab
 from components.traffic_example_gen.parsing import ParsedBatch
 from transforms import features
@@ -52,12 +53,15 @@ def split_by_key(keys: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         yield int(ordered[begin]), order[begin:end]
 
 
-def sort_and_dedup_slab(slab: Slab) -> tuple[Slab, Slab, Slab]:
+def sort_and_dedup_slab(slab: Slab, *, duplicates: str) -> tuple[Slab, Slab, Slab]:
     """Sorts a slab by (approach, time) and takes out duplicates: (kept, duplicates, originals).
 
-    Rows are identical when approach, instant, vehicle type, lane and speed all
-    match; the first copy by file then row is kept.
+    ``duplicates`` is the rule (``accounting.DUPLICATE_RULES``). ``exact``: rows are
+    duplicates when every column matches -- approach, instant to the microsecond,
+    vehicle type, lane and speed; the first copy by file then row is kept. ``keep``:
+    no row is a duplicate (two vehicles may share every column).
     """
+    accounting.check_duplicates_rule(duplicates)
     chunk = slab.chunk
     approach = slab.approach()
     order = np.lexsort(
@@ -72,6 +76,9 @@ def sort_and_dedup_slab(slab: Slab) -> tuple[Slab, Slab, Slab]:
         )
     )
     ordered = slab.take(order)
+    if duplicates == accounting.DUPLICATES_KEEP:
+        none = np.zeros(len(ordered), dtype=bool)
+        return ordered, ordered.take(none), ordered.take(none)
     approach = approach[order]
     rows = ordered.chunk
     speed = rows.speed
@@ -89,6 +96,16 @@ def sort_and_dedup_slab(slab: Slab) -> tuple[Slab, Slab, Slab]:
     position = np.arange(len(ordered))
     first_copy = np.maximum.accumulate(np.where(duplicate, 0, position))
     return ordered.take(~duplicate), ordered.take(duplicate), ordered.take(first_copy[duplicate])
+
+
+def same_second_vehicles(kept: Slab) -> int:
+    """Vehicles of a sorted slab in the same whole UTC second as the previous one of
+    their approach (their headway is under a second)."""
+    if len(kept) < 2:
+        return 0
+    approach = kept.approach()
+    second = kept.chunk.ts_us // MICROS_PER_SECOND
+    return int(((approach[1:] == approach[:-1]) & (second[1:] == second[:-1])).sum())
 
 
 @dataclasses.dataclass

@@ -14,7 +14,11 @@ EVAL = "eval"
 SPLIT_NAMES = (TRAIN, EVAL)
 TIME = "time"
 HASH = "hash"
-DEFAULT_SPLIT_CONFIG = json.dumps({"kind": TIME, "eval_fraction": 0.2})
+# The one default split, for the component and for a config without a split section
+# (``pipeline.config.SplitConfig`` takes its defaults from here): the last week is eval.
+DEFAULT_SPLIT_KIND = TIME
+DEFAULT_EVAL_DAYS = 7
+DEFAULT_SPLIT_CONFIG = json.dumps({"kind": DEFAULT_SPLIT_KIND, "eval_days": DEFAULT_EVAL_DAYS})
 HASH_BUCKETS = 1_000_000
 
 
@@ -48,6 +52,18 @@ class SplitRule:
 def yyyymmdd(day: datetime.date) -> int:
     """A date as the int ``YYYYMMDD`` (how local dates are compared, vectorised)."""
     return day.year * 10_000 + day.month * 100 + day.day
+
+
+def eval_day_count(config: dict, n_days: int) -> int:
+    """How many of ``n_days`` local days a time split ``config`` puts into eval.
+
+    ``eval_days`` as given; ``eval_fraction`` of the days, rounded, with at least one
+    train and one eval day.
+    """
+    fraction = config.get("eval_fraction")
+    if fraction is not None:
+        return min(max(round(float(fraction) * n_days), 1), n_days - 1)
+    return int(config["eval_days"])
 
 
 def make_split_rule(split_config: str, days: list[datetime.date]) -> SplitRule:
@@ -87,13 +103,10 @@ def make_split_rule(split_config: str, days: list[datetime.date]) -> SplitRule:
             f"a time split needs at least 2 days with data rows, got {n_days} (header-only "
             "files do not count); widen the span or use a hash split"
         )
-    if fraction is not None:
-        n_eval = min(max(round(float(fraction) * n_days), 1), n_days - 1)
-    else:
-        n_eval = int(config["eval_days"])
-        if not 1 <= n_eval < n_days:
-            raise ValueError(
-                f"split_config eval_days={n_eval} must be in [1, {n_days - 1}] for "
-                f"{n_days} days of input"
-            )
+    n_eval = eval_day_count(config, n_days)
+    if not 1 <= n_eval < n_days:
+        raise ValueError(
+            f"split_config eval_days={n_eval} must be in [1, {n_days - 1}] for "
+            f"{n_days} days of input"
+        )
     return SplitRule(kind=TIME, eval_from_yyyymmdd=yyyymmdd(days[n_days - n_eval]))

@@ -8,7 +8,8 @@
    goes downstream. Rejects and per-batch counts go to side outputs.
 2. ``GroupByKey`` on (UTC day, shard): a few paths per group.
 3. ``LabelDayGroup`` -- reads its slices, sorts them by (approach, time), drops exact
-   duplicates (the first copy by file and row is kept, the others are rejected),
+   duplicates under the ``exact`` rule (the first copy by file and row is kept, the
+   others are rejected; ``keep`` rejects none) and counts same-second vehicles,
    labels every vehicle but each approach's last with ``np.diff`` and frames the
    examples as TFRecords in bulk (``example_wire``). Each approach's last vehicle
    (its day tail) and first instant go out as columnar ``DayTails``, keyed by a
@@ -54,6 +55,7 @@ from components.traffic_example_gen.labels import (
     approach_shards,
     label_day_slab,
     resolve_slab_tails,
+    same_second_vehicles,
     slab_of,
     sort_and_dedup_slab,
     split_by_key,
@@ -174,14 +176,16 @@ def _framed(framer: ExampleFramer, rows: Slab, labels: np.ndarray, counts: Count
 class LabelDayGroup(beam.DoFn):
     """One (utc_day, shard) group -> framed examples, duplicates, the day tails."""
 
-    def __init__(self, files: list[DailyFile]):
+    def __init__(self, files: list[DailyFile], duplicates: str):
         self._paths = [f.path for f in files]
+        self._duplicates = duplicates
 
     def process(self, element: tuple[tuple[int, int], Any]):
         (utc_day, _), paths = element
         slab = Slab.concat([staging.read_slab(p) for p in sorted(paths)])
-        kept, duplicates, originals = sort_and_dedup_slab(slab)
+        kept, duplicates, originals = sort_and_dedup_slab(slab, duplicates=self._duplicates)
         counts: Counter[str] = Counter()
+        counts[accounting.SAME_SECOND_VEHICLES_KEPT] += same_second_vehicles(kept)
         if len(duplicates):
             yield beam.pvalue.TaggedOutput(
                 _REJECTS, self._duplicate_records(duplicates, originals, counts)
@@ -245,12 +249,15 @@ def build_pipeline(
     rejects_uri: str,
     staging_dir: str,
     day_shards: int = 1,
+    *,
+    duplicates: str,
 ) -> None:
     """Adds the TrafficExampleGen transforms to ``pipeline``.
 
     Rows are staged under ``staging_dir`` (in the executor's temp dir; removed by the
     pipeline once read); ``day_shards`` splits each UTC day group by approach (see
-    ``executor.day_shards_for``).
+    ``executor.day_shards_for``); ``duplicates`` is the duplicate rule
+    (``accounting.DUPLICATE_RULES``).
     """
     read = (
         pipeline
@@ -266,7 +273,9 @@ def build_pipeline(
         read.staged
         | "GroupByDay" >> beam.GroupByKey()
         | "LabelDayGroup"
-        >> beam.ParDo(LabelDayGroup(files)).with_outputs(TRAIN, EVAL, _REJECTS, _TAILS, _COUNTS)
+        >> beam.ParDo(LabelDayGroup(files, duplicates)).with_outputs(
+            TRAIN, EVAL, _REJECTS, _TAILS, _COUNTS
+        )
     )
     _ = (
         pipeline

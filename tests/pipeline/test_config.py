@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
+from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG
 from pipeline.config import CityConfig, ConfigError, builtin_cities, load_config
 
 
@@ -65,3 +67,23 @@ def test_invalid_values_fail(changes, message):
 def test_unknown_city_without_config_lists_builtins():
     with pytest.raises(ConfigError, match=r"no built-in config for city 'atlantis'.*london"):
         load_config("atlantis")
+
+
+def test_duplicates_rule_defaults_to_exact_and_is_validated(tmp_path):
+    assert load_config("london").data.duplicates == "exact"
+    path = tmp_path / "paris.yaml"
+    path.write_text(
+        "timezone: Europe/Paris\ndata: {duplicates: keep}\n"
+        "evaluation: {thresholds: {headway_nll: {upper_bound: 5}}}\n"
+    )
+    assert load_config("paris", path).data.duplicates == "keep"
+    path.write_text(path.read_text().replace("keep", "first"))
+    with pytest.raises(
+        ConfigError, match=r"paris\.yaml: data\.duplicates: 'first' not in \('exact', 'keep'\)"
+    ):
+        load_config("paris", path)
+
+
+def test_a_config_without_split_gets_the_components_default_split():
+    config = CityConfig(city="x", timezone="Europe/Paris")
+    assert config.data.split.to_json_dict() == json.loads(DEFAULT_SPLIT_CONFIG)

@@ -3,11 +3,14 @@
 It shares no code with ``labels`` (no day groups, no tails, no lexsort): the whole
 input is one table, and the rules are stated directly:
 
-* rows are duplicates when intersection, direction, instant, vehicle type, lane and
-  speed all match (absent speeds match); the first copy by (file, row) is kept;
+* rule ``exact``: rows are duplicates when intersection, direction, instant, vehicle
+  type, lane and speed all match (absent speeds match); the first copy by (file, row)
+  is kept. Rule ``keep``: no row is a duplicate;
 * the kept rows of an approach (intersection, direction) in time order (ties by
   vehicle type, lane, speed, file, row) are labelled with the seconds to the next
-  one, across days; the approach's last vehicle has no label (NaN).
+  one, across days; the approach's last vehicle has no label (NaN);
+* a kept vehicle is a same-second vehicle when the previous kept vehicle of its
+  approach is in the same whole UTC second.
 """
 
 from __future__ import annotations
@@ -50,10 +53,13 @@ class Expected:
     duplicates: pd.DataFrame  # ORDER columns + "original_file_index", "original_row"
 
 
-def expected(rows: pd.DataFrame) -> Expected:
+def expected(rows: pd.DataFrame, duplicates: str = "exact") -> Expected:
     """Applies the rules of the module docstring to ``rows`` (columns of ``frame_of``)."""
     by_source = rows.sort_values(SOURCE, kind="stable")
-    duplicate = by_source.duplicated(IDENTITY, keep="first")
+    if duplicates == "keep":
+        duplicate = pd.Series(False, index=by_source.index)
+    else:
+        duplicate = by_source.duplicated(IDENTITY, keep="first")
     kept = by_source[~duplicate].sort_values(ORDER, kind="stable").reset_index(drop=True)
     next_ts = kept.groupby(APPROACH, sort=False)["ts_us"].shift(-1)
     kept["label"] = (next_ts - kept["ts_us"]) / MICROS_PER_SECOND
@@ -63,6 +69,13 @@ def expected(rows: pd.DataFrame) -> Expected:
     duplicates = by_source[duplicate].merge(originals, on=IDENTITY, how="left")
     assert not duplicates["original_row"].isna().any()
     return Expected(kept, duplicates)
+
+
+def same_second_vehicles(kept: pd.DataFrame) -> int:
+    """Kept vehicles in the same whole second as the previous one of their approach."""
+    second = kept["ts_us"] // MICROS_PER_SECOND
+    previous = second.groupby([kept[c] for c in APPROACH], sort=False).shift(1)
+    return int((second == previous).sum())
 
 
 def keyed_labels(kept: pd.DataFrame) -> dict[tuple, float]:

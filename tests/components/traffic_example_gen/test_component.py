@@ -22,7 +22,7 @@ def test_custom_properties_are_in_mlmd_and_stock_statistics_gen_reads_examples(t
         data / "2026-03-28.csv",
         [
             ("2026-03-28T08:00:00Z", "A", "N", "car", 1, 30),
-            ("2026-03-28T08:00:02.5Z", "A", "N", "bus", 1, 30),
+            ("2026-03-28T08:00:00.5Z", "A", "N", "bus", 1, 30),  # same second
         ],
     )
     write_csv(
@@ -42,6 +42,7 @@ def test_custom_properties_are_in_mlmd_and_stock_statistics_gen_reads_examples(t
         span_end=span_end,
         split_config=json.dumps({"kind": "time", "eval_days": 1}),
         max_reject_fraction=0.5,
+        duplicates=acc.DUPLICATES_KEEP,
     )
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     db = str(tmp_path / "mlmd.sqlite")
@@ -62,6 +63,8 @@ def test_custom_properties_are_in_mlmd_and_stock_statistics_gen_reads_examples(t
     assert props[acc.rejected_key(acc.UNKNOWN_VEHICLE_TYPE)] == 1
     assert props[acc.EXAMPLES_TRAIN] == 2 and props[acc.EXAMPLES_EVAL] == 0
     assert props[acc.UNLABELED_LAST_VEHICLES] == 1
+    assert props[acc.SAME_SECOND_VEHICLES_KEPT] == 1
+    assert examples.custom_properties["duplicates"].string_value == acc.DUPLICATES_KEEP
     assert examples.custom_properties["span_end"].string_value == "2026-03-29"
     assert examples.custom_properties["payload_format"].string_value == "FORMAT_TF_EXAMPLE"
     assert examples.properties["split_names"].string_value == '["train", "eval"]'

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from components.traffic_example_gen.accounting import DUPLICATES_EXACT as EXACT
+from components.traffic_example_gen.accounting import DUPLICATES_KEEP as KEEP
 from components.traffic_example_gen.chunks import NO_LANE, Chunk, Slab
 from components.traffic_example_gen.labels import (
     DayTails,
     headways_seconds,
     resolve_slab_tails,
+    same_second_vehicles,
     sort_and_dedup_slab,
 )
 
@@ -38,7 +42,7 @@ def test_sort_and_dedup_keeps_first_copy_and_distinct_simultaneous_vehicles():
         file_index=[1, 0, 0, 0, 0],
         row=[2, 1, 9, 3, 4],
     )
-    kept, duplicates, originals = (s.chunk for s in sort_and_dedup_slab(slab))
+    kept, duplicates, originals = (s.chunk for s in sort_and_dedup_slab(slab, duplicates=EXACT))
     assert kept.ts_us.tolist() == [1_000_000, 3_000_000, 5_000_000, 5_000_000]
     assert kept.vehicle_type.tolist() == [0, 0, 0, 1]
     assert (kept.file_index[2], kept.row[2]) == (0, 9)  # first copy by file, then row
@@ -47,8 +51,30 @@ def test_sort_and_dedup_keeps_first_copy_and_distinct_simultaneous_vehicles():
 
 
 def test_nan_speeds_count_as_identical():
-    kept, duplicates, _ = sort_and_dedup_slab(_slab([7, 7]))
+    kept, duplicates, _ = sort_and_dedup_slab(_slab([7, 7]), duplicates=EXACT)
     assert len(kept) == 1 and duplicates.chunk.row.tolist() == [2]
+
+
+def test_keep_rule_keeps_exact_copies_and_they_count_as_same_second():
+    kept, duplicates, originals = sort_and_dedup_slab(_slab([7, 7, 3]), duplicates=KEEP)
+    assert kept.chunk.ts_us.tolist() == [3, 7, 7] and kept.chunk.row.tolist() == [3, 1, 2]
+    assert len(duplicates) == len(originals) == 0
+    assert same_second_vehicles(kept) == 2  # all three in second 0 of the epoch
+
+
+def test_same_second_counts_whole_seconds_per_approach():
+    # 10.0 s, 10.9 s (same second), 11.0 s (next second), 11.0 s of another type.
+    kept, _, _ = sort_and_dedup_slab(
+        _slab([10_000_000, 10_900_000, 11_000_000, 11_000_000], vehicle_type=[0, 0, 0, 2]),
+        duplicates=EXACT,
+    )
+    assert len(kept) == 4 and same_second_vehicles(kept) == 2
+    assert same_second_vehicles(kept.take(slice(0, 1))) == 0
+
+
+def test_unknown_duplicate_rule_fails():
+    with pytest.raises(ValueError, match=r"duplicates: 'fuzzy' not in \('exact', 'keep'\)"):
+        sort_and_dedup_slab(_slab([1]), duplicates="fuzzy")
 
 
 def test_headways_have_sub_second_precision():

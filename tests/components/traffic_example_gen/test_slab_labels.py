@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from components.traffic_example_gen.accounting import DUPLICATE_RULES
+from components.traffic_example_gen.accounting import DUPLICATES_EXACT as EXACT
 from components.traffic_example_gen.chunks import MICROS_PER_DAY, NO_LANE, Chunk, Slab
 from components.traffic_example_gen.labels import (
     approach_shards,
     label_day_slab,
     resolve_slab_tails,
+    same_second_vehicles,
     sort_and_dedup_slab,
 )
 from tests.components.traffic_example_gen import reference_labels as oracle
@@ -42,7 +46,7 @@ def _keys(slab: Slab) -> list[tuple]:
 
 def test_day_slab_matches_the_oracle():
     slab = _slab(400, seed=3)
-    kept, duplicates, originals = sort_and_dedup_slab(slab)
+    kept, duplicates, originals = sort_and_dedup_slab(slab, duplicates=EXACT)
     labeled, labels, tails = label_day_slab(kept, utc_day=0)
     want = oracle.expected(oracle.frame_of(slab))
     assert len(want.duplicates) > 20  # the data really has duplicates and ties
@@ -70,7 +74,9 @@ def test_labels_across_days_match_the_oracle_on_all_rows():
     got: dict[tuple, float] = {}
     tails = []
     for day in (8, 5, 7):  # any order
-        labeled, labels, day_tails = label_day_slab(sort_and_dedup_slab(slabs[day])[0], day)
+        labeled, labels, day_tails = label_day_slab(
+            sort_and_dedup_slab(slabs[day], duplicates=EXACT)[0], day
+        )
         got.update(zip(_keys(labeled), labels.tolist(), strict=True))
         tails.append(day_tails)
     labeled, labels, unlabeled = resolve_slab_tails(tails)
@@ -83,6 +89,21 @@ def test_labels_across_days_match_the_oracle_on_all_rows():
     assert got == oracle.keyed_labels(want.kept)
     assert unlabeled == int(np.isnan(want.kept["label"]).sum()) == 6  # one per approach
     assert any(label > 86_400 for label in boundary.values())  # across the empty day 6
+
+
+@pytest.mark.parametrize("rule", DUPLICATE_RULES)
+def test_duplicate_rules_and_same_second_count_match_the_oracle(rule):
+    slab = _slab(400, seed=4)
+    kept, duplicates, _ = sort_and_dedup_slab(slab, duplicates=rule)
+    labeled, labels, _ = label_day_slab(kept, utc_day=0)
+    want = oracle.expected(oracle.frame_of(slab), duplicates=rule)
+    columns = [*oracle.APPROACH, "ts_us", *oracle.SOURCE]
+    assert _keys(kept) == list(want.kept[columns].itertuples(index=False, name=None))
+    assert len(duplicates) == len(want.duplicates)
+    assert (len(duplicates) == 0) == (rule == "keep")
+    assert len(kept) + len(duplicates) == len(slab)
+    assert dict(zip(_keys(labeled), labels.tolist(), strict=True)) == oracle.keyed_labels(want.kept)
+    assert same_second_vehicles(kept) == oracle.same_second_vehicles(want.kept) > 20
 
 
 def test_approach_shards_are_stable_across_vocabularies():

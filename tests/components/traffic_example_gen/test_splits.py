@@ -24,6 +24,12 @@ def test_time_split_by_days_and_fraction():
     assert make_split_rule('{"eval_fraction": 0.01}', DAYS).eval_from_yyyymmdd == 20260329
 
 
+def test_no_split_config_is_the_default_last_week():
+    assert make_split_rule("", DAYS).eval_from_yyyymmdd == 20260323  # 7 of 10 days
+    with pytest.raises(ValueError, match=r"eval_days=7 must be in \[1, 6\] for 7 days"):
+        make_split_rule("", DAYS[:7])
+
+
 def test_hash_split_is_deterministic_and_near_the_fraction():
     rule = make_split_rule(json.dumps({"kind": HASH, "eval_fraction": 0.2}), DAYS)
     n = 20_000
