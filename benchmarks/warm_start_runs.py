@@ -23,6 +23,7 @@ import yaml
 from deploy import metadata
 from deploy.cli import main as cli_main
 from deploy.synthetic import cities, generator
+from pipeline import exit_codes
 from pipeline.config import CONFIG_PACKAGE
 
 if TYPE_CHECKING:  # modules that import TensorFlow load in the functions, after main()
@@ -118,7 +119,11 @@ def _console_to(log: TextIO) -> Iterator[None]:
 def run_city_pipeline(
     name: str, city: str, output: Path, log_dir: Path, *cli_args: str
 ) -> PipelineRun:
-    """``traffic-pipeline run`` with console output to ``log_dir/<name>.log``."""
+    """``traffic-pipeline run`` with console output to ``log_dir/<name>.log``.
+
+    A run whose model is not blessed (exit code 3) counts as finished: its Trainer model
+    is scored like any other.
+    """
     from deploy.local_runner import LocalLayout
     from deploy.run_summary import summarize_run
     from pipeline import pipeline as wiring
@@ -131,7 +136,7 @@ def run_city_pipeline(
     with open(log_path, "w") as log, _console_to(log):
         code = cli_main(argv)
     seconds = time.monotonic() - start
-    if code != 0:
+    if code not in (exit_codes.OK, exit_codes.NOT_BLESSED):  # unblessed models still score
         tail = log_path.read_text().splitlines()[-5:]
         raise BenchmarkError(
             f"{name}: pipeline failed (exit {code}), log {log_path}:\n" + "\n".join(tail)
