@@ -91,14 +91,20 @@ def daily_files(data_dir: Path) -> list[Path]:
     return [Path(f.path) for f in list_daily_files(str(data_dir))]
 
 
-def link_days(files: list[Path], train_days: int, eval_days: int, dest: Path) -> Path:
-    """``dest`` holding links to the first ``train_days`` and the last ``eval_days`` files."""
+def chosen_days(files: list[Path], train_days: int, eval_days: int) -> list[Path]:
+    """The first ``train_days`` and the last ``eval_days`` files; they may not overlap."""
     if train_days + eval_days > len(files):
+        where = files[0].parent if files else "the target data"
         raise BenchmarkError(
-            f"{files[0].parent}: {len(files)} daily files, need {train_days} train + "
+            f"{where}: {len(files)} daily files, need {train_days} train + "
             f"{eval_days} eval days that do not overlap"
         )
-    chosen = files[:train_days] + files[len(files) - eval_days :]
+    return files[:train_days] + files[len(files) - eval_days :]
+
+
+def link_days(files: list[Path], train_days: int, eval_days: int, dest: Path) -> Path:
+    """``dest`` holding links to the first ``train_days`` and the last ``eval_days`` files."""
+    chosen = chosen_days(files, train_days, eval_days)
     dest.mkdir(parents=True, exist_ok=True)
     for stale in dest.iterdir():
         stale.unlink()
@@ -328,8 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"warm start as days of data, in {out}")
     start = time.monotonic()
     try:
+        max_days = max(args.cold_days + args.warm_days)
+        data = target_data(args, out, max_days)
+        chosen_days(daily_files(data), max_days, args.eval_days)  # before any training
         donor_dir = donor(args, out)
-        data = target_data(args, out, max(args.cold_days + args.warm_days))
         runs = run_arms(args, out, donor_dir, data)
         evaluation, fingerprint = same_eval_rows(runs)
         by_days = {a.days: r.examples_uri for a, r in runs.items()}
