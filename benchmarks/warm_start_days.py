@@ -3,17 +3,21 @@
 1. The donor: ``--donor DIR`` (a pushed model), or the donor city's real pipeline
    (``traffic-pipeline run``) on ``--donor-data DIR`` or on ``--donor-days`` generated
    days; a model already pushed under ``OUT/donor`` is reused.
-2. The target city's daily files: ``--target-data DIR`` or ``max(days) + --eval-days``
-   generated days. Every arm trains on the FIRST ``D`` days and is evaluated on the SAME
-   last ``--eval-days`` days: for each ``D`` a directory of links to those files, one
-   config with a time split of ``--eval-days``.
+2. The target city's ``N`` daily files: ``--target-data DIR`` or ``max(days) +
+   --eval-days`` generated days. Every arm trains on the FIRST ``D`` days and is scored
+   on the SAME last ``--eval-days`` days. A run of ``D`` days reads all ``N`` days with a
+   time split of ``N - D`` eval days, so train and eval days are contiguous: ExampleGen
+   resolves each day's last headway against the next day present, and a gap between
+   train and eval days would give those rows a headway across the gap.
 3. For each ``D`` of ``--cold-days`` a cold run, and for each ``D`` of ``--warm-days``
    a ``frozen`` and a ``fine_tune`` warm run, all through the real pipeline with the
    same ``--train-steps`` and seed, per seed of ``--seeds``. The runs of one ``D`` share
    an output dir, so ExampleGen, StatisticsGen, SchemaGen and Transform run once per
-   ``D`` (cached afterwards); the Trainer and Evaluator run for every arm.
+   ``D`` (cached afterwards); the Trainer and Evaluator run for every arm. The Trainer's
+   early stopping and the Evaluator see the run's whole eval split (days ``D+1..N``).
 4. Scores every model (``serving_default``) with the training losses on the raw eval
-   examples (checked identical for every ``D``), prints the curve, the headline (the
+   examples of the last ``--eval-days`` local days (the rows from their first local
+   midnight on, checked identical for every ``D``), prints the curve, the headline (the
    cold curve, interpolated in log days, read at the warm 1-day loss) and the embedding's
    agreement with the target's day-hour profile: the generator's truth for generated
    data, the profile computed from ``--target-data`` otherwise. ``--plot`` writes a PNG.
@@ -29,12 +33,15 @@ Pipeline output of every run goes to ``OUT/logs/<run>.log``; figures to
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -51,6 +58,9 @@ from benchmarks.warm_start_runs import (
 from deploy.synthetic import generator
 from pipeline.config import ConfigError, load_config
 from transforms import features, keras_mode
+
+if TYPE_CHECKING:  # ExampleGen's modules import TFX; they load in the functions
+    from components.traffic_example_gen.reading import DailyFile
 
 COLD = "cold"
 ARM_MODES = (COLD, *features.WARM_START_MODES)
@@ -84,33 +94,21 @@ def day_counts(text: str) -> tuple[int, ...]:
     return tuple(values)
 
 
-def daily_files(data_dir: Path) -> list[Path]:
+def daily_files(data_dir: Path) -> list[DailyFile]:
     """The daily input files of ``data_dir`` in day order (ExampleGen's listing)."""
     from components.traffic_example_gen.inputs import list_daily_files
 
-    return [Path(f.path) for f in list_daily_files(str(data_dir))]
+    return list_daily_files(str(data_dir))
 
 
-def chosen_days(files: list[Path], train_days: int, eval_days: int) -> list[Path]:
-    """The first ``train_days`` and the last ``eval_days`` files; they may not overlap."""
+def check_days(files: list[DailyFile], train_days: int, eval_days: int) -> None:
+    """Fails unless the first ``train_days`` and the last ``eval_days`` files do not overlap."""
     if train_days + eval_days > len(files):
-        where = files[0].parent if files else "the target data"
+        where = Path(files[0].path).parent if files else "the target data"
         raise BenchmarkError(
             f"{where}: {len(files)} daily files, need {train_days} train + "
             f"{eval_days} eval days that do not overlap"
         )
-    return files[:train_days] + files[len(files) - eval_days :]
-
-
-def link_days(files: list[Path], train_days: int, eval_days: int, dest: Path) -> Path:
-    """``dest`` holding links to the first ``train_days`` and the last ``eval_days`` files."""
-    chosen = chosen_days(files, train_days, eval_days)
-    dest.mkdir(parents=True, exist_ok=True)
-    for stale in dest.iterdir():
-        stale.unlink()
-    for file in chosen:
-        (dest / file.name).symlink_to(file.resolve())
-    return dest
 
 
 def donor(args: argparse.Namespace, out: Path) -> str:
@@ -158,22 +156,16 @@ def run_arms(
 ) -> dict[Arm, PipelineRun]:
     """One pipeline run per arm; the runs of one ``D`` share an output dir (and cache)."""
     files = daily_files(data)
-    configs = {
-        seed: write_config(
-            out / "configs" / f"{args.target_city}-seed{seed}.yaml",
-            args.target_city,
-            args.eval_days,
-            args.train_steps,
-            args.eval_steps,
-            seed=seed,
-            source=Path(args.target_config) if args.target_config else None,
-        )
-        for seed in args.seeds
-    }
     runs: dict[Arm, PipelineRun] = {}
     for arm in arms(args):
-        days_dir = link_days(
-            files, arm.days, args.eval_days, out / "splits" / f"{args.target_city}-{arm.days}d"
+        config = write_config(
+            out / "configs" / f"{args.target_city}-{arm.days}d-seed{arm.seed}.yaml",
+            args.target_city,
+            len(files) - arm.days,  # train: the first arm.days days; eval: all after them
+            args.train_steps,
+            args.eval_steps,
+            seed=arm.seed,
+            source=Path(args.target_config) if args.target_config else None,
         )
         warm = (
             []
@@ -186,9 +178,9 @@ def run_arms(
             (out / f"{args.target_city}-{arm.days}d").resolve(),
             out / "logs",
             "--config",
-            str(configs[arm.seed]),
+            str(config),
             "--data",
-            str(days_dir),
+            str(data),
             "--workers",
             str(args.workers),
             *warm,
@@ -196,16 +188,28 @@ def run_arms(
     return runs
 
 
-def same_eval_rows(runs: dict[Arm, PipelineRun]) -> tuple[scoring.SplitRecords, str]:
-    """The eval rows (of the first run) and their fingerprint; fails unless every run's
-    eval split holds exactly the same examples."""
+def common_eval_rows(
+    runs: dict[Arm, PipelineRun], first_day: datetime.date, timezone: str
+) -> tuple[scoring.SplitRecords, str]:
+    """The eval rows from local midnight of ``first_day`` on, and their fingerprint;
+    fails unless they are exactly the same examples in every run's eval split."""
+    midnight = datetime.datetime.combine(first_day, datetime.time(), tzinfo=ZoneInfo(timezone))
+    cutoff = int(midnight.timestamp())
     uris = sorted({run.examples_uri for run in runs.values()})
-    reference = scoring.read_split(uris[0], "eval")
-    expected = reference.fingerprint()
-    for uri in uris[1:]:
-        if scoring.read_split(uri, "eval").fingerprint() != expected:
-            raise BenchmarkError(f"eval split of {uri} differs from that of {uris[0]}")
-    return reference, expected
+    common, expected = None, ""
+    for uri in uris:
+        split = scoring.read_split(uri, "eval")
+        rows = split.select(split.timestamp_utc >= cutoff)
+        if not len(rows):
+            raise BenchmarkError(f"eval split of {uri} has no rows from {first_day} on")
+        if common is None:
+            common, expected = rows, rows.fingerprint()
+        elif rows.fingerprint() != expected:
+            raise BenchmarkError(
+                f"eval rows from {first_day} on differ between {uris[0]} and {uri}"
+            )
+    assert common is not None  # runs is never empty
+    return common, expected
 
 
 def mean_curve(losses: dict[Arm, float], mode: str) -> dict[int, float]:
@@ -282,12 +286,13 @@ def _seed(losses: dict[Arm, float], seed: int) -> dict[Arm, float]:
     return {a: v for a, v in losses.items() if a.seed == seed}
 
 
-def embedding_reference(args: argparse.Namespace, data: Path) -> tuple[np.ndarray, np.ndarray, str]:
+def embedding_reference(
+    args: argparse.Namespace, data: Path, timezone: str
+) -> tuple[np.ndarray, np.ndarray, str]:
     """The target's day-hour profile: from ``--target-data`` itself, else the generator's truth."""
     from benchmarks.embedding_quality import reference_profile
 
     if args.target_data:
-        timezone = load_config(args.target_city, args.target_config).timezone
         expected, covered = reference_profile(data_dir=str(data), timezone=timezone)
         return expected, covered, f"profile computed from {data} ({timezone})"
     expected, covered = reference_profile(str(data / generator.GROUND_TRUTH_FILE))
@@ -336,22 +341,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         max_days = max(args.cold_days + args.warm_days)
         data = target_data(args, out, max_days)
-        chosen_days(daily_files(data), max_days, args.eval_days)  # before any training
+        files = daily_files(data)
+        check_days(files, max_days, args.eval_days)  # before any training
+        timezone = load_config(args.target_city, args.target_config).timezone
         donor_dir = donor(args, out)
         runs = run_arms(args, out, donor_dir, data)
-        evaluation, fingerprint = same_eval_rows(runs)
+        eval_files = files[-args.eval_days :]
+        evaluation, fingerprint = common_eval_rows(runs, eval_files[0].day, timezone)
         by_days = {a.days: r.examples_uri for a, r in runs.items()}
         train_rows = {d: len(scoring.read_split(uri, "train")) for d, uri in by_days.items()}
-        expected, covered, reference = embedding_reference(args, data)
+        expected, covered, reference = embedding_reference(args, data, timezone)
     except (BenchmarkError, ConfigError, generator.GenerationError, OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     from benchmarks.embedding_quality import profile_agreement
 
-    eval_files = daily_files(data)[-args.eval_days :]
     print(
         f"\n{args.target_city}: eval on {len(evaluation):,} rows of the last {args.eval_days} "
-        f"days ({eval_files[0].stem} .. {eval_files[-1].stem}), identical for all "
+        f"days ({eval_files[0].day} .. {eval_files[-1].day}), identical for all "
         f"{len(runs)} arms (sha256 {fingerprint[:16]}); {args.train_steps} train steps, "
         f"seeds {','.join(map(str, args.seeds))}; donor {donor_dir}"
     )
