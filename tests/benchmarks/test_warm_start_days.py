@@ -3,9 +3,11 @@ benchmark on daily files given as data directories (tiny generated cities, real 
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -80,12 +82,15 @@ def test_too_few_target_days_fail_before_any_training(cities_dir, tmp_path, caps
     assert not (tmp_path / "out" / "donor").exists()  # the donor was not trained
 
 
-def _eval_rows(examples_uri: str) -> list[tuple]:
-    """(timestamp, intersection, direction, headway) of every eval example, sorted."""
+def _eval_rows(examples_uri: str, from_utc: int) -> list[tuple]:
+    """(timestamp, intersection, direction, headway) of the eval examples at or after
+    ``from_utc`` (epoch seconds), sorted."""
     files = tf.io.gfile.glob(f"{examples_uri}/Split-eval/*")
     rows = []
     for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):
         f = tf.train.Example.FromString(record.numpy()).features.feature
+        if f[features.TIMESTAMP_UTC].int64_list.value[0] < from_utc:
+            continue
         rows.append(
             (
                 f[features.TIMESTAMP_UTC].int64_list.value[0],
@@ -151,11 +156,15 @@ def test_benchmark_on_data_dirs_prints_finite_figures_on_identical_eval_rows(
         assert all(np.isfinite(arm[k]) for k in ("loss", "headway_nll", "type_xent"))
         assert np.isfinite(arm["embedding_rho"])
         assert arm["loss"] == pytest.approx(table[(arm["mode"], arm["days"])][0], abs=1e-4)
-    # Two day counts, two ExampleGen runs: their eval splits hold the very same rows.
+    # Two day counts, two ExampleGen runs: from the last day's local midnight on, their
+    # eval splits hold the very same rows (the 1-day run's split also holds day 2).
     uris = sorted({arm["eval_examples_uri"] for arm in arms})
     assert len(uris) == 2
-    first, second = (_eval_rows(uri) for uri in uris)
+    last_day = datetime.datetime(2026, 3, 18, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert sorted(p.name for p in (cities_dir / "frankfurt").glob("*.csv"))[-1] == "2026-03-18.csv"
+    first, second = (_eval_rows(uri, int(last_day.timestamp())) for uri in uris)
     assert first == second and len(first) == results["eval_rows"]
+    assert len(_eval_rows(uris[0], 0)) != len(_eval_rows(uris[1], 0))
     train_rows = {a["days"]: a["train_rows"] for a in arms}
     assert train_rows[2] > train_rows[1] > 0
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
