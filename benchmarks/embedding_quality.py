@@ -98,6 +98,37 @@ def profile_from_data(data_dir: str, timezone: str) -> tuple[np.ndarray, np.ndar
     return mean, covered
 
 
+def reference_profile(
+    ground_truth: str | None = None,
+    *,
+    data_dir: str | None = None,
+    timezone: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(expected vehicles [168, types], covered [168] bool) to compare embeddings with.
+
+    The generator's ``ground_truth`` (every cell covered) or, with ``data_dir`` and its
+    ``timezone``, the observed profile of the daily files (``profile_from_data``).
+    """
+    if data_dir is not None:
+        if not timezone:
+            raise ValueError("a data directory needs its IANA time zone (--timezone)")
+        return profile_from_data(data_dir, timezone)
+    if ground_truth is not None:
+        from deploy.synthetic.generator import load_ground_truth
+
+        expected = load_ground_truth(ground_truth)
+        return expected, np.ones(len(expected), dtype=bool)
+    raise ValueError("give the generator's ground truth or a data directory")
+
+
+def profile_agreement(model_dir: str, expected: np.ndarray, covered: np.ndarray) -> float:
+    """Spearman correlation of the model's embedding distances vs profile distances,
+    over the covered cells of a ``reference_profile``."""
+    vectors = read_embedding_tsv(model_dir)
+    profiles = traffic_profiles(expected[covered])
+    return spearman(pairwise_distances(vectors[covered]), pairwise_distances(profiles))
+
+
 def embedding_quality(
     model_dir: str,
     ground_truth: str | None = None,
@@ -110,20 +141,8 @@ def embedding_quality(
     The reference is ``ground_truth`` (the generator's truth) or, with ``data_dir`` and
     its ``timezone``, the observed profile of the daily files.
     """
-    vectors = read_embedding_tsv(model_dir)
-    if data_dir is not None:
-        if not timezone:
-            raise ValueError("a data directory needs its IANA time zone (--timezone)")
-        expected, covered = profile_from_data(data_dir, timezone)
-    elif ground_truth is not None:
-        from deploy.synthetic.generator import load_ground_truth
-
-        expected = load_ground_truth(ground_truth)
-        covered = np.ones(len(expected), dtype=bool)
-    else:
-        raise ValueError("give the generator's ground truth or a data directory")
-    profiles = traffic_profiles(expected[covered])
-    return spearman(pairwise_distances(vectors[covered]), pairwise_distances(profiles))
+    expected, covered = reference_profile(ground_truth, data_dir=data_dir, timezone=timezone)
+    return profile_agreement(model_dir, expected, covered)
 
 
 def main(argv: list[str] | None = None) -> None:

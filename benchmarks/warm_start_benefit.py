@@ -24,31 +24,26 @@ Pipeline output of every run goes to ``OUT/logs/<run>.log``.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import dataclasses
 import json
-import logging
 import sys
 import time
 import warnings
-from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
-import yaml
 
 from benchmarks import warm_start_eval as scoring
-from deploy import metadata
-from deploy.cli import main as cli_main
-from deploy.synthetic import cities, generator
-from pipeline.config import CONFIG_PACKAGE
+from benchmarks.warm_start_runs import (
+    BenchmarkError,
+    PipelineRun,
+    donor_model,
+    ensure_data,
+    pushed_model,
+    run_city_pipeline,
+    write_config,
+)
+from deploy.synthetic import generator
 from transforms import features, keras_mode
-
-if TYPE_CHECKING:  # modules that import TensorFlow load in the functions, after main()
-    from deploy.local_runner import LocalLayout
-    from deploy.run_summary import RunSummary
 
 DONOR_CITY = "london"
 TARGET_CITY = "frankfurt"
@@ -57,173 +52,20 @@ LONDON_EVAL_DAYS = 7  # London's built-in split; fewer when --london-days is sma
 SUMMARY_LOSSES = ("headway_nll", "type_xent", "total")
 
 
-class BenchmarkError(RuntimeError):
-    """A step of the benchmark failed; the message says which and where the log is."""
-
-
-@dataclasses.dataclass(frozen=True)
-class PipelineRun:
-    """One finished pipeline run, read back from its MLMD store."""
-
-    name: str
-    summary: RunSummary
-    examples_uri: str
-    seconds: float
-    cached_components: int
-
-    @property
-    def model_dir(self) -> str:
-        return self.summary.model_dir
-
-
-def ensure_data(city: str, out: Path, days: int) -> Path:
-    """Generates ``days`` days of ``city`` with its default seed, unless already there."""
-    truth_path = out / generator.GROUND_TRUTH_FILE
-    if truth_path.is_file():
-        truth = generator.read_ground_truth(truth_path)
-        if truth.get("days") != days or truth.get("city") != city:
-            raise BenchmarkError(
-                f"{out} holds {truth.get('days')} days of {truth.get('city')}, not {days} "
-                f"of {city}; use another --out"
-            )
-        print(f"  {city}: reusing {days} generated days in {out}")
-        return out
-    result = generator.generate(cities.get_city(city), out, days=days)
-    print(f"  {city}: generated {result.total_rows} rows, {days} days, seed {result.seed}")
-    return out
-
-
-def write_config(
-    path: Path,
-    city: str,
-    eval_days: int,
-    train_steps: int | None = None,
-    eval_steps: int | None = None,
-) -> Path:
-    """The city's built-in config with a time split of ``eval_days`` (and the given steps)."""
-    raw = yaml.safe_load(resources.files(CONFIG_PACKAGE).joinpath(f"{city}.yaml").read_text())
-    raw.setdefault("data", {})["split"] = {"kind": "time", "eval_days": eval_days}
-    training = raw.setdefault("training", {})
-    if train_steps:
-        training["train_steps"] = train_steps
-    if eval_steps:
-        training["eval_steps"] = eval_steps
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
-
-
-@contextlib.contextmanager
-def _console_to(log: TextIO) -> Iterator[None]:
-    """Sends stdout, stderr and the root logger's console output to ``log``, then back.
-
-    Console handlers the run itself adds (``logging.basicConfig`` while stderr is
-    redirected) point at ``log`` too; they are pointed back at stderr afterwards.
-    """
-    root = logging.getLogger()
-    previous = {
-        h: h.setStream(log)
-        for h in root.handlers
-        if type(h) is logging.StreamHandler and h.stream in (sys.stdout, sys.stderr)
-    }
-    try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            yield
-    finally:
-        for handler in root.handlers:
-            if type(handler) is logging.StreamHandler and handler.stream is log:
-                handler.setStream(previous.get(handler) or sys.stderr)
-
-
-def run_city_pipeline(
-    name: str, city: str, output: Path, log_dir: Path, *cli_args: str
-) -> PipelineRun:
-    """``traffic-pipeline run`` with console output to ``log_dir/<name>.log``."""
-    from deploy.local_runner import LocalLayout
-    from deploy.run_summary import summarize_run
-    from pipeline import pipeline as wiring
-
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{name}.log"
-    argv = ["run", "--city", city, "--output", str(output), *cli_args]
-    print(f"  {name}: traffic-pipeline {' '.join(argv)}", flush=True)
-    start = time.monotonic()
-    with open(log_path, "w") as log, _console_to(log):
-        code = cli_main(argv)
-    seconds = time.monotonic() - start
-    if code != 0:
-        tail = log_path.read_text().splitlines()[-5:]
-        raise BenchmarkError(
-            f"{name}: pipeline failed (exit {code}), log {log_path}:\n" + "\n".join(tail)
-        )
-    layout = LocalLayout(output.resolve())
-    store = metadata.open_store(layout.metadata_path)
-    pipeline_name = wiring.pipeline_name(city)
-    run_id = metadata.run_ids(store, pipeline_name)[-1]
-    summary = summarize_run(store, pipeline_name, run_id)
-    examples = [
-        art.uri
-        for node in metadata.run_executions(store, pipeline_name, run_id)
-        if node.node_id == wiring.EXAMPLE_GEN
-        for art in metadata.outputs_of(store, node.execution.id, "examples")
-    ]
-    if not examples or not summary.model_dir:
-        raise BenchmarkError(
-            f"{name}: run {run_id} in {layout.metadata_path} has no examples/model"
-        )
-    cached = sum(1 for _, state in summary.executions if state == "CACHED")
-    print(
-        f"  {name}: done in {seconds:.0f}s ({cached}/{len(summary.executions)} components "
-        f"cached), blessed={summary.blessed}, log {log_path}",
-        flush=True,
-    )
-    return PipelineRun(name, summary, examples[0], seconds, cached)
-
-
-def pushed_model(layout: LocalLayout, city: str) -> str | None:
-    """The newest pushed model dir of ``city`` under ``layout``, if any."""
-    base = layout.serving_base(city)
-    versions = [p for p in base.iterdir() if p.name.isdigit()] if base.is_dir() else []
-    return str(max(versions, key=lambda p: int(p.name))) if versions else None
-
-
 def london_donor(args: argparse.Namespace, out: Path) -> str:
     """London's pushed model dir; trains London first unless one is already pushed."""
     from deploy.local_runner import LocalLayout
 
-    layout = LocalLayout((out / DONOR_CITY).resolve())
-    donor = pushed_model(layout, DONOR_CITY)
-    if donor:
-        print(f"  {DONOR_CITY}: reusing pushed model {donor}")
-        return donor
-    data = ensure_data(
-        DONOR_CITY, out / "data" / f"{DONOR_CITY}-{args.london_days}d", args.london_days
-    )
+    data = out / "data" / f"{DONOR_CITY}-{args.london_days}d"
+    if pushed_model(LocalLayout((out / DONOR_CITY).resolve()), DONOR_CITY) is None:
+        ensure_data(DONOR_CITY, data, args.london_days)
     config = write_config(
         out / "configs" / f"{DONOR_CITY}.yaml",
         DONOR_CITY,
         eval_days=min(LONDON_EVAL_DAYS, max(1, args.london_days // 4)),
         train_steps=args.london_train_steps,
     )
-    run = run_city_pipeline(
-        DONOR_CITY,
-        DONOR_CITY,
-        layout.output_dir,
-        out / "logs",
-        "--config",
-        str(config),
-        "--data",
-        str(data),
-        "--workers",
-        str(args.workers),
-    )
-    donor = pushed_model(layout, DONOR_CITY)
-    if donor is None:  # not blessed: the Trainer's model is still a valid donor
-        print(
-            f"  {DONOR_CITY}: NOT blessed ({run.summary.blessing_reason}); using its Trainer model"
-        )
-        donor = run.model_dir
-    return donor
+    return donor_model(DONOR_CITY, out / DONOR_CITY, out / "logs", data, config, args.workers)
 
 
 def train_frankfurt(args: argparse.Namespace, out: Path, donor: str) -> dict[str, PipelineRun]:

@@ -8,11 +8,12 @@ Trainer minimises:
   and ``t`` clipped below at ``MIN_HEADWAY_SECONDS`` like ``preprocessing_fn`` does;
 * vehicle type: cross-entropy ``-log p[type]``, probabilities clipped like Keras does.
 
-Used by ``benchmarks.warm_start_benefit``.
+Used by ``benchmarks.warm_start_benefit`` and ``benchmarks.warm_start_days``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 import os
@@ -33,6 +34,7 @@ def _label_spec() -> dict:
     import tensorflow as tf
 
     return {
+        features.TIMESTAMP_UTC: tf.io.FixedLenFeature([], tf.int64),
         features.DAY_OF_WEEK: tf.io.FixedLenFeature([], tf.int64),
         features.HOUR: tf.io.FixedLenFeature([], tf.int64),
         features.SECONDS_TO_NEXT_VEHICLE: tf.io.FixedLenFeature([], tf.float32),
@@ -46,6 +48,7 @@ class SplitRecords:
 
     files: tuple[str, ...]
     serialized: np.ndarray  # object array of bytes
+    timestamp_utc: np.ndarray  # int64 epoch seconds
     day_of_week: np.ndarray  # int64
     hour: np.ndarray  # int64
     headway: np.ndarray  # float64 seconds, clipped like preprocessing_fn
@@ -53,6 +56,17 @@ class SplitRecords:
 
     def __len__(self) -> int:
         return len(self.serialized)
+
+    def select(self, mask: np.ndarray) -> SplitRecords:
+        """The rows where ``mask`` is true, in their order."""
+        return dataclasses.replace(
+            self,
+            **{
+                f.name: getattr(self, f.name)[mask]
+                for f in dataclasses.fields(self)
+                if f.name != "files"
+            },
+        )
 
     def fingerprint(self) -> str:
         """SHA-256 over the sorted examples: equal iff the same rows with the same values.
@@ -119,6 +133,7 @@ def read_split(examples_uri: str, split: str) -> SplitRecords:
     return SplitRecords(
         files=tuple(files),
         serialized=np.array(serialized, dtype=object),
+        timestamp_utc=col[features.TIMESTAMP_UTC].astype(np.int64),
         day_of_week=col[features.DAY_OF_WEEK].astype(np.int64),
         hour=col[features.HOUR].astype(np.int64),
         headway=np.maximum(
