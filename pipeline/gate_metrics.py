@@ -13,6 +13,19 @@ results by adding the metric's weights. All are in nats per example, lower is be
 - ``CrossEntropyVsPrior`` (``vehicle_type_crossentropy_vs_prior``): the vehicle-type
   cross-entropy minus the entropy of the slice's own type frequencies (the best
   constant-share model); below 0 means the head knows more than the type mix.
+
+Hourly counts (label ``features.COUNT_LABEL_XF`` = (count k, type index), prediction
+``vehicles_per_hour``, ``lambda = vehicles_per_hour[type] * COUNT_EXPOSURE_HOURS``):
+
+- ``PoissonCountNLL`` (``count_nll``): the training loss ``poisson_count_nll``,
+  ``lambda - k log lambda + log k!``.
+- ``PoissonCountNLLVsConstant`` (``count_nll_vs_constant``): ``count_nll`` minus the NLL
+  of the best constant count per vehicle type fitted to the slice's own rows
+  (``lambda_t`` = mean count of type ``t``). ``log k!`` cancels, so the state is the
+  sum of ``lambda - k log lambda`` and per-type row counts and count sums; below 0
+  means the model beats knowing each type's average hourly volume.
+- ``CountMeanAbsoluteError`` (``count_mean_absolute_error``): mean ``|k - lambda|`` in
+  vehicles per hour (volume-dependent; an opt-in sanity limit).
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import tf_keras as keras
 
 from transforms import features
 
+NUM_TYPES = len(features.VEHICLE_TYPES)
 KERAS_EPSILON = 1e-7  # as Keras' sparse categorical cross-entropy clips probabilities
 
 
@@ -125,3 +139,87 @@ class CrossEntropyVsPrior(_SumMetric):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_classes": self.num_classes}
+
+
+def _count_columns(y_true, y_pred) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(k, type index, lambda) per row, float64, from a count label and vehicles_per_hour."""
+    label = tf.reshape(tf.cast(y_true, tf.float64), [-1, 2])
+    per_hour = tf.reshape(tf.cast(y_pred, tf.float64), [-1, NUM_TYPES])
+    index = tf.cast(label[:, 1], tf.int64)
+    lam = tf.gather(per_hour, index, axis=1, batch_dims=1) * features.COUNT_EXPOSURE_HOURS
+    return label[:, 0], index, tf.maximum(lam, 1e-300)
+
+
+class PoissonCountNLL(_SumMetric):
+    """Mean Poisson NLL of the hourly counts: the training loss ``poisson_count_nll``."""
+
+    SUMS = ("nll", "count")
+
+    def __init__(self, name: str = "count_nll", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        k, _, lam = _count_columns(y_true, y_pred)
+        nll = lam - k * tf.math.log(lam) + tf.math.lgamma(k + 1.0)
+        self._add(nll=tf.reduce_sum(nll), count=tf.size(k))
+
+    def result(self) -> tf.Tensor:
+        return tf.math.divide_no_nan(self._sums["nll"], self._sums["count"])
+
+
+class PoissonCountNLLVsConstant(_SumMetric):
+    """Count NLL minus that of the slice's best constant count per type (< 0: better)."""
+
+    SUMS = ("nll_without_log_factorial", "count")
+
+    def __init__(
+        self, name: str = "count_nll_vs_constant", num_classes: int = NUM_TYPES, **kwargs
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.num_classes = num_classes
+        self.rows_per_type = self.add_weight(
+            "rows_per_type", shape=(num_classes,), initializer="zeros", dtype=tf.float64
+        )
+        self.count_per_type = self.add_weight(
+            "count_per_type", shape=(num_classes,), initializer="zeros", dtype=tf.float64
+        )
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        k, index, lam = _count_columns(y_true, y_pred)
+        self._add(
+            nll_without_log_factorial=tf.reduce_sum(lam - k * tf.math.log(lam)),
+            count=tf.size(k),
+        )
+        segments = tf.cast(index, tf.int32)
+        self.rows_per_type.assign_add(
+            tf.math.unsorted_segment_sum(tf.ones_like(k), segments, self.num_classes)
+        )
+        self.count_per_type.assign_add(tf.math.unsorted_segment_sum(k, segments, self.num_classes))
+
+    def result(self) -> tf.Tensor:
+        rows, totals = self.rows_per_type, self.count_per_type
+        # Best constant of type t: lambda_t = S_t / n_t, so sum(lambda_t - k log lambda_t)
+        # over its rows is S_t - S_t log(S_t / n_t) (0 for a type never counted).
+        log_mean = tf.math.log(tf.maximum(tf.math.divide_no_nan(totals, rows), 1e-300))
+        constant = tf.reduce_sum(totals - tf.math.multiply_no_nan(log_mean, totals))
+        count = self._sums["count"]
+        return tf.math.divide_no_nan(self._sums["nll_without_log_factorial"] - constant, count)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
+class CountMeanAbsoluteError(_SumMetric):
+    """Mean ``|k - lambda|``: vehicles per hour of the row's type (volume-dependent)."""
+
+    SUMS = ("absolute_error", "count")
+
+    def __init__(self, name: str = "count_mean_absolute_error", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        k, _, lam = _count_columns(y_true, y_pred)
+        self._add(absolute_error=tf.reduce_sum(tf.abs(k - lam)), count=tf.size(k))
+
+    def result(self) -> tf.Tensor:
+        return tf.math.divide_no_nan(self._sums["absolute_error"], self._sums["count"])
