@@ -73,17 +73,11 @@ class HeadwayAndRates(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
 class TrafficEmbeddingModel(keras.Model):
-    """Functional model that checkpoints its day x hour table under a stable name.
+    """The functional model, with train and test steps traced without AutoGraph.
 
-    Keras names weights by position (``layer_with_weights-0/...``). ``build_model``
-    also attaches the day x hour layer as the attribute ``day_hour_embedding``; listing
-    that child first makes the SavedModel key ``features.EMBEDDING_CHECKPOINT_KEY``.
+    The day x hour table's stable checkpoint key is the export's business
+    (``transforms.export.export_serving_model``), not the model's.
     """
-
-    def _trackable_children(self, save_type: str = "checkpoint", **kwargs: Any) -> dict:
-        children = super()._trackable_children(save_type, **kwargs)
-        table = children.pop(features.DAY_HOUR_EMBEDDING_LAYER, None)
-        return children if table is None else {features.DAY_HOUR_EMBEDDING_LAYER: table, **children}
 
     # The train and test steps have no tensor-dependent Python control flow, so they are
     # traced as written: AutoGraph would otherwise rewrite ~1,200 Keras functions on the
@@ -145,7 +139,6 @@ def build_model(
         )(per_hour),
     }
     model = TrafficEmbeddingModel(inputs=inputs, outputs=outputs, name="traffic_embeddings")
-    setattr(model, features.DAY_HOUR_EMBEDDING_LAYER, day_hour_embedding)
     if day_hour_initial_weights is not None:
         expected = (hparams.cross_buckets, hparams.embedding_dim)
         if tuple(day_hour_initial_weights.shape) != expected:
