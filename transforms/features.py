@@ -140,7 +140,8 @@ class EmbeddingSpec:
     hashing_scheme: str = HASHING_SCHEME
     city: str = ""
     timezone: str = ""
-    # What the donor trained on (informational: events and counts models share the table).
+    # What the model trained on; informational, not in compatibility_key: events and
+    # counts models share the table. Specs written before this field are events models.
     data_kind: str = DATA_KIND_EVENTS
 
     def compatibility_key(self) -> dict:
