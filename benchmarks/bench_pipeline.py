@@ -189,7 +189,7 @@ def _run_stock(data_dir: str, work: str, train_steps: int, workers: int) -> dict
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         example_splits=["eval"],
-        eval_config=build_eval_config(config.evaluation),
+        eval_config=build_eval_config(config.evaluation, config.data.kind),
     )
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],

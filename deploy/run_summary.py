@@ -135,6 +135,10 @@ GATED_COLUMNS = (
     (features.VEHICLE_TYPE_OUTPUT, "vehicle_type_crossentropy_vs_prior", "xent_vs_prior"),
     (features.VEHICLE_TYPE_OUTPUT, "sparse_categorical_accuracy", "type_acc"),
     (features.HEADWAY_OUTPUT, "mean_absolute_error", "headway_mae_s"),
+    # Hourly counts models (data.kind counts).
+    (features.VEHICLES_PER_HOUR_OUTPUT, "count_nll", "count_nll"),
+    (features.VEHICLES_PER_HOUR_OUTPUT, "count_nll_vs_constant", "cnll_vs_const"),
+    (features.VEHICLES_PER_HOUR_OUTPUT, "count_mean_absolute_error", "count_mae"),
     ("", "example_count", "examples"),
 )
 
@@ -162,11 +166,18 @@ def format_summary(summary: RunSummary) -> str:
         if summary.rejects_uri:
             lines.append(f"  rejects: {summary.rejects_uri}")
     if summary.metrics_by_slice:
-        header = f"  {'slice':<22}" + "".join(f"{c[2]:>15}" for c in GATED_COLUMNS)
+        # Only the columns of the model's data kind (the others have no value anywhere).
+        computed = {k for _, metrics in summary.metrics_by_slice for k in metrics}
+        columns = [
+            c
+            for c in GATED_COLUMNS
+            if not c[0] or any(k in computed for k in (f"{c[0]}/{c[1]}", c[1]))
+        ]
+        header = f"  {'slice':<22}" + "".join(f"{c[2]:>15}" for c in columns)
         lines += ["  eval metrics by slice:", header]
         for name, metrics in summary.metrics_by_slice:
             row = f"  {name:<22}"
-            for output, metric, _ in GATED_COLUMNS:
+            for output, metric, _ in columns:
                 value = metrics.get(f"{output}/{metric}" if output else metric)
                 if value is None and not output:  # example_count is reported per output
                     value = next((v for k, v in metrics.items() if k.endswith(metric)), None)

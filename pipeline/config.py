@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from components.traffic_example_gen import accounting, splits
+from pipeline import gates
 from transforms import features
 from transforms.hparams import HParams
 
@@ -54,7 +55,7 @@ class DataConfig:
     """Where the raw observations are and which daily spans to use."""
 
     input_base: str = ""  # empty: generate the city's default data first
-    kind: str = features.DATA_KIND_EVENTS  # events (one row per vehicle) | counts (hourly)
+    kind: str = _TRAINING_DEFAULTS.data_kind  # events (one row per vehicle) | counts (hourly)
     span_begin: str = ""  # YYYY-MM-DD inclusive, empty = open
     span_end: str = ""
     split: SplitConfig = field(default_factory=SplitConfig)
@@ -102,9 +103,22 @@ class MetricThreshold:
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    """TFMA gating thresholds, keyed by metric name (lower is better for all)."""
+    """TFMA gating thresholds, keyed by metric name (lower is better for all).
 
-    thresholds: dict[str, MetricThreshold] = field(default_factory=dict)
+    ``None`` (left out of the YAML): the default gate of the config's ``data.kind``
+    (``pipeline.gates.DEFAULT_GATES``); see ``gate_thresholds``.
+    """
+
+    thresholds: dict[str, MetricThreshold] | None = None
+
+
+def gate_thresholds(evaluation: EvaluationConfig, data_kind: str) -> dict[str, MetricThreshold]:
+    """The thresholds the Evaluator gates on: the configured ones or the kind's default."""
+    if evaluation.thresholds is not None:
+        return evaluation.thresholds
+    return {
+        name: MetricThreshold(**bounds) for name, bounds in gates.DEFAULT_GATES[data_kind].items()
+    }
 
 
 @dataclass(frozen=True)
@@ -168,18 +182,25 @@ class CityConfig:
         return {
             "cross_buckets": self.cross_buckets,
             "location_buckets": self.training.location_buckets,
+            "data_kind": self.data.kind,
         }
 
     def trainer_custom_config(self) -> dict[str, Any]:
-        """The Trainer's ``custom_config``: every hyperparameter and the warm-start mode."""
+        """The Trainer's ``custom_config``: every hyperparameter, the warm-start mode and
+        the data kind (which loss the model trains with)."""
         return {
             "city": self.city,
             "timezone": self.timezone,
             "cross_buckets": self.cross_buckets,
             "embedding_dim": self.embedding_dim,
             "warm_start_mode": self.warm_start.mode,
+            "data_kind": self.data.kind,
             **dataclasses.asdict(self.training),
         }
+
+    def gate_thresholds(self) -> dict[str, MetricThreshold]:
+        """The Evaluator's gate: ``evaluation.thresholds`` or the data kind's default."""
+        return gate_thresholds(self.evaluation, self.data.kind)
 
 
 def _validate(config: CityConfig) -> None:
@@ -195,6 +216,10 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError(f"warm_start.mode: {config.warm_start.mode!r} not in {WARM_START_MODES}")
     if config.data.kind not in features.DATA_KINDS:
         raise ConfigError(f"data.kind: {config.data.kind!r} not in {features.DATA_KINDS}")
+    if config.evaluation.thresholds is not None:
+        problem = gates.unknown_metrics(set(config.evaluation.thresholds), config.data.kind)
+        if problem:
+            raise ConfigError(problem)
     if config.data.split.kind not in SPLIT_KINDS:
         raise ConfigError(f"data.split.kind: {config.data.split.kind!r} not in {SPLIT_KINDS}")
     if config.metadata and not config.metadata.startswith("mysql://"):
@@ -220,7 +245,7 @@ def check_gate(config: CityConfig, source: str) -> None:
     """Raises unless the evaluation gate can ever bless a model (a bound on some metric)."""
     bounded = [
         name
-        for name, t in config.evaluation.thresholds.items()
+        for name, t in config.gate_thresholds().items()
         if t.upper_bound is not None or t.max_increase is not None
     ]
     if not bounded:

@@ -1,7 +1,9 @@
-"""The TFMA EvalConfig: metrics for both heads, slices, and the blessing gate.
+"""The TFMA EvalConfig: the data kind's metrics, slices, and the blessing gate.
 
-Labels are read from the transformed features (``transform_features`` signature),
-so the vehicle-type label is the same integer index the model trained on.
+Labels are read from the transformed features (``transform_features`` signature), so
+they are exactly what the model trained on: for events the headway and the
+vehicle-type index, for counts ``features.COUNT_LABEL_XF`` (count, type index) scored
+against ``vehicles_per_hour``. Which metrics and default gate: ``pipeline.gates``.
 """
 
 from __future__ import annotations
@@ -10,43 +12,14 @@ import json
 
 import tensorflow_model_analysis as tfma
 
-from pipeline import gate_metrics
-from pipeline.config import EvaluationConfig
+from pipeline import gates
+from pipeline.config import ConfigError, EvaluationConfig, gate_thresholds
 from transforms import features
+from transforms.hparams import HParams
 
-GATE_METRICS_MODULE = gate_metrics.__name__
-
-# Which head each metric belongs to, its TFMA/Keras class name and the module of our own
-# Keras metric classes (None: TFMA's or Keras' built-in class).
-METRIC_OUTPUTS: dict[str, tuple[str, str, str | None]] = {
-    "headway_nll": (features.HEADWAY_OUTPUT, "ExponentialNLL", GATE_METRICS_MODULE),
-    "headway_nll_vs_constant": (
-        features.HEADWAY_OUTPUT,
-        "ExponentialNLLVsConstantRate",
-        GATE_METRICS_MODULE,
-    ),
-    "sparse_categorical_crossentropy": (
-        features.VEHICLE_TYPE_OUTPUT,
-        "SparseCategoricalCrossentropy",
-        None,
-    ),
-    "vehicle_type_crossentropy_vs_prior": (
-        features.VEHICLE_TYPE_OUTPUT,
-        "CrossEntropyVsPrior",
-        GATE_METRICS_MODULE,
-    ),
-    "sparse_categorical_accuracy": (
-        features.VEHICLE_TYPE_OUTPUT,
-        "SparseCategoricalAccuracy",
-        None,
-    ),
-    # Absolute seconds depend on traffic volume: opt-in sanity limits only.
-    "mean_absolute_error": (features.HEADWAY_OUTPUT, "MeanAbsoluteError", None),
-    "mean_squared_logarithmic_error": (
-        features.HEADWAY_OUTPUT,
-        "MeanSquaredLogarithmicError",
-        None,
-    ),
+# Every metric name of either data kind (benchmarks print them; pipeline.gates per kind).
+METRIC_OUTPUTS = {
+    name: spec for metrics in gates.METRICS_BY_KIND.values() for name, spec in metrics.items()
 }
 SLICE_FEATURES = (features.VEHICLE_TYPE, features.HOUR, features.DAY_OF_WEEK)
 
@@ -61,20 +34,23 @@ def _threshold(upper_bound: float | None, max_increase: float | None) -> tfma.Me
     return threshold
 
 
-def build_eval_config(evaluation: EvaluationConfig) -> tfma.EvalConfig:
-    """EvalConfig with every metric of METRIC_OUTPUTS, gated where configured."""
-    unknown = set(evaluation.thresholds) - set(METRIC_OUTPUTS)
-    if unknown:
-        raise ValueError(
-            f"evaluation.thresholds: unknown metric(s) {sorted(unknown)}; "
-            f"known: {sorted(METRIC_OUTPUTS)}"
-        )
+def build_eval_config(
+    evaluation: EvaluationConfig, data_kind: str = HParams.data_kind
+) -> tfma.EvalConfig:
+    """EvalConfig with every metric of ``data_kind``, gated where configured (or by the
+    kind's default gate when ``evaluation.thresholds`` is None)."""
+    if data_kind not in gates.METRICS_BY_KIND:
+        raise ConfigError(f"data.kind: {data_kind!r} not in {sorted(gates.METRICS_BY_KIND)}")
+    thresholds = gate_thresholds(evaluation, data_kind)
+    problem = gates.unknown_metrics(set(thresholds), data_kind)
+    if problem:
+        raise ConfigError(problem)
     by_output: dict[str, list[tfma.MetricConfig]] = {}
-    for name, (output, class_name, module) in METRIC_OUTPUTS.items():
+    for name, (output, class_name, module) in gates.METRICS_BY_KIND[data_kind].items():
         metric = tfma.MetricConfig(class_name=class_name)
         if module:  # our Keras metrics, named as the thresholds name them
             metric.module, metric.config = module, json.dumps({"name": name})
-        gate = evaluation.thresholds.get(name)
+        gate = thresholds.get(name)
         if gate is not None:  # the gate looks at the overall slice, not at every slice
             metric.per_slice_thresholds.append(
                 tfma.PerSliceMetricThreshold(
@@ -95,10 +71,7 @@ def build_eval_config(evaluation: EvaluationConfig) -> tfma.EvalConfig:
                 model_type=tfma.TF_GENERIC,
                 signature_name="serving_default",
                 preprocessing_function_names=["transform_features"],
-                label_keys={
-                    features.HEADWAY_OUTPUT: features.HEADWAY_LABEL_XF,
-                    features.VEHICLE_TYPE_OUTPUT: features.VEHICLE_TYPE_LABEL_XF,
-                },
+                label_keys=gates.LABEL_KEYS_BY_KIND[data_kind],
             )
         ],
         slicing_specs=[

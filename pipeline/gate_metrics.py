@@ -1,7 +1,10 @@
 """Volume-independent gate metrics: Keras metrics that TFMA and FastEvaluator both compute.
 
 Every metric keeps only additive state (sums and counts), because TFMA merges partial
-results by adding the metric's weights. All are in nats per example, lower is better.
+results by adding the metric's weights, and all weights of one metric have the same shape
+(TFMA adds the weight lists with ``np.add``, which fails on a scalar next to a vector once
+a slice spans more than one batch): scalars, or one vector per vehicle type. All are in
+nats per example, lower is better.
 
 - ``ExponentialNLL`` (``headway_nll``): the model's own training loss on the headway,
   ``t/m + log m`` with ``m`` the predicted expected seconds.
@@ -13,6 +16,19 @@ results by adding the metric's weights. All are in nats per example, lower is be
 - ``CrossEntropyVsPrior`` (``vehicle_type_crossentropy_vs_prior``): the vehicle-type
   cross-entropy minus the entropy of the slice's own type frequencies (the best
   constant-share model); below 0 means the head knows more than the type mix.
+
+Hourly counts (label ``features.COUNT_LABEL_XF`` = (count k, type index), prediction
+``vehicles_per_hour``, ``lambda = vehicles_per_hour[type] * COUNT_EXPOSURE_HOURS``):
+
+- ``PoissonCountNLL`` (``count_nll``): the training loss ``poisson_count_nll``,
+  ``lambda - k log lambda + log k!``.
+- ``PoissonCountNLLVsConstant`` (``count_nll_vs_constant``): ``count_nll`` minus the NLL
+  of the best constant count per vehicle type fitted to the slice's own rows
+  (``lambda_t`` = mean count of type ``t``). ``log k!`` cancels, so the state is the
+  sum of ``lambda - k log lambda`` and per-type row counts and count sums; below 0
+  means the model beats knowing each type's average hourly volume.
+- ``CountMeanAbsoluteError`` (``count_mean_absolute_error``): mean ``|k - lambda|`` in
+  vehicles per hour (volume-dependent; an opt-in sanity limit).
 """
 
 from __future__ import annotations
@@ -22,6 +38,7 @@ import tf_keras as keras
 
 from transforms import features
 
+NUM_TYPES = len(features.VEHICLE_TYPES)
 KERAS_EPSILON = 1e-7  # as Keras' sparse categorical cross-entropy clips probabilities
 
 
@@ -87,22 +104,44 @@ class ExponentialNLLVsConstantRate(_SumMetric):
         return tf.where(count > 0, if_any - constant, tf.constant(0.0, tf.float64))
 
 
-class CrossEntropyVsPrior(_SumMetric):
-    """Type cross-entropy minus the entropy of the slice's type frequencies (< 0: better)."""
+class _PerTypeSums(keras.metrics.Metric):
+    """Base: float64 sums per vehicle type (all weights [num_classes], see the docstring)."""
 
-    SUMS = ("crossentropy", "count")
+    SUMS: tuple[str, ...] = ()
 
     def __init__(
-        self,
-        name: str = "vehicle_type_crossentropy_vs_prior",
-        num_classes: int = len(features.VEHICLE_TYPES),
-        **kwargs,
+        self, name: str, num_classes: int = NUM_TYPES, dtype: tf.DType = tf.float64, **kwargs
     ) -> None:
-        super().__init__(name=name, **kwargs)
+        super().__init__(name=name, dtype=dtype, **kwargs)
         self.num_classes = num_classes
-        self.class_counts = self.add_weight(
-            "class_counts", shape=(num_classes,), initializer="zeros", dtype=tf.float64
-        )
+        self._sums = {
+            s: self.add_weight(s, shape=(num_classes,), initializer="zeros", dtype=tf.float64)
+            for s in self.SUMS
+        }
+
+    def reset_state(self) -> None:
+        for weight in self.variables:
+            weight.assign(tf.zeros_like(weight))
+
+    def _add_per_type(self, index: tf.Tensor, **values: tf.Tensor) -> None:
+        """Adds each [rows] column of ``values`` to its sum, per vehicle type ``index``."""
+        segments = tf.cast(index, tf.int32)
+        for key, value in values.items():
+            self._sums[key].assign_add(
+                tf.math.unsorted_segment_sum(tf.cast(value, tf.float64), segments, self.num_classes)
+            )
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
+class CrossEntropyVsPrior(_PerTypeSums):
+    """Type cross-entropy minus the entropy of the slice's type frequencies (< 0: better)."""
+
+    SUMS = ("crossentropy", "class_counts")
+
+    def __init__(self, name: str = "vehicle_type_crossentropy_vs_prior", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         index = tf.cast(tf.reshape(y_true, [-1]), tf.int64)
@@ -110,18 +149,82 @@ class CrossEntropyVsPrior(_SumMetric):
         p = p / tf.reduce_sum(p, axis=-1, keepdims=True)
         p = tf.clip_by_value(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
         picked = tf.gather(p, index, axis=1, batch_dims=1)
-        self._add(crossentropy=-tf.reduce_sum(tf.math.log(picked)), count=tf.size(index))
-        self.class_counts.assign_add(
-            tf.math.bincount(
-                index, minlength=self.num_classes, maxlength=self.num_classes, dtype=tf.float64
-            )
+        self._add_per_type(
+            index, crossentropy=-tf.math.log(picked), class_counts=tf.ones_like(picked)
         )
 
     def result(self) -> tf.Tensor:
-        count = self._sums["count"]
-        prior = tf.math.divide_no_nan(self.class_counts, count)
+        class_counts = self._sums["class_counts"]
+        count = tf.reduce_sum(class_counts)
+        prior = tf.math.divide_no_nan(class_counts, count)
         entropy = -tf.reduce_sum(tf.math.multiply_no_nan(tf.math.log(prior), prior))
-        return tf.math.divide_no_nan(self._sums["crossentropy"], count) - entropy
+        return tf.math.divide_no_nan(tf.reduce_sum(self._sums["crossentropy"]), count) - entropy
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "num_classes": self.num_classes}
+
+def _count_columns(y_true, y_pred) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """(k, type index, lambda) per row, float64, from a count label and vehicles_per_hour."""
+    label = tf.reshape(tf.cast(y_true, tf.float64), [-1, 2])
+    per_hour = tf.reshape(tf.cast(y_pred, tf.float64), [-1, NUM_TYPES])
+    index = tf.cast(label[:, 1], tf.int64)
+    lam = tf.gather(per_hour, index, axis=1, batch_dims=1) * features.COUNT_EXPOSURE_HOURS
+    return label[:, 0], index, tf.maximum(lam, 1e-300)
+
+
+class PoissonCountNLL(_SumMetric):
+    """Mean Poisson NLL of the hourly counts: the training loss ``poisson_count_nll``."""
+
+    SUMS = ("nll", "count")
+
+    def __init__(self, name: str = "count_nll", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        k, _, lam = _count_columns(y_true, y_pred)
+        nll = lam - k * tf.math.log(lam) + tf.math.lgamma(k + 1.0)
+        self._add(nll=tf.reduce_sum(nll), count=tf.size(k))
+
+    def result(self) -> tf.Tensor:
+        return tf.math.divide_no_nan(self._sums["nll"], self._sums["count"])
+
+
+class PoissonCountNLLVsConstant(_PerTypeSums):
+    """Count NLL minus that of the slice's best constant count per type (< 0: better)."""
+
+    SUMS = ("nll_without_log_factorial", "rows", "vehicles")
+
+    def __init__(self, name: str = "count_nll_vs_constant", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        k, index, lam = _count_columns(y_true, y_pred)
+        self._add_per_type(
+            index,
+            nll_without_log_factorial=lam - k * tf.math.log(lam),
+            rows=tf.ones_like(k),
+            vehicles=k,
+        )
+
+    def result(self) -> tf.Tensor:
+        rows, totals = self._sums["rows"], self._sums["vehicles"]
+        # Best constant of type t: lambda_t = S_t / n_t, so sum(lambda_t - k log lambda_t)
+        # over its rows is S_t - S_t log(S_t / n_t) (0 for a type never counted).
+        log_mean = tf.math.log(tf.maximum(tf.math.divide_no_nan(totals, rows), 1e-300))
+        constant = tf.reduce_sum(totals - tf.math.multiply_no_nan(log_mean, totals))
+        model = tf.reduce_sum(self._sums["nll_without_log_factorial"])
+        return tf.math.divide_no_nan(model - constant, tf.reduce_sum(rows))
+
+
+class CountMeanAbsoluteError(_SumMetric):
+    """Mean ``|k - lambda|``: vehicles per hour of the row's type (volume-dependent)."""
+
+    SUMS = ("absolute_error", "count")
+
+    def __init__(self, name: str = "count_mean_absolute_error", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        k, _, lam = _count_columns(y_true, y_pred)
+        self._add(absolute_error=tf.reduce_sum(tf.abs(k - lam)), count=tf.size(k))
+
+    def result(self) -> tf.Tensor:
+        return tf.math.divide_no_nan(self._sums["absolute_error"], self._sums["count"])

@@ -182,7 +182,7 @@ def create_pipeline(
         model=trainer.outputs["model"],
         baseline_model=baseline_resolver.outputs["model"],
         example_splits=["eval"],
-        eval_config=build_eval_config(config.evaluation),
+        eval_config=build_eval_config(config.evaluation, config.data.kind),
     ).with_id(EVALUATOR)
 
     pusher = AtomicPusher(

@@ -117,13 +117,22 @@ def export_serving_model(
 ) -> None:
     """Saves the SavedModel (TF format) and the embedding files into ``serving_model_dir``.
 
-    ``model`` comes from ``build_model``, which stores the day x hour table under the
-    stable key ``features.EMBEDDING_CHECKPOINT_KEY``.
+    The SavedModel's root is a ``tf.Module`` that tracks the day x hour layer of
+    ``build_model`` as its attribute ``features.DAY_HOUR_EMBEDDING_LAYER`` and the model
+    as ``model``. A checkpoint names each variable by its shortest path from the root,
+    so the table's key is ``features.EMBEDDING_CHECKPOINT_KEY`` (what warm start reads),
+    not a positional Keras key. Consumers use the signatures (serving, TFMA) and the
+    checkpoint; the model is not reloaded as a Keras model.
     """
     signatures = serving_signatures(model, tft_output)
-    # Consumers use the signatures (serving, TFMA, warm start reads the checkpoint), so the
-    # per-layer Keras call traces (seconds of tracing) are not saved.
-    model.save(serving_model_dir, save_format="tf", signatures=signatures, save_traces=False)
+    root = tf.Module()
+    setattr(
+        root,
+        features.DAY_HOUR_EMBEDDING_LAYER,
+        model.get_layer(features.DAY_HOUR_EMBEDDING_LAYER),
+    )
+    root.model = model
+    tf.saved_model.save(root, serving_model_dir, signatures=signatures)
     write_embedding_files(day_hour_table(model), spec, serving_model_dir, warm_start_record)
     if approaches is not None:
         write_approaches(approaches, serving_model_dir)

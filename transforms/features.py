@@ -71,8 +71,15 @@ COUNT_LABEL_KEYS = (VEHICLE_COUNT, VEHICLE_TYPE)
 # Raw features the model's inputs are computed from: exactly what ``serving_default``
 # parses from a serialized tf.Example (a serving client sends these and nothing else).
 MODEL_RAW_FEATURES = (DAY_OF_WEEK, HOUR, INTERSECTION, DIRECTION)
-# Raw features the Trainer reads: model inputs and labels.
+# Raw features the Trainer reads: model inputs and labels (events; counts below).
 TRAINING_RAW_FEATURES = (*MODEL_RAW_FEATURES, *LABEL_KEYS)
+COUNT_TRAINING_RAW_FEATURES = (*MODEL_RAW_FEATURES, *COUNT_LABEL_KEYS)
+TRAINING_RAW_FEATURES_BY_KIND = {
+    DATA_KIND_EVENTS: TRAINING_RAW_FEATURES,
+    DATA_KIND_COUNTS: COUNT_TRAINING_RAW_FEATURES,
+}
+# A count covers one hour: the Poisson mean of a count is vehicles_per_hour[type] x this.
+COUNT_EXPOSURE_HOURS = 1.0
 
 # --- Transformed features (outputs of preprocessing_fn) ----------------------
 DAY_HOUR_CROSS_XF = "day_hour_cross_xf"  # int64 bucket id in [0, cross_buckets)
@@ -80,6 +87,10 @@ INTERSECTION_XF = "intersection_xf"  # int64 bucket id in [0, location_buckets)
 DIRECTION_XF = "direction_xf"  # int64 index into DIRECTIONS, len(DIRECTIONS) = OOV
 HEADWAY_LABEL_XF = "headway_seconds_xf"  # float32 seconds, > 0
 VEHICLE_TYPE_LABEL_XF = "vehicle_type_xf"  # int64 index into VEHICLE_TYPES
+# Counts only: float32 [2] = (vehicle_count, index into VEHICLE_TYPES). One tensor, so
+# that it is the label of the one output it scores (VEHICLES_PER_HOUR_OUTPUT), in Keras
+# and in TFMA (label_keys maps one output to one label).
+COUNT_LABEL_XF = "count_label_xf"
 
 # --- Model layer / output names ----------------------------------------------
 DAY_HOUR_EMBEDDING_LAYER = "day_hour_embedding"
@@ -131,6 +142,9 @@ class EmbeddingSpec:
     hashing_scheme: str = HASHING_SCHEME
     city: str = ""
     timezone: str = ""
+    # What the model trained on; informational, not in compatibility_key: events and
+    # counts models share the table. Specs written before this field are events models.
+    data_kind: str = DATA_KIND_EVENTS
 
     def compatibility_key(self) -> dict:
         """The fields a donor must share with the receiving model."""

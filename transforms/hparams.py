@@ -30,12 +30,17 @@ class HParams:
     early_stopping_patience: int = 3
     seed: int = 7
     warm_start_mode: str = ""
+    data_kind: str = features.DATA_KIND_EVENTS  # events (exponential NLL) | counts (Poisson)
 
     def __post_init__(self) -> None:
         if self.warm_start_mode and self.warm_start_mode not in features.WARM_START_MODES:
             raise ValueError(
                 f"custom_config warm_start_mode: {self.warm_start_mode!r} "
                 f"not in {features.WARM_START_MODES}"
+            )
+        if self.data_kind not in features.DATA_KINDS:
+            raise ValueError(
+                f"custom_config data_kind: {self.data_kind!r} not in {features.DATA_KINDS}"
             )
         for name in ("cross_buckets", "embedding_dim", "location_buckets", "batch_size"):
             if getattr(self, name) < 1:
@@ -71,4 +76,5 @@ class HParams:
             embedding_dim=self.embedding_dim,
             city=self.city,
             timezone=self.timezone,
+            data_kind=self.data_kind,
         )

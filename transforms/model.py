@@ -4,6 +4,11 @@ Headway head: a log-rate per example, trained with the exponential negative
 log-likelihood of the observed headway ``t`` (``rate * t - log rate``); it outputs the
 expected seconds ``1 / rate``. Vehicle-type head: a softmax over ``VEHICLE_TYPES``.
 ``VEHICLES_PER_HOUR_OUTPUT`` = ``3600 * rate * share`` per type.
+
+Hourly counts (``HParams.data_kind`` counts) train the same layers through
+``VEHICLES_PER_HOUR_OUTPUT``: the Poisson NLL of the observed count ``k`` of one type in
+one hour given ``lambda = vehicles_per_hour[type]``. A Poisson total times a multinomial
+type split is a Poisson per type, so one loss trains the rate and the type head.
 """
 
 from __future__ import annotations
@@ -32,6 +37,29 @@ def exponential_nll(y_true: tf.Tensor, y_pred_seconds: tf.Tensor) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
+def poisson_count_nll(y_true: tf.Tensor, vehicles_per_hour: tf.Tensor) -> tf.Tensor:
+    """Poisson NLL of count ``k`` given ``lambda = vehicles_per_hour[type] * exposure``.
+
+    ``y_true``: [batch, 2] = (k, type index) (``features.COUNT_LABEL_XF``);
+    ``vehicles_per_hour``: [batch, len(VEHICLE_TYPES)]. ``lambda - k log lambda + lgamma(k+1)``.
+    """
+    k, lam = count_and_rate(y_true, vehicles_per_hour)
+    return lam - k * tf.math.log(lam) + tf.math.lgamma(k + 1.0)
+
+
+def count_and_rate(y_true: tf.Tensor, vehicles_per_hour: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(k, lambda) per row from a count label and the vehicles-per-hour output (float32).
+
+    ``lambda`` is floored at the smallest normal float32, so ``log lambda`` stays finite.
+    """
+    label = tf.reshape(tf.cast(y_true, tf.float32), [-1, 2])
+    per_hour = tf.reshape(tf.cast(vehicles_per_hour, tf.float32), [-1, len(features.VEHICLE_TYPES)])
+    index = tf.cast(label[:, 1], tf.int32)
+    lam = tf.gather(per_hour, index, axis=1, batch_dims=1) * features.COUNT_EXPOSURE_HOURS
+    return label[:, 0], tf.maximum(lam, np.finfo(np.float32).tiny)
+
+
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
 class HeadwayAndRates(keras.layers.Layer):
     """Turns log-rate and type logits into expected seconds, shares and vehicles per hour."""
 
@@ -45,17 +73,11 @@ class HeadwayAndRates(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
 class TrafficEmbeddingModel(keras.Model):
-    """Functional model that checkpoints its day x hour table under a stable name.
+    """The functional model, with train and test steps traced without AutoGraph.
 
-    Keras names weights by position (``layer_with_weights-0/...``). ``build_model``
-    also attaches the day x hour layer as the attribute ``day_hour_embedding``; listing
-    that child first makes the SavedModel key ``features.EMBEDDING_CHECKPOINT_KEY``.
+    The day x hour table's stable checkpoint key is the export's business
+    (``transforms.export.export_serving_model``), not the model's.
     """
-
-    def _trackable_children(self, save_type: str = "checkpoint", **kwargs: Any) -> dict:
-        children = super()._trackable_children(save_type, **kwargs)
-        table = children.pop(features.DAY_HOUR_EMBEDDING_LAYER, None)
-        return children if table is None else {features.DAY_HOUR_EMBEDDING_LAYER: table, **children}
 
     # The train and test steps have no tensor-dependent Python control flow, so they are
     # traced as written: AutoGraph would otherwise rewrite ~1,200 Keras functions on the
@@ -117,7 +139,6 @@ def build_model(
         )(per_hour),
     }
     model = TrafficEmbeddingModel(inputs=inputs, outputs=outputs, name="traffic_embeddings")
-    setattr(model, features.DAY_HOUR_EMBEDDING_LAYER, day_hour_embedding)
     if day_hour_initial_weights is not None:
         expected = (hparams.cross_buckets, hparams.embedding_dim)
         if tuple(day_hour_initial_weights.shape) != expected:
@@ -130,13 +151,22 @@ def build_model(
         optimizer=keras.optimizers.Adam(
             learning_rate=hparams.learning_rate, global_clipnorm=GRADIENT_CLIP_NORM
         ),
-        loss={
+        **_losses(hparams.data_kind),
+    )
+    return model
+
+
+def _losses(data_kind: str) -> dict[str, Any]:
+    """``compile`` losses and metrics per data kind (the labels ``split_labels`` makes)."""
+    if data_kind == features.DATA_KIND_COUNTS:
+        return {"loss": {features.VEHICLES_PER_HOUR_OUTPUT: poisson_count_nll}}
+    return {
+        "loss": {
             features.HEADWAY_OUTPUT: exponential_nll,
             features.VEHICLE_TYPE_OUTPUT: keras.losses.SparseCategoricalCrossentropy(),
         },
-        metrics={features.HEADWAY_OUTPUT: [keras.metrics.MeanAbsoluteError(name="mae")]},
-    )
-    return model
+        "metrics": {features.HEADWAY_OUTPUT: [keras.metrics.MeanAbsoluteError(name="mae")]},
+    }
 
 
 def day_hour_table(model: keras.Model) -> np.ndarray:

@@ -1,4 +1,8 @@
-"""TFT ``preprocessing_fn``: the day x hour cross, location ids and the two labels.
+"""TFT ``preprocessing_fn``: the day x hour cross, location ids and the labels.
+
+Events (``data_kind`` events): the headway and the vehicle-type index. Hourly counts
+(``data_kind`` counts): ``features.COUNT_LABEL_XF`` = (vehicle_count, vehicle-type
+index) and the vehicle-type index. The model inputs are the same for both kinds.
 
 The day x hour cross exists only in this graph: ``day_hour_bucket`` builds the key
 ``features.day_hour_key(day, hour)`` with ``tf.strings`` and hashes it with FarmHash64.
@@ -13,11 +17,13 @@ from typing import Any
 import tensorflow as tf
 
 from transforms import features
+from transforms.hparams import HParams
 
 # Headways below this are clipped: two vehicles never pass 0 s apart, and the
 # exponential likelihood needs t > 0.
 MIN_HEADWAY_SECONDS = 0.05
 UNKNOWN_VEHICLE_TYPE = -1  # rejected by the Trainer's input check, never trained on
+MISSING_COUNT = -1  # a counts example without vehicle_count; rejected by the Trainer too
 
 TensorLike = tf.Tensor | tf.SparseTensor | tf.RaggedTensor
 
@@ -74,10 +80,20 @@ def _config_int(custom_config: dict[str, Any] | None, key: str, default: int) ->
     return default if value is None else int(value)
 
 
+def data_kind_of(custom_config: dict[str, Any] | None) -> str:
+    """``custom_config["data_kind"]`` (default: ``HParams``'), validated."""
+    kind = (custom_config or {}).get("data_kind") or HParams.data_kind
+    if kind not in features.DATA_KINDS:
+        raise ValueError(f"custom_config data_kind: {kind!r} not in {features.DATA_KINDS}")
+    return kind
+
+
 def preprocessing_fn(
     inputs: dict[str, TensorLike], custom_config: dict[str, Any] | None = None
 ) -> dict[str, tf.Tensor]:
-    """TFT entry point. ``custom_config`` may set ``cross_buckets`` and ``location_buckets``."""
+    """TFT entry point. ``custom_config`` may set ``cross_buckets``, ``location_buckets``
+    and ``data_kind``."""
+    data_kind = data_kind_of(custom_config)
     cross_buckets = _config_int(custom_config, "cross_buckets", features.DEFAULT_CROSS_BUCKETS)
     location_buckets = _config_int(
         custom_config, "location_buckets", features.DEFAULT_LOCATION_BUCKETS
@@ -86,12 +102,20 @@ def preprocessing_fn(
     hour = _dense_1d(inputs[features.HOUR], tf.constant(0, tf.int64))
     intersection = _dense_1d(inputs[features.INTERSECTION], b"")
     direction = _dense_1d(inputs[features.DIRECTION], b"")
-    headway = tf.cast(_dense_1d(inputs[features.SECONDS_TO_NEXT_VEHICLE], 0.0), tf.float32)
-    vehicle_type = _dense_1d(inputs[features.VEHICLE_TYPE], b"")
-    return {
+    vehicle_type = vehicle_type_index(_dense_1d(inputs[features.VEHICLE_TYPE], b""))
+    outputs = {
         features.DAY_HOUR_CROSS_XF: day_hour_bucket(day, hour, cross_buckets),
         features.INTERSECTION_XF: location_bucket(intersection, location_buckets),
         features.DIRECTION_XF: direction_index(direction),
-        features.HEADWAY_LABEL_XF: tf.maximum(headway, MIN_HEADWAY_SECONDS),
-        features.VEHICLE_TYPE_LABEL_XF: vehicle_type_index(vehicle_type),
+        features.VEHICLE_TYPE_LABEL_XF: vehicle_type,
     }
+    if data_kind == features.DATA_KIND_COUNTS:
+        missing = tf.constant(MISSING_COUNT, tf.int64)
+        count = tf.cast(_dense_1d(inputs[features.VEHICLE_COUNT], missing), tf.float32)
+        outputs[features.COUNT_LABEL_XF] = tf.stack(
+            [count, tf.cast(vehicle_type, tf.float32)], axis=1
+        )
+        return outputs
+    headway = tf.cast(_dense_1d(inputs[features.SECONDS_TO_NEXT_VEHICLE], 0.0), tf.float32)
+    outputs[features.HEADWAY_LABEL_XF] = tf.maximum(headway, MIN_HEADWAY_SECONDS)
+    return outputs

@@ -28,7 +28,7 @@ from tfx_bsl.public import tfxio
 from transforms import features, keras_mode
 from transforms.export import export_serving_model
 from transforms.model import HParams, build_model, day_hour_table, table_sha256
-from transforms.preprocessing import UNKNOWN_VEHICLE_TYPE
+from transforms.preprocessing import MISSING_COUNT, UNKNOWN_VEHICLE_TYPE
 from transforms.warm_start import load_donor_embedding
 
 __all__ = [
@@ -48,25 +48,42 @@ VALIDATION_BATCH_SIZE = 16_384  # inference only: large batches, same result
 
 
 def split_labels(
-    transformed: dict[str, tf.Tensor],
+    transformed: dict[str, tf.Tensor], data_kind: str = HParams.data_kind
 ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
     """(model inputs, {output name: label}) from a batch of transformed features.
 
-    Fails loudly on a vehicle type outside ``features.VEHICLE_TYPES``.
+    Events: the headway and the vehicle-type index. Counts: ``features.COUNT_LABEL_XF``
+    for ``VEHICLES_PER_HOUR_OUTPUT``. Fails loudly on a vehicle type outside
+    ``features.VEHICLE_TYPES`` and on a counts example without a count.
     """
     vehicle_type = transformed[features.VEHICLE_TYPE_LABEL_XF]
-    check = tf.debugging.assert_none_equal(
-        vehicle_type,
-        tf.constant(UNKNOWN_VEHICLE_TYPE, vehicle_type.dtype),
-        message=f"{features.VEHICLE_TYPE} not in {features.VEHICLE_TYPES} in a training example",
-    )
-    with tf.control_dependencies([check]):
-        vehicle_type = tf.identity(vehicle_type)
+    checks = [
+        tf.debugging.assert_none_equal(
+            vehicle_type,
+            tf.constant(UNKNOWN_VEHICLE_TYPE, vehicle_type.dtype),
+            message=f"{features.VEHICLE_TYPE} not in {features.VEHICLE_TYPES} in a training "
+            "example",
+        )
+    ]
+    if data_kind == features.DATA_KIND_COUNTS:
+        count_label = transformed[features.COUNT_LABEL_XF]
+        checks.append(
+            tf.debugging.assert_none_equal(
+                count_label[:, 0],
+                tf.constant(MISSING_COUNT, count_label.dtype),
+                message=f"{features.VEHICLE_COUNT} missing in a training example",
+            )
+        )
+        with tf.control_dependencies(checks):
+            labels = {features.VEHICLES_PER_HOUR_OUTPUT: tf.identity(count_label)}
+    else:
+        with tf.control_dependencies(checks):
+            vehicle_type = tf.identity(vehicle_type)
+        labels = {
+            features.HEADWAY_OUTPUT: transformed[features.HEADWAY_LABEL_XF],
+            features.VEHICLE_TYPE_OUTPUT: vehicle_type,
+        }
     inputs = {name: transformed[name] for name in MODEL_FEATURES}
-    labels = {
-        features.HEADWAY_OUTPUT: transformed[features.HEADWAY_LABEL_XF],
-        features.VEHICLE_TYPE_OUTPUT: vehicle_type,
-    }
     return inputs, labels
 
 
@@ -80,7 +97,7 @@ class InMemorySplit:
 
     @property
     def rows(self) -> int:
-        return len(self.labels[features.HEADWAY_OUTPUT])
+        return len(next(iter(self.labels.values())))
 
     def sample(self, max_rows: int) -> InMemorySplit:
         """At most ``max_rows`` rows spread evenly over the split (deterministic)."""
@@ -107,10 +124,15 @@ def _projected_schema(schema: schema_pb2.Schema, names: tuple[str, ...]) -> sche
 
 
 def load_split(
-    file_pattern: list[str], data_accessor: DataAccessor, tft_output: tft.TFTransformOutput
+    file_pattern: list[str],
+    data_accessor: DataAccessor,
+    tft_output: tft.TFTransformOutput,
+    data_kind: str = HParams.data_kind,
 ) -> InMemorySplit:
     """Reads raw examples, applies the TFT graph in large batches, keeps inputs and labels."""
-    schema = _projected_schema(tft_output.raw_metadata.schema, features.TRAINING_RAW_FEATURES)
+    schema = _projected_schema(
+        tft_output.raw_metadata.schema, features.TRAINING_RAW_FEATURES_BY_KIND[data_kind]
+    )
     dataset = data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=LOAD_BATCH_SIZE, num_epochs=1, shuffle=False),
@@ -119,7 +141,7 @@ def load_split(
     tft_layer = tft_output.transform_features_layer()
 
     def transform(raw: dict[str, tf.Tensor]) -> tuple[Any, Any, tf.Tensor]:
-        inputs, labels = split_labels(tft_layer(raw))
+        inputs, labels = split_labels(tft_layer(raw), data_kind)
         approach = tf.strings.join(
             [
                 tf.reshape(raw[features.INTERSECTION], [-1]),
@@ -217,11 +239,12 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     if warm_start_record is not None:  # proves what training started from
         warm_start_record["initial_embedding_sha256"] = table_sha256(day_hour_table(model))
 
-    train = load_split(fn_args.train_files, fn_args.data_accessor, tft_output)
-    validation = load_split(fn_args.eval_files, fn_args.data_accessor, tft_output).sample(
+    kind = hparams.data_kind
+    train = load_split(fn_args.train_files, fn_args.data_accessor, tft_output, kind)
+    validation = load_split(fn_args.eval_files, fn_args.data_accessor, tft_output, kind).sample(
         hparams.eval_steps * hparams.batch_size
     )
-    logging.info("loaded %d train rows, %d validation rows", train.rows, validation.rows)
+    logging.info("loaded %d train %s rows, %d validation rows", train.rows, kind, validation.rows)
     epochs = min(MAX_EPOCHS, hparams.train_steps)
     steps_per_epoch = math.ceil(hparams.train_steps / epochs)
     callbacks = [

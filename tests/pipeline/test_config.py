@@ -8,7 +8,16 @@ import json
 import pytest
 
 from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG
-from pipeline.config import CityConfig, ConfigError, builtin_cities, load_config
+from pipeline.config import (
+    CityConfig,
+    ConfigError,
+    DataConfig,
+    EvaluationConfig,
+    MetricThreshold,
+    builtin_cities,
+    load_config,
+)
+from transforms import features
 
 
 def test_builtin_cities_load_with_their_time_zones():
@@ -17,7 +26,7 @@ def test_builtin_cities_load_with_their_time_zones():
     assert (london.city, london.timezone) == ("london", "Europe/London")
     assert (frankfurt.city, frankfurt.timezone) == ("frankfurt", "Europe/Berlin")
     for city in (london, frankfurt):  # the default gate has no volume-dependent bound
-        gate = city.evaluation.thresholds
+        gate = city.gate_thresholds()
         assert gate["headway_nll_vs_constant"].upper_bound == 0.0
         assert gate["headway_nll"].max_increase > 0
         assert "mean_absolute_error" not in gate
@@ -87,3 +96,57 @@ def test_duplicates_rule_defaults_to_exact_and_is_validated(tmp_path):
 def test_a_config_without_split_gets_the_components_default_split():
     config = CityConfig(city="x", timezone="Europe/Paris")
     assert config.data.split.to_json_dict() == json.loads(DEFAULT_SPLIT_CONFIG)
+
+
+def _counts_config(tmp_path, evaluation: str = "") -> CityConfig:
+    path = tmp_path / "leeds.yaml"
+    path.write_text(f"timezone: Europe/London\ndata: {{kind: counts}}\n{evaluation}")
+    return load_config("leeds", path)
+
+
+def test_counts_config_without_thresholds_gets_the_counts_gate(tmp_path):
+    config = _counts_config(tmp_path)
+    gate = config.gate_thresholds()
+    assert gate["count_nll_vs_constant"].upper_bound == 0.0
+    assert gate["count_nll"].max_increase == 0.02
+    assert not any(name.startswith("headway") for name in gate)
+    assert config.preprocessing_config()["data_kind"] == features.DATA_KIND_COUNTS
+    assert config.trainer_custom_config()["data_kind"] == features.DATA_KIND_COUNTS
+    # An explicit gate replaces the default.
+    explicit = _counts_config(
+        tmp_path, "evaluation: {thresholds: {count_mean_absolute_error: {upper_bound: 50}}}\n"
+    )
+    assert explicit.gate_thresholds() == {"count_mean_absolute_error": MetricThreshold(50.0)}
+
+
+def test_events_config_defaults_and_names_its_kind_for_the_trainer():
+    config = CityConfig(city="x", timezone="Europe/Paris")
+    assert config.data.kind == features.DATA_KIND_EVENTS
+    assert config.trainer_custom_config()["data_kind"] == features.DATA_KIND_EVENTS
+    assert config.gate_thresholds()["headway_nll_vs_constant"].upper_bound == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "metric", "other"),
+    [("counts", "headway_nll", "events"), ("events", "count_nll_vs_constant", "counts")],
+)
+def test_threshold_on_a_metric_of_the_other_kind_is_named(tmp_path, kind, metric, other):
+    path = tmp_path / "leeds.yaml"
+    path.write_text(
+        f"timezone: Europe/London\ndata: {{kind: {kind}}}\n"
+        f"evaluation: {{thresholds: {{{metric}: {{upper_bound: 0}}}}}}\n"
+    )
+    with pytest.raises(
+        ConfigError, match=rf"leeds\.yaml: .*'{metric}' is a metric of data\.kind {other}"
+    ):
+        load_config("leeds", path)
+
+
+def test_unknown_threshold_metric_is_named():
+    with pytest.raises(ConfigError, match="unknown metric 'headway_mse'"):
+        CityConfig(
+            city="x",
+            timezone="Europe/Paris",
+            data=DataConfig(kind="counts"),
+            evaluation=EvaluationConfig(thresholds={"headway_mse": MetricThreshold(1.0)}),
+        )

@@ -71,7 +71,7 @@ def synthetic_examples(n: int, seed: int) -> list[dict]:
     rows = []
     for _ in range(n):
         day, hour = int(rng.integers(0, 7)), int(rng.integers(0, 24))
-        shares = [0.6, 0.05, 0.05, 0.3] if day >= 5 else [0.7, 0.15, 0.05, 0.1]
+        shares = true_shares(day)
         rows.append(
             raw_example(
                 day,
@@ -82,6 +82,65 @@ def synthetic_examples(n: int, seed: int) -> list[dict]:
                 headway=float(rng.exponential(1.0 / true_rate(day, hour))),
             )
         )
+    return rows
+
+
+# Hourly counts examples (data.kind counts), as the counts ExampleGen writes them.
+COUNT_RAW_FEATURE_SPEC = {
+    features.TIMESTAMP_UTC: tf.io.FixedLenFeature([], tf.int64),
+    features.DAY_OF_WEEK: tf.io.FixedLenFeature([], tf.int64),
+    features.HOUR: tf.io.FixedLenFeature([], tf.int64),
+    features.INTERSECTION: tf.io.FixedLenFeature([], tf.string),
+    features.DIRECTION: tf.io.FixedLenFeature([], tf.string),
+    features.VEHICLE_TYPE: tf.io.FixedLenFeature([], tf.string),
+    features.VEHICLE_COUNT: tf.io.FixedLenFeature([], tf.int64),
+}
+COUNT_APPROACHES = (("X000", "N"), ("X000", "S"), ("X001", "E"), ("X002", "W"))
+WEEK_START_UTC = 1_773_619_200  # Monday 2026-03-16 00:00 UTC (local = UTC here)
+
+
+def true_shares(day: int) -> list[float]:
+    """Vehicle-type mix of the synthetic city (VEHICLE_TYPES order): more bikes at weekends."""
+    return [0.6, 0.05, 0.05, 0.3] if day >= 5 else [0.7, 0.15, 0.05, 0.1]
+
+
+def count_example(
+    day: int,
+    hour: int,
+    intersection: str = "X000",
+    direction: str = "N",
+    vehicle_type: str = "car",
+    count: int = 10,
+    week: int = 0,
+) -> dict:
+    """One hourly counts instance: vehicles of one type at one approach in one local hour."""
+    return {
+        features.TIMESTAMP_UTC: WEEK_START_UTC + ((week * 7 + day) * 24 + hour) * 3600,
+        features.DAY_OF_WEEK: day,
+        features.HOUR: hour,
+        features.INTERSECTION: intersection.encode(),
+        features.DIRECTION: direction.encode(),
+        features.VEHICLE_TYPE: vehicle_type.encode(),
+        features.VEHICLE_COUNT: count,
+    }
+
+
+def synthetic_counts(weeks: int, seed: int, first_week: int = 0) -> list[dict]:
+    """Poisson counts of every (hour, approach, type) of ``weeks`` weeks, zeros included.
+
+    The mean is the events fixture's profile: ``3600 * true_rate * share`` per hour.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week in range(first_week, first_week + weeks):
+        for day, hour in features.all_day_hours():
+            per_hour = 3600.0 * true_rate(day, hour) * np.asarray(true_shares(day))
+            for intersection, direction in COUNT_APPROACHES:
+                for vehicle_type, mean in zip(features.VEHICLE_TYPES, per_hour, strict=True):
+                    count = int(rng.poisson(mean))
+                    rows.append(
+                        count_example(day, hour, intersection, direction, vehicle_type, count, week)
+                    )
     return rows
 
 
@@ -113,10 +172,17 @@ class TftRun:
 
 
 def run_tft(
-    tmp: Path, train_rows: list[dict], eval_rows: list[dict], custom_config: dict
+    tmp: Path,
+    train_rows: list[dict],
+    eval_rows: list[dict],
+    custom_config: dict,
+    raw_feature_spec: dict | None = None,
 ) -> TftRun:
-    """Analyzes ``train_rows``, transforms both splits, writes transform_fn and TFRecords."""
-    metadata = tft.DatasetMetadata.from_feature_spec(RAW_FEATURE_SPEC)
+    """Analyzes ``train_rows``, transforms both splits, writes transform_fn and TFRecords.
+
+    ``raw_feature_spec``: the raw schema (default: the events one, ``RAW_FEATURE_SPEC``).
+    """
+    metadata = tft.DatasetMetadata.from_feature_spec(raw_feature_spec or RAW_FEATURE_SPEC)
     transform_dir = str(tmp / "transform_graph")
     examples_dir = tmp / "transformed_examples"
     fn = functools.partial(preprocessing_fn, custom_config=custom_config)
@@ -229,4 +295,37 @@ def cold_model(tft_run: TftRun, tmp_path_factory: pytest.TempPathFactory) -> Tra
     from transforms.trainer import train_and_export
 
     fn_args = make_fn_args(tft_run, tmp_path_factory.mktemp("cold"), TEST_CONFIG)
+    return TrainedModel(fn_args, train_and_export(fn_args))
+
+
+# Counts: 4 approaches x 4 types x 168 hours = 2688 rows a week; more steps than events,
+# since a count carries a whole hour of traffic and the log-rate starts far from it.
+COUNTS_TEST_CONFIG = {
+    **TEST_CONFIG,
+    "data_kind": features.DATA_KIND_COUNTS,
+    "batch_size": 256,
+    "learning_rate": 0.05,
+    "train_steps": 300,
+}
+
+
+@pytest.fixture(scope="session")
+def counts_tft_run(tmp_path_factory: pytest.TempPathFactory) -> TftRun:
+    """A real TFT pass over two weeks of train and one week of eval hourly counts."""
+    tmp = tmp_path_factory.mktemp("tft_counts")
+    return run_tft(
+        tmp,
+        synthetic_counts(2, seed=1),
+        synthetic_counts(1, seed=2, first_week=2),
+        COUNTS_TEST_CONFIG,
+        COUNT_RAW_FEATURE_SPEC,
+    )
+
+
+@pytest.fixture(scope="session")
+def counts_model(counts_tft_run: TftRun, tmp_path_factory: pytest.TempPathFactory) -> TrainedModel:
+    """A counts model through the real Trainer path (DataAccessor, training, export)."""
+    from transforms.trainer import train_and_export
+
+    fn_args = make_fn_args(counts_tft_run, tmp_path_factory.mktemp("counts"), COUNTS_TEST_CONFIG)
     return TrainedModel(fn_args, train_and_export(fn_args))

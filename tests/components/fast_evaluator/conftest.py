@@ -1,3 +1,8 @@
-"""Reuses the real TFT pass and trained model of tests/transforms."""
+"""Reuses the real TFT passes and trained models of tests/transforms."""
 
-from tests.transforms.conftest import cold_model, tft_run  # noqa: F401
+from tests.transforms.conftest import (  # noqa: F401
+    cold_model,
+    counts_model,
+    counts_tft_run,
+    tft_run,
+)

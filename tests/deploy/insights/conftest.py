@@ -8,6 +8,8 @@ from tests.transforms.conftest import (  # noqa: F401  (re-exported pytest fixtu
     TEST_CONFIG,
     TrainedModel,
     cold_model,
+    counts_model,
+    counts_tft_run,
     make_fn_args,
     tft_run,
 )
