@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 import tensorflow_model_analysis as tfma
 from tfx.utils import path_utils
 
-from components.traffic_example_gen.accounting import SAME_SECOND_VEHICLES_KEPT
+from components.traffic_example_gen.accounting import (
+    SAME_SECOND_VEHICLES_KEPT,
+    UNLABELED_BEFORE_GAP,
+)
 from deploy import metadata
 from pipeline import pipeline as wiring
 from transforms import features
@@ -156,11 +159,13 @@ def format_summary(summary: RunSummary) -> str:
     if counts:
         rejected = {k: v for k, v in counts.items() if k.startswith("rejected_") and v}
         same_second = counts.get(SAME_SECOND_VEHICLES_KEPT, 0)
+        before_gap = counts.get(UNLABELED_BEFORE_GAP, 0)
         lines.append(
             f"  rows read {counts.get('rows_read')}, written train {counts.get('examples_train')}"
             f" / eval {counts.get('examples_eval')}, rejected {counts.get('rejected_total')}"
             + (f" {rejected}" if rejected else "")
             + f", unlabeled last vehicles {counts.get('unlabeled_last_vehicles')}"
+            + (f", unlabeled before a missing day {before_gap}" if before_gap else "")
             + (f", same-second vehicles kept {same_second}" if same_second else "")
         )
         if summary.rejects_uri:

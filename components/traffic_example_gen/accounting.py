@@ -1,8 +1,9 @@
 """Row accounting: reject reasons, run counts, and the checks made on them.
 
 Every row read ends up in exactly one of: a train example, an eval example, a
-reject (with one reason), or (events only) the unlabeled last vehicle of its
-(intersection, direction). ``check_identity`` enforces that. Hourly counts have
+reject (with one reason), or (events only) an unlabeled vehicle: the last vehicle of
+its (intersection, direction), or one whose next vehicle lies beyond a local day with
+no input file. ``check_identity`` enforces that. Hourly counts have
 their own reasons (``COUNT_REASONS``) and never an unlabeled row.
 """
 
@@ -52,6 +53,9 @@ EXAMPLES_TRAIN = "examples_train"
 EXAMPLES_EVAL = "examples_eval"
 REJECTED_TOTAL = "rejected_total"
 UNLABELED_LAST_VEHICLES = "unlabeled_last_vehicles"
+# Events only: vehicles whose next vehicle of their approach is in a file beyond a
+# local day that has no input file (a gap in the export): their headway is unknown.
+UNLABELED_BEFORE_GAP = "unlabeled_before_gap"
 VEHICLES_COUNTED = "vehicles_counted"  # counts only: sum of the counts written
 # Kept vehicles in the same whole UTC second as the previous kept vehicle of their
 # approach (headway < 1 s): plausible platoons or sub-second detections, never rejected.
@@ -102,6 +106,7 @@ def summarize(counts: dict[str, int], data_kind: str = features.DATA_KIND_EVENTS
     if data_kind == features.DATA_KIND_COUNTS:
         summary[VEHICLES_COUNTED] = counts.get(VEHICLES_COUNTED, 0)
     else:
+        summary[UNLABELED_BEFORE_GAP] = counts.get(UNLABELED_BEFORE_GAP, 0)
         summary[SAME_SECOND_VEHICLES_KEPT] = counts.get(SAME_SECOND_VEHICLES_KEPT, 0)
     for reason in reasons:
         summary[rejected_key(reason)] = counts.get(rejected_key(reason), 0)
@@ -116,18 +121,20 @@ def check_duplicates_rule(duplicates: str) -> None:
 
 
 def check_identity(summary: dict[str, int]) -> None:
-    """Fails unless rows_read = train + eval + rejected + unlabeled last vehicles."""
+    """Fails unless rows_read = train + eval + rejected + unlabeled last vehicles
+    + unlabeled before a gap (events only)."""
     accounted = (
         summary[EXAMPLES_TRAIN]
         + summary[EXAMPLES_EVAL]
         + summary[REJECTED_TOTAL]
         + summary[UNLABELED_LAST_VEHICLES]
+        + summary.get(UNLABELED_BEFORE_GAP, 0)
     )
     if accounted != summary[ROWS_READ]:
         raise RuntimeError(
             f"row accounting is broken: rows_read={summary[ROWS_READ]} but "
-            f"examples_train + examples_eval + rejected_total + unlabeled_last_vehicles = "
-            f"{accounted} ({summary})"
+            f"examples_train + examples_eval + rejected_total + unlabeled_last_vehicles"
+            f" + unlabeled_before_gap = {accounted} ({summary})"
         )
 
 

@@ -16,8 +16,10 @@
    shard of the approach.
 4. ``GroupByKey`` on that shard -- bounded by approaches x days, not rows -- then
    ``ResolveTails`` labels each day's tail with the approach's next non-empty day's
-   first vehicle (so labels are right across midnight and file boundaries). Only the
-   very last vehicle of each approach stays unlabeled; it is counted, never invented.
+   first vehicle (so labels are right across midnight and file boundaries). The very
+   last vehicle of each approach stays unlabeled, and so does (in 3. and 4.) a
+   vehicle whose next vehicle lies beyond a local day with no input file (a gap in
+   the export); both are counted, never invented.
 5. Framed blocks go to GZIP TFRecords under ``Split-train`` / ``Split-eval``; rejects
    to GZIP JSON lines in the rejects artifact; all counts are summed with a global
    combine into ``counts.json`` there. The staging directory is deleted once every
@@ -54,6 +56,7 @@ from components.traffic_example_gen.example_wire import (
 from components.traffic_example_gen.labels import (
     approach_shards,
     label_day_slab,
+    missing_days_before,
     resolve_slab_tails,
     same_second_vehicles,
     slab_of,
@@ -178,6 +181,7 @@ class LabelDayGroup(beam.DoFn):
 
     def __init__(self, files: list[DailyFile], duplicates: str):
         self._paths = [f.path for f in files]
+        self._gaps = missing_days_before([f.day for f in files])
         self._duplicates = duplicates
 
     def process(self, element: tuple[tuple[int, int], Any]):
@@ -190,10 +194,11 @@ class LabelDayGroup(beam.DoFn):
             yield beam.pvalue.TaggedOutput(
                 _REJECTS, self._duplicate_records(duplicates, originals, counts)
             )
-        labeled, labels, tails = label_day_slab(kept, utc_day)
-        yield from _framed(ExampleFramer(kept.intersections), labeled, labels, counts)
-        for shard, index in split_by_key(approach_shards(tails.rows, TAIL_SHARDS)):
-            yield beam.pvalue.TaggedOutput(_TAILS, (shard, tails.take(index)))
+        day = label_day_slab(kept, utc_day, self._gaps)
+        counts[accounting.UNLABELED_BEFORE_GAP] += day.before_gap
+        yield from _framed(ExampleFramer(kept.intersections), day.labeled, day.labels, counts)
+        for shard, index in split_by_key(approach_shards(day.tails.rows, TAIL_SHARDS)):
+            yield beam.pvalue.TaggedOutput(_TAILS, (shard, day.tails.take(index)))
         yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
 
     def _duplicate_records(self, duplicates: Slab, originals: Slab, counts: Counter) -> list:
@@ -222,12 +227,22 @@ class LabelDayGroup(beam.DoFn):
 class ResolveTails(beam.DoFn):
     """An approach shard's day tails -> those labeled across day boundaries."""
 
+    def __init__(self, files: list[DailyFile]):
+        self._gaps = missing_days_before([f.day for f in files])
+
     def process(self, element: tuple[int, Any]):
         _, parts = element
-        labeled, labels, unlabeled = resolve_slab_tails(list(parts))
-        counts: Counter[str] = Counter({accounting.UNLABELED_LAST_VEHICLES: unlabeled})
+        resolved = resolve_slab_tails(list(parts), self._gaps)
+        counts: Counter[str] = Counter(
+            {
+                accounting.UNLABELED_LAST_VEHICLES: resolved.last_vehicles,
+                accounting.UNLABELED_BEFORE_GAP: resolved.before_gap,
+            }
+        )
+        labeled = resolved.labeled
         if labeled is not None and len(labeled):
-            yield from _framed(ExampleFramer(labeled.intersections), labeled, labels, counts)
+            framer = ExampleFramer(labeled.intersections)
+            yield from _framed(framer, labeled, resolved.labels, counts)
         yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
 
 
@@ -285,7 +300,7 @@ def build_pipeline(
     resolved = (
         labeled[_TAILS]
         | "GroupTails" >> beam.GroupByKey()
-        | "ResolveTails" >> beam.ParDo(ResolveTails()).with_outputs(TRAIN, EVAL, _COUNTS)
+        | "ResolveTails" >> beam.ParDo(ResolveTails(files)).with_outputs(TRAIN, EVAL, _COUNTS)
     )
     # No Flatten before the sinks: the DirectRunner would buffer a flattened
     # PCollection in memory; writing each producer's output separately streams.

@@ -1,4 +1,5 @@
-"""The run summary's rows line: same-second vehicles are reported only when there are some."""
+"""The run summary's rows line: same-second vehicles and vehicles unlabeled before a
+missing day are reported only when there are some."""
 
 from __future__ import annotations
 
@@ -29,3 +30,11 @@ def test_same_second_vehicles_are_shown_when_kept():
 def test_no_same_second_vehicles_leaves_the_line_as_before():
     for counts in (COUNTS, {**COUNTS, acc.SAME_SECOND_VEHICLES_KEPT: 0}):
         assert _rows_line(counts).endswith("unlabeled last vehicles 1")
+
+
+def test_vehicles_before_a_missing_day_are_shown_when_there_are_some():
+    line = _rows_line({**COUNTS, acc.UNLABELED_BEFORE_GAP: 4, acc.SAME_SECOND_VEHICLES_KEPT: 3})
+    assert line.endswith(
+        "unlabeled last vehicles 1, unlabeled before a missing day 4, same-second vehicles kept 3"
+    )
+    assert _rows_line({**COUNTS, acc.UNLABELED_BEFORE_GAP: 0}).endswith("unlabeled last vehicles 1")

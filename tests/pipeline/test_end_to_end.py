@@ -85,6 +85,7 @@ def test_first_run_executes_every_component_once_and_pushes_a_reloadable_model(l
         + counts["examples_eval"]
         + counts["rejected_total"]
         + counts["unlabeled_last_vehicles"]
+        + counts["unlabeled_before_gap"]
     )
 
 

@@ -33,7 +33,7 @@ LONDON = wiring.pipeline_name("london")
 # directly. Transform runs in place (no analyzers, nothing materialised: no Beam job)
 # and the Evaluator (components/fast_evaluator) computes its metrics in memory.
 COUNTS = ("rows_read", "examples_train", "examples_eval", "rejected_total")
-COUNTS += ("unlabeled_last_vehicles",)
+COUNTS += ("unlabeled_last_vehicles", "unlabeled_before_gap")
 # Logged by Beam's job service (local_job_service) when a submitted job finishes.
 JOB_DONE = "Completed job in"
 

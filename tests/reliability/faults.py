@@ -154,12 +154,14 @@ def example_gen_outputs(output: Path, city: str, run_id: str | None = None):
 
 
 def assert_accounting(counts: dict) -> None:
-    """rows read = written + rejected (+ the unlabeled last vehicle of each approach)."""
+    """rows read = written + rejected (+ the unlabeled last vehicle of each approach,
+    + vehicles unlabeled before a missing day: events only)."""
     assert counts["rows_read"] == (
         counts["examples_train"]
         + counts["examples_eval"]
         + counts["rejected_total"]
         + counts["unlabeled_last_vehicles"]
+        + counts.get("unlabeled_before_gap", 0)
     ), counts
 
 

@@ -9,6 +9,10 @@ input is one table, and the rules are stated directly:
 * the kept rows of an approach (intersection, direction) in time order (ties by
   vehicle type, lane, speed, file, row) are labelled with the seconds to the next
   one, across days; the approach's last vehicle has no label (NaN);
+* but a vehicle whose next vehicle is in a file of another day, with some calendar
+  day between the two files' days that has no input file, has no label either (NaN,
+  ``before_gap``): the missing day may have held its real next vehicle. A day whose
+  file exists is never a gap, however few rows it has;
 * a kept vehicle is a same-second vehicle when the previous kept vehicle of its
   approach is in the same whole UTC second.
 """
@@ -16,6 +20,8 @@ input is one table, and the rules are stated directly:
 from __future__ import annotations
 
 import dataclasses
+import datetime
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -49,20 +55,39 @@ def frame_of(slab: Slab) -> pd.DataFrame:
 class Expected:
     """What the rules say about a table of rows."""
 
-    kept: pd.DataFrame  # ORDER columns + "label" (NaN: the approach's last vehicle)
+    # ORDER columns + "label" (NaN: the approach's last vehicle, or before a gap) +
+    # "before_gap" (True: a next vehicle exists but lies beyond a day with no file)
+    kept: pd.DataFrame
     duplicates: pd.DataFrame  # ORDER columns + "original_file_index", "original_row"
 
 
-def expected(rows: pd.DataFrame, duplicates: str = "exact") -> Expected:
-    """Applies the rules of the module docstring to ``rows`` (columns of ``frame_of``)."""
+def _missing_day_between(day: datetime.date, other: datetime.date, present: set) -> bool:
+    """Whether some calendar day strictly between ``day`` and ``other`` is not ``present``."""
+    low, high = sorted((day, other))
+    between = (low + datetime.timedelta(days=k) for k in range(1, (high - low).days))
+    return any(d not in present for d in between)
+
+
+def expected(
+    rows: pd.DataFrame, *, file_days: Sequence[datetime.date], duplicates: str = "exact"
+) -> Expected:
+    """Applies the rules of the module docstring to ``rows`` (columns of ``frame_of``);
+    ``file_days[i]`` is the local day of input file ``i`` (every file of the run)."""
     by_source = rows.sort_values(SOURCE, kind="stable")
     if duplicates == "keep":
         duplicate = pd.Series(False, index=by_source.index)
     else:
         duplicate = by_source.duplicated(IDENTITY, keep="first")
     kept = by_source[~duplicate].sort_values(ORDER, kind="stable").reset_index(drop=True)
-    next_ts = kept.groupby(APPROACH, sort=False)["ts_us"].shift(-1)
-    kept["label"] = (next_ts - kept["ts_us"]) / MICROS_PER_SECOND
+    following = kept.groupby(APPROACH, sort=False)[["ts_us", "file_index"]].shift(-1)
+    present = set(file_days)
+    kept["before_gap"] = [
+        not np.isnan(next_file)
+        and _missing_day_between(file_days[this_file], file_days[int(next_file)], present)
+        for this_file, next_file in zip(kept["file_index"], following["file_index"], strict=True)
+    ]
+    label = (following["ts_us"] - kept["ts_us"]) / MICROS_PER_SECOND
+    kept["label"] = label.where(~kept["before_gap"])
     originals = by_source[~duplicate][IDENTITY + SOURCE].rename(
         columns={"file_index": "original_file_index", "row": "original_row"}
     )
@@ -83,3 +108,9 @@ def keyed_labels(kept: pd.DataFrame) -> dict[tuple, float]:
     labelled = kept[~np.isnan(kept["label"])]
     keys = labelled[[*APPROACH, "ts_us", *SOURCE]].itertuples(index=False, name=None)
     return dict(zip(keys, labelled["label"].tolist(), strict=True))
+
+
+def unlabeled(kept: pd.DataFrame) -> tuple[int, int]:
+    """(last vehicles of their approach, vehicles before a gap) among the kept rows."""
+    before_gap = int(kept["before_gap"].sum())
+    return int(np.isnan(kept["label"]).sum()) - before_gap, before_gap

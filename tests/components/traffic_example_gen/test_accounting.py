@@ -22,6 +22,12 @@ def test_identity_holds_and_breaks():
     acc.check_identity(summary)
     with pytest.raises(RuntimeError, match="row accounting is broken: rows_read=11"):
         acc.check_identity({**summary, acc.ROWS_READ: 11})
+    # vehicles unlabeled before a missing day are accounted for too
+    gap = acc.summarize({**counts, acc.ROWS_READ: 12, acc.UNLABELED_BEFORE_GAP: 2})
+    assert gap[acc.UNLABELED_BEFORE_GAP] == 2
+    acc.check_identity(gap)
+    with pytest.raises(RuntimeError, match=r"\+ unlabeled_before_gap = 12"):
+        acc.check_identity({**gap, acc.ROWS_READ: 13})
 
 
 def test_merge_counts_sums():

@@ -62,7 +62,7 @@ def test_custom_properties_are_in_mlmd_and_stock_statistics_gen_reads_examples(t
     assert props[acc.ROWS_READ] == 4
     assert props[acc.rejected_key(acc.UNKNOWN_VEHICLE_TYPE)] == 1
     assert props[acc.EXAMPLES_TRAIN] == 2 and props[acc.EXAMPLES_EVAL] == 0
-    assert props[acc.UNLABELED_LAST_VEHICLES] == 1
+    assert props[acc.UNLABELED_LAST_VEHICLES] == 1 and props[acc.UNLABELED_BEFORE_GAP] == 0
     assert props[acc.SAME_SECOND_VEHICLES_KEPT] == 1
     assert examples.custom_properties["duplicates"].string_value == acc.DUPLICATES_KEEP
     assert examples.custom_properties["span_end"].string_value == "2026-03-29"

@@ -135,6 +135,7 @@ def test_examples_features_labels_and_time_split(tmp_path):
     assert props[acc.EXAMPLES_EVAL] == 3
     assert props[acc.REJECTED_TOTAL] == 0
     assert props[acc.UNLABELED_LAST_VEHICLES] == 0
+    assert acc.UNLABELED_BEFORE_GAP not in props  # no headways: the events-only count
     assert props[acc.VEHICLES_COUNTED] == sum(r[-1] for r in SATURDAY + SUNDAY + MONDAY)
     assert {acc.rejected_key(r) for r in acc.COUNT_REASONS} <= set(props)
     custom = examples.mlmd_artifact.custom_properties

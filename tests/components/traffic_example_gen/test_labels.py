@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from components.traffic_example_gen.chunks import NO_LANE, Chunk, Slab
 from components.traffic_example_gen.labels import (
     DayTails,
     headways_seconds,
+    missing_days_before,
     resolve_slab_tails,
     same_second_vehicles,
     sort_and_dedup_slab,
@@ -81,22 +84,58 @@ def test_headways_have_sub_second_precision():
     assert headways_seconds(np.array([0, 250_000, 1_250_001])).tolist() == [0.25, 1.000001]
 
 
-def _tail(utc_day: int, first_ts_us: int, last_ts_us: int) -> DayTails:
-    return DayTails(np.array([utc_day]), np.array([first_ts_us]), _slab([last_ts_us]))
+def _tail(utc_day: int, first_ts_us: int, last_ts_us: int, file_index: int = 0) -> DayTails:
+    """One approach's tail of a day group whose first and last vehicle are in one file."""
+    return DayTails(
+        np.array([utc_day]),
+        np.array([first_ts_us]),
+        np.array([file_index], dtype=np.int32),
+        _slab([last_ts_us], file_index=[file_index]),
+    )
+
+
+# Files of 2026-03-28 .. 2026-03-31 (UTC days 20540 .. 20543), all present.
+FOUR_DAYS = [datetime.date(2026, 3, d) for d in (28, 29, 30, 31)]
+
+
+def test_missing_days_before_counts_days_without_a_file():
+    days = [datetime.date(2026, 3, d) for d in (1, 2, 4, 5, 9)]
+    assert missing_days_before(days).tolist() == [0, 0, 1, 1, 4]
+    assert missing_days_before(FOUR_DAYS).tolist() == [0, 0, 0, 0]
+    with pytest.raises(ValueError, match="not strictly increasing"):
+        missing_days_before([days[1], days[0]])
 
 
 def test_resolve_tails_uses_next_non_empty_day_and_leaves_last_unlabeled():
+    day = 86_400_000_000
     tails = [
-        _tail(20540, first_ts_us=20540 * 86_400_000_000 + 5, last_ts_us=100),
-        _tail(20537, first_ts_us=0, last_ts_us=10),
-        _tail(20538, first_ts_us=50_000_000, last_ts_us=60_000_000),
+        _tail(20543, first_ts_us=20543 * day + 5, last_ts_us=20543 * day + 100, file_index=3),
+        _tail(20540, first_ts_us=20540 * day, last_ts_us=20540 * day + 10),
+        _tail(20541, first_ts_us=20541 * day + 50, last_ts_us=20541 * day + 60, file_index=1),
     ]
-    labeled, labels, unlabeled = resolve_slab_tails(tails)
-    assert labeled.chunk.ts_us.tolist() == [10, 60_000_000]
-    assert labels.tolist() == [(50_000_000 - 10) / 1e6, (20540 * 86_400_000_000 + 5 - 60e6) / 1e6]
-    assert unlabeled == 1
+    resolved = resolve_slab_tails(tails, missing_days_before(FOUR_DAYS))
+    assert resolved.labeled.chunk.ts_us.tolist() == [20540 * day + 10, 20541 * day + 60]
+    # day 2 -> day 3, and day 3 -> day 5 across the quiet day 4 (its file has no rows)
+    assert resolved.labels.tolist() == [(day + 40) / 1e6, (2 * day - 55) / 1e6]
+    assert (resolved.last_vehicles, resolved.before_gap) == (1, 0)
+
+
+def test_resolve_tails_leaves_the_tail_before_a_missing_day_unlabeled():
+    day = 86_400_000_000
+    tails = [
+        _tail(20540, first_ts_us=20540 * day, last_ts_us=20540 * day + 10),
+        _tail(20541, first_ts_us=20541 * day + 50, last_ts_us=20541 * day + 60, file_index=1),
+        _tail(20543, first_ts_us=20543 * day + 5, last_ts_us=20543 * day + 100, file_index=2),
+    ]
+    # 2026-03-30 has no file: the last vehicle of the 29th has no known next vehicle
+    files = [datetime.date(2026, 3, d) for d in (28, 29, 31)]
+    resolved = resolve_slab_tails(tails, missing_days_before(files))
+    assert resolved.labeled.chunk.ts_us.tolist() == [20540 * day + 10]
+    assert resolved.labels.tolist() == [(day + 40) / 1e6]
+    assert (resolved.last_vehicles, resolved.before_gap) == (1, 1)
 
 
 def test_single_day_tail_is_unlabeled():
-    labeled, labels, unlabeled = resolve_slab_tails([_tail(1, 0, 0)])
-    assert len(labeled) == 0 and len(labels) == 0 and unlabeled == 1
+    resolved = resolve_slab_tails([_tail(1, 0, 0)], missing_days_before(FOUR_DAYS[:1]))
+    assert len(resolved.labeled) == 0 and len(resolved.labels) == 0
+    assert (resolved.last_vehicles, resolved.before_gap) == (1, 0)
