@@ -7,7 +7,6 @@ import datetime
 import json
 
 import numpy as np
-import pandas as pd
 
 TRAIN = "train"
 EVAL = "eval"
@@ -44,6 +43,8 @@ class SplitRule:
         """Boolean mask of eval rows."""
         if self.kind == TIME:
             return local_yyyymmdd >= self.eval_from_yyyymmdd
+        import pandas as pd  # here: the config loader (and `lineage`) import this module
+
         identity = pd.DataFrame({"i": intersection, "d": direction, "t": ts_us})
         hashes = pd.util.hash_pandas_object(identity, index=False).to_numpy()
         return (hashes % HASH_BUCKETS) < round(self.eval_fraction * HASH_BUCKETS)
