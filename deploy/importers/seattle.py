@@ -55,14 +55,12 @@ _TOTAL_WORD = "total"
 
 def parse_time(text: str) -> datetime:
     """``01/01/2019 12:00:00 AM`` (CSV) or ISO ``2019-01-01T00:00:00.000`` (JSON)."""
-    try:
-        return datetime.strptime(text, CSV_TIME_FORMAT)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"expected {CSV_TIME_FORMAT!r} or ISO-8601") from None
+    for parse in (lambda t: datetime.strptime(t, CSV_TIME_FORMAT), datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            continue  # the other layout
+    raise ValueError(f"expected {CSV_TIME_FORMAT!r} or ISO-8601")
 
 
 def _words(name: str) -> list[str]:
