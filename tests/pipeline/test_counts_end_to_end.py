@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -22,8 +23,10 @@ import yaml
 
 from deploy import cli, metadata
 from deploy.local_runner import LocalLayout
+from pipeline import exit_codes
 from pipeline import pipeline as wiring
 from tests import e2e_support
+from tests.reliability import faults
 from transforms import features
 
 pytestmark = pytest.mark.slow
@@ -102,7 +105,14 @@ def seattle(tmp_path_factory):
     )
     output = root / "output"
     code = e2e_support.run(CITY, config, data, output)
-    return {"code": code, "output": output, "layout": LocalLayout(output), "bicycles": bicycles}
+    return {
+        "code": code,
+        "output": output,
+        "layout": LocalLayout(output),
+        "bicycles": bicycles,
+        "data": data,
+        "config": config,
+    }
 
 
 def test_imported_counts_run_to_a_blessed_pushed_model_with_the_default_gate(seattle):
@@ -165,3 +175,23 @@ def test_a_counts_donor_warm_starts_an_events_city_frozen(seattle, tmp_path):
     np.testing.assert_array_equal(_table(str(london)), _table(str(donor)))
     spec = json.loads((london / features.EMBEDDING_SPEC_FILE).read_text())
     assert spec["data_kind"] == features.DATA_KIND_EVENTS
+
+
+def test_bad_counts_above_the_reject_limit_fail_naming_the_file(seattle, tmp_path, capsys):
+    data = shutil.copytree(seattle["data"], tmp_path / "data")
+    day = sorted(data.iterdir())[3]
+    hour_start = faults.data_line(day, 1).decode().split(",", 1)[0]
+    # 30 rows with a negative count (at 30 new sites, so none is a duplicate): above 1%
+    # of the 1,038 rows, all in one file
+    faults.append_rows(day, *(f"{hour_start},site-{k},E,bicycle,-2".encode() for k in range(30)))
+    capsys.readouterr()
+    code = e2e_support.run(CITY, seattle["config"], data, tmp_path / "output")
+    line = faults.one_line_error(
+        capsys.readouterr().err,
+        f"FAILED at {wiring.EXAMPLE_GEN}",
+        "max_reject_fraction",
+        f"Worst file: {day}",
+        "invalid_count",
+        with_log=True,
+    )
+    assert code == exit_codes.COMPONENT_FAILED, line
