@@ -5,7 +5,8 @@ TFX registers every node's execution in MLMD (``NEW``/``RUNNING`` when it starts
 its creation and last-update times. ``RunProgress`` polls the store on its own
 connection from a thread, finds the pipeline's new run, and reports each execution
 once as ``running`` and once in its final state, with the time MLMD recorded between
-the two. Nothing depends on the wording of TFX's log lines.
+the two (a cache hit first seen already ``CACHED`` is reported only as ``cached``).
+Nothing depends on the wording of TFX's log lines.
 """
 
 from __future__ import annotations
@@ -118,10 +119,11 @@ class RunProgress:
             return False
         for execution in executions:
             node = self._nodes[execution.id]
+            final = FINAL_STATES.get(execution.last_known_state)
             if execution.id not in self._reported:
                 self._reported[execution.id] = RUNNING
-                self._report(node, RUNNING, 0.0)
-            final = FINAL_STATES.get(execution.last_known_state)
+                if final != CACHED:  # a cache hit seen only once finished: just "cached"
+                    self._report(node, RUNNING, 0.0)
             if final and self._reported[execution.id] != final:
                 self._reported[execution.id] = final
                 elapsed_ms = execution.last_update_time_since_epoch - (

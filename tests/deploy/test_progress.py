@@ -83,12 +83,12 @@ def test_components_are_reported_running_then_done_then_cached(tmp_path):
     assert watch.run_id and watch.failed_node() is None
 
     again, rerun = _run(tmp_path, Consume)
-    assert [(node, state) for node, state, _ in again] == [
-        ("Produce", progress.RUNNING),
-        ("Produce", progress.CACHED),
-        ("Consume", progress.RUNNING),
-        ("Consume", progress.CACHED),
-    ]
+    # TFX registers a cache hit RUNNING for an instant: a poll may or may not see that
+    finals = [(node, state) for node, state, _ in again if state != progress.RUNNING]
+    assert finals == [("Produce", progress.CACHED), ("Consume", progress.CACHED)]
+    for node, state, _ in again:
+        if state == progress.RUNNING:  # only ever right before that node's "cached"
+            assert again[again.index((node, state, 0.0)) + 1][:2] == (node, progress.CACHED)
     assert rerun.run_id != watch.run_id
 
 
@@ -134,7 +134,8 @@ def test_city_run_prints_progress_lines_without_any_log_text(tmp_path, capsys):
             )
         out = capsys.readouterr().out
         node = re.escape(wiring.EXAMPLE_GEN)
-        assert re.search(LINE.format(node=node, state="running") + "$", out, re.M), out
+        if state == "done":  # a cache hit may be seen only once it is cached
+            assert re.search(LINE.format(node=node, state="running") + "$", out, re.M), out
         assert re.search(LINE.format(node=node, state=state) + r" in \d+\.\ds$", out, re.M), out
         assert run_id
 
