@@ -28,15 +28,14 @@ from components.traffic_example_gen.chunks import MICROS_PER_SECOND
 from components.traffic_example_gen.parsing import (
     INT_PATTERN,
     Rejects,
+    apply_checks,
     as_strings,
     codes,
-    decode_utf8,
+    decode_columns,
     is_present,
     local_calendar,
     matches,
-    null_column,
     parse_timestamps,
-    raw_value,
 )
 from transforms import features
 
@@ -125,16 +124,8 @@ def parse_counts_batch(
 ) -> tuple[CountRows, Rejects]:
     """Validates ``batch`` (rows ``first_row``.. of the file of local day ``file_yyyymmdd``);
     returns its valid rows with local calendar fields, and its rejects."""
-    n = batch.num_rows
-    names = batch.schema.names
     field_names = list(features.REQUIRED_COUNT_COLUMNS)
-    columns: dict[str, pa.Array] = {}
-    checks: list[tuple[np.ndarray, str, str]] = []
-    for name in field_names:
-        columns[name], bad_utf8 = decode_utf8(
-            batch.column(names.index(name)) if name in names else null_column(n)
-        )
-        checks.append((bad_utf8, name, accounting.INVALID_UTF8))
+    columns, checks = decode_columns(batch, field_names)
     for name in field_names:
         if name != features.RAW_COUNT:  # a missing count is an invalid count
             checks.append((~is_present(columns[name]), name, accounting.MISSING_FIELD))
@@ -153,21 +144,9 @@ def parse_counts_batch(
     count, count_ok = parse_counts(columns[features.RAW_COUNT])
     checks.append((~count_ok, features.RAW_COUNT, accounting.INVALID_COUNT))
 
-    reasons = list(accounting.COUNT_REASONS)
-    reason = np.full(n, -1, dtype=np.int16)
-    field = np.full(n, -1, dtype=np.int16)
-    for failed, name, why in reversed(checks):  # the first failing check wins
-        reason[failed] = reasons.index(why)
-        field[failed] = field_names.index(name)
-    rows = first_row + np.arange(n, dtype=np.int64)
-    bad = np.flatnonzero(reason >= 0)
-    rejects = Rejects(
-        rows=rows[bad],
-        fields=[field_names[field[i]] for i in bad],
-        reasons=[reasons[reason[i]] for i in bad],
-        values=[raw_value(columns[field_names[field[i]]], int(i)) for i in bad],
+    rejects, good, rows = apply_checks(
+        checks, columns, field_names, accounting.COUNT_REASONS, first_row
     )
-    good = reason < 0
     intersection = as_strings(columns[features.RAW_INTERSECTION]).filter(pa.array(good))
     valid = CountRows(
         ts_us=ts_us[good],

@@ -243,6 +243,51 @@ def decode_utf8(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
         return pa.array(values, pa.string()), bad
 
 
+Check = tuple[np.ndarray, str, str]  # (rows failing it, field, reject reason)
+
+
+def decode_columns(
+    batch: pa.RecordBatch, field_names: list[str]
+) -> tuple[dict[str, pa.Array], list[Check]]:
+    """The UTF-8 string columns ``field_names`` of ``batch`` (absent ones all null) and
+    their ``invalid_utf8`` checks."""
+    names = batch.schema.names
+    columns: dict[str, pa.Array] = {}
+    checks: list[Check] = []
+    for name in field_names:
+        columns[name], bad_utf8 = decode_utf8(
+            batch.column(names.index(name)) if name in names else null_column(batch.num_rows)
+        )
+        checks.append((bad_utf8, name, accounting.INVALID_UTF8))
+    return columns, checks
+
+
+def apply_checks(
+    checks: list[Check],
+    columns: dict[str, pa.Array],
+    field_names: list[str],
+    reasons: tuple[str, ...],
+    first_row: int,
+) -> tuple[Rejects, np.ndarray, np.ndarray]:
+    """(rejects, mask of good rows, file row numbers): each bad row is rejected for the
+    first check it fails, naming that check's field and the raw value."""
+    n = len(next(iter(columns.values())))
+    reason = np.full(n, -1, dtype=np.int16)
+    field = np.full(n, -1, dtype=np.int16)
+    for failed, name, why in reversed(checks):  # the first failing check wins
+        reason[failed] = reasons.index(why)
+        field[failed] = field_names.index(name)
+    rows = first_row + np.arange(n, dtype=np.int64)
+    bad = np.flatnonzero(reason >= 0)
+    rejects = Rejects(
+        rows=rows[bad],
+        fields=[field_names[field[i]] for i in bad],
+        reasons=[reasons[reason[i]] for i in bad],
+        values=[raw_value(columns[field_names[field[i]]], int(i)) for i in bad],
+    )
+    return rejects, reason < 0, rows
+
+
 def parse_batch(
     batch: pa.RecordBatch,
     *,
@@ -254,23 +299,12 @@ def parse_batch(
 ) -> ParsedBatch:
     """Validates ``batch`` (rows ``first_row``.. of the file of local day ``file_yyyymmdd``)
     and derives local calendar fields."""
-    n = batch.num_rows
-    names = batch.schema.names
     field_names = list(features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS)
-    columns: dict[str, pa.Array] = {}
-    checks: list[tuple[np.ndarray, str, str]] = []
-    for name in field_names:
-        columns[name], bad_utf8 = decode_utf8(
-            batch.column(names.index(name)) if name in names else null_column(n)
-        )
-        checks.append((bad_utf8, name, accounting.INVALID_UTF8))
+    columns, checks = decode_columns(batch, field_names)
 
     def column(name: str) -> pa.Array:
         return columns[name]
 
-    reason = np.full(n, -1, dtype=np.int16)
-    field = np.full(n, -1, dtype=np.int16)
-    reasons = list(accounting.REASONS)
     for name in features.REQUIRED_RAW_COLUMNS:
         checks.append((~is_present(column(name)), name, accounting.MISSING_FIELD))
     ts_us, ts_ok = parse_timestamps(column(features.RAW_TIMESTAMP))
@@ -286,19 +320,7 @@ def parse_batch(
     checks.append((bad_lane, features.RAW_LANE, accounting.UNPARSABLE_NUMBER))
     speeds, bad_speed = parse_speeds(column(features.RAW_SPEED))
     checks.append((bad_speed, features.RAW_SPEED, accounting.UNPARSABLE_NUMBER))
-    for failed, name, why in reversed(checks):
-        reason[failed] = reasons.index(why)
-        field[failed] = field_names.index(name)
-
-    rows = first_row + np.arange(n, dtype=np.int64)
-    bad = np.flatnonzero(reason >= 0)
-    rejects = Rejects(
-        rows=rows[bad],
-        fields=[field_names[field[i]] for i in bad],
-        reasons=[reasons[reason[i]] for i in bad],
-        values=[raw_value(column(field_names[field[i]]), int(i)) for i in bad],
-    )
-    good = reason < 0
+    rejects, good, rows = apply_checks(checks, columns, field_names, accounting.REASONS, first_row)
     ts_good = ts_us[good]
     intersection = as_strings(column(features.RAW_INTERSECTION)).filter(pa.array(good))
     intersection = intersection.to_numpy(zero_copy_only=False)
