@@ -61,14 +61,37 @@ def count_and_rate(y_true: tf.Tensor, vehicles_per_hour: tf.Tensor) -> tuple[tf.
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
 class HeadwayAndRates(keras.layers.Layer):
-    """Turns log-rate and type logits into expected seconds, shares and vehicles per hour."""
+    """Turns log-rate and type logits into expected seconds, shares and vehicles per hour.
+
+    ``vehicle_types`` (indices into ``VEHICLE_TYPES``; None = all) are the types seen in
+    training. The others are predicted as 0 vehicles, and seconds and shares cover only
+    the seen types, so a model trained only on bicycle counts predicts bicycles, not
+    untrained shares of cars. Losses only ever read seen types, so training is the same
+    as without the mask (the softmax keeps all types: masking its logits instead made
+    the counts model fit worse).
+    """
+
+    def __init__(self, vehicle_types: list[int] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        all_types = range(len(features.VEHICLE_TYPES))
+        seen = None if vehicle_types is None else sorted(map(int, vehicle_types))
+        self.vehicle_types = None if seen == list(all_types) else seen
 
     def call(self, log_rate: tf.Tensor, type_logits: tf.Tensor) -> tuple[tf.Tensor, ...]:
         log_rate = tf.clip_by_value(log_rate[:, 0], -MAX_ABS_LOG_RATE, MAX_ABS_LOG_RATE)
         shares = tf.nn.softmax(type_logits, axis=-1)
+        if self.vehicle_types is not None:
+            seen = np.isin(np.arange(len(features.VEHICLE_TYPES)), self.vehicle_types)
+            shares = shares * tf.constant(seen, shares.dtype)
+            seen_share = tf.reduce_sum(shares, axis=-1)
+            log_rate = log_rate + tf.math.log(seen_share)  # the rate of seen types only
+            shares = shares / seen_share[:, None]
         seconds = tf.exp(-log_rate)
         per_hour = 3600.0 * tf.exp(log_rate)[:, None] * shares
         return seconds, shares, per_hour
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "vehicle_types": self.vehicle_types}
 
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
@@ -96,11 +119,13 @@ def build_model(
     *,
     day_hour_initial_weights: np.ndarray | None = None,
     day_hour_trainable: bool = True,
+    vehicle_types: list[int] | None = None,
 ) -> keras.Model:
     """Builds and compiles the model on transformed features (``*_XF`` int64, shape [batch]).
 
     ``day_hour_initial_weights`` ([cross_buckets, embedding_dim]) seeds the day x hour
-    table (warm start); ``day_hour_trainable=False`` freezes it.
+    table (warm start); ``day_hour_trainable=False`` freezes it. ``vehicle_types``: the
+    type indices the model predicts (those seen in training; None = all).
     """
     inputs = {
         name: keras.Input(shape=(), dtype=tf.int64, name=name)
@@ -128,7 +153,7 @@ def build_model(
     x = keras.layers.Dense(HIDDEN_UNITS, activation="relu", name="hidden")(x)
     log_rate = keras.layers.Dense(1, name="log_rate")(x)
     type_logits = keras.layers.Dense(len(features.VEHICLE_TYPES), name="type_logits")(x)
-    seconds, shares, per_hour = HeadwayAndRates(name="rates")(log_rate, type_logits)
+    seconds, shares, per_hour = HeadwayAndRates(vehicle_types, name="rates")(log_rate, type_logits)
     outputs = {
         features.HEADWAY_OUTPUT: keras.layers.Identity(name=features.HEADWAY_OUTPUT)(seconds),
         features.VEHICLE_TYPE_OUTPUT: keras.layers.Identity(name=features.VEHICLE_TYPE_OUTPUT)(

@@ -99,6 +99,14 @@ class InMemorySplit:
     def rows(self) -> int:
         return len(next(iter(self.labels.values())))
 
+    def vehicle_types(self) -> list[int]:
+        """Indices into ``VEHICLE_TYPES`` of the types that occur in the labels."""
+        if features.VEHICLE_TYPE_OUTPUT in self.labels:
+            types = self.labels[features.VEHICLE_TYPE_OUTPUT]
+        else:  # counts: (count, vehicle type index)
+            types = self.labels[features.VEHICLES_PER_HOUR_OUTPUT][:, 1]
+        return np.unique(types.astype(np.int64)).tolist()
+
     def sample(self, max_rows: int) -> InMemorySplit:
         """At most ``max_rows`` rows spread evenly over the split (deterministic)."""
         if self.rows <= max_rows:
@@ -235,16 +243,16 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     keras.utils.set_random_seed(hparams.seed)
     tft_output = tft.TFTransformOutput(fn_args.transform_graph_path or fn_args.transform_output)
     model_kwargs, warm_start_record = _warm_start(hparams, fn_args.base_model)
-    model = build_model(hparams, **model_kwargs)
-    if warm_start_record is not None:  # proves what training started from
-        warm_start_record["initial_embedding_sha256"] = table_sha256(day_hour_table(model))
-
     kind = hparams.data_kind
     train = load_split(fn_args.train_files, fn_args.data_accessor, tft_output, kind)
     validation = load_split(fn_args.eval_files, fn_args.data_accessor, tft_output, kind).sample(
         hparams.eval_steps * hparams.batch_size
     )
     logging.info("loaded %d train %s rows, %d validation rows", train.rows, kind, validation.rows)
+    # Types absent from training (a bicycle counter) are predicted as 0, not guessed.
+    model = build_model(hparams, vehicle_types=train.vehicle_types(), **model_kwargs)
+    if warm_start_record is not None:  # proves what training started from
+        warm_start_record["initial_embedding_sha256"] = table_sha256(day_hour_table(model))
     epochs = min(MAX_EPOCHS, hparams.train_steps)
     steps_per_epoch = math.ceil(hparams.train_steps / epochs)
     callbacks = [

@@ -158,7 +158,9 @@ def explain(
         regimes=found,
         assignment=assignment,
         city_heatmap_png=figures.png_bytes(
-            figures.heatmaps(view.per_hour, f"Predicted vehicles per hour, city-wide ({city})")
+            figures.heatmaps(
+                view.per_hour, f"Predicted vehicles per hour, city-wide ({files.city or city})"
+            )
         ),
         signal_heatmap_png=figures.png_bytes(
             figures.heatmaps(signal_per_hour, f"Predicted vehicles per hour at signal {signal}")

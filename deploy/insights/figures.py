@@ -93,12 +93,16 @@ def embedding_map(points: np.ndarray, title: str, axis_note: str = "") -> Figure
 
 
 def heatmaps(per_hour: np.ndarray, title: str) -> Figure:
-    """Vehicles per hour by day (rows) x hour (columns): one panel per type, then total."""
-    grids = [per_hour[:, v] for v in range(per_hour.shape[1])] + [per_hour.sum(axis=1)]
-    names = [*features.VEHICLE_TYPES, "total"]
+    """Vehicles per hour by day (rows) x hour (columns): one panel per type, then total.
+
+    Types predicted as 0 everywhere (not seen in training, e.g. cars at a bicycle
+    counter) get no panel."""
+    kept = [v for v in range(per_hour.shape[1]) if per_hour[:, v].any()]
+    grids = [per_hour[:, v] for v in kept] + [per_hour.sum(axis=1)]
+    names = [*(features.VEHICLE_TYPES[v] for v in kept), "total"]
     fig = Figure(figsize=(11, 7.5))
     fig.suptitle(title, fontsize=11)
-    axes = fig.subplots(len(names), 1, sharex=True)
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name, values in zip(axes, names, grids, strict=True):
         grid = values.reshape(features.DAYS_PER_WEEK, features.HOURS_PER_DAY)
         image = ax.imshow(grid, aspect="auto", cmap="viridis")

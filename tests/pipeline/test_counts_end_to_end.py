@@ -143,6 +143,9 @@ def test_counts_model_predicts_the_day_hour_profile(seattle):
     bicycles = week.pivot_table(
         index=["day_of_week", "hour"], columns="direction", values="bicycle"
     )
+    # a bicycle counter's model predicts no other vehicles (never guessed untrained shares)
+    assert (week[["car", "truck", "bus"]].to_numpy() == 0).all()
+    np.testing.assert_allclose(week["total"], week["bicycle"], rtol=1e-6)
     both = bicycles.sum(axis=1)  # per (day, hour), both sidewalks
     tuesday, sunday = both.loc[1], both.loc[6]
     # the weekday commuting peaks, quiet nights, and a weekend afternoon instead
