@@ -134,6 +134,7 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
 GATED_COLUMNS = (
     (features.HEADWAY_OUTPUT, "headway_nll", "headway_nll"),
     (features.HEADWAY_OUTPUT, "headway_nll_vs_constant", "nll_vs_const"),
+    (features.APPROACH_COMPARISON_OUTPUT, "nll_vs_approach_average", "nll_vs_table"),
     (features.VEHICLE_TYPE_OUTPUT, "sparse_categorical_crossentropy", "type_xent"),
     (features.VEHICLE_TYPE_OUTPUT, "vehicle_type_crossentropy_vs_prior", "xent_vs_prior"),
     (features.VEHICLE_TYPE_OUTPUT, "sparse_categorical_accuracy", "type_acc"),

@@ -90,6 +90,8 @@ class TrainingConfig:
     early_stopping_patience: int = _TRAINING_DEFAULTS.early_stopping_patience
     location_buckets: int = _TRAINING_DEFAULTS.location_buckets
     location_embedding_dim: int = _TRAINING_DEFAULTS.location_embedding_dim
+    validation_fraction: float = _TRAINING_DEFAULTS.validation_fraction
+    approach_basis: int = _TRAINING_DEFAULTS.approach_basis
     seed: int = _TRAINING_DEFAULTS.seed
 
 

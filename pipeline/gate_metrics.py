@@ -27,6 +27,15 @@ Hourly counts (label ``features.COUNT_LABEL_XF`` = (count k, type index), predic
   (``lambda_t`` = mean count of type ``t``). ``log k!`` cancels, so the state is the
   sum of ``lambda - k log lambda`` and per-type row counts and count sums; below 0
   means the model beats knowing each type's average hourly volume.
+- ``CountNLLVsApproachAverage`` (``nll_vs_approach_average``, counts) and
+  ``EventNLLVsApproachAverage`` (``nll_vs_approach_average``, events): the model's NLL
+  minus that of the per-approach historical average (same approach, type, weekday and
+  hour, fitted on the train split; ``transforms.approach_table``), both read from the
+  output ``features.APPROACH_COMPARISON_OUTPUT`` ([batch, 2, types]: model, table).
+  Counts: the Poisson NLL of each count. Events: the NLL of each vehicle's headway and
+  type under the marked Poisson process, ``r t - log(lambda_type / 3600)`` with ``r``
+  the total rate per second. Below 0 means the model beats the table traffic engineers
+  keep, where it is used: per approach and hour.
 - ``CountMeanAbsoluteError`` (``count_mean_absolute_error``): mean ``|k - lambda|`` in
   vehicles per hour (volume-dependent; an opt-in sanity limit).
 """
@@ -228,3 +237,53 @@ class CountMeanAbsoluteError(_SumMetric):
 
     def result(self) -> tf.Tensor:
         return tf.math.divide_no_nan(self._sums["absolute_error"], self._sums["count"])
+
+
+def _comparison(y_pred) -> tuple[tf.Tensor, tf.Tensor]:
+    """(model, table) vehicles per hour, [rows, types] each, from the comparison output."""
+    pair = tf.reshape(tf.cast(y_pred, tf.float64), [-1, 2, NUM_TYPES])
+    return pair[:, 0, :], pair[:, 1, :]
+
+
+class CountNLLVsApproachAverage(_SumMetric):
+    """Count NLL minus that of the per-approach historical average (< 0: model better)."""
+
+    SUMS = ("difference", "count")
+
+    def __init__(self, name: str = "nll_vs_approach_average", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        model, table = _comparison(y_pred)
+        k, _, lam_model = _count_columns(y_true, model)
+        _, _, lam_table = _count_columns(y_true, table)
+        difference = lam_model - lam_table - k * (tf.math.log(lam_model) - tf.math.log(lam_table))
+        self._add(difference=tf.reduce_sum(difference), count=tf.size(k))
+
+    def result(self) -> tf.Tensor:
+        return tf.math.divide_no_nan(self._sums["difference"], self._sums["count"])
+
+
+class EventNLLVsApproachAverage(_SumMetric):
+    """Headway-and-type NLL minus the per-approach historical average's (< 0: better)."""
+
+    SUMS = ("difference", "count")
+
+    def __init__(self, name: str = "nll_vs_approach_average", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        label = tf.reshape(tf.cast(y_true, tf.float64), [-1, 2])
+        headway, index = label[:, 0], tf.cast(label[:, 1], tf.int64)
+
+        def nll(per_hour: tf.Tensor) -> tf.Tensor:
+            per_hour = tf.maximum(per_hour, 1e-300)
+            rate = tf.reduce_sum(per_hour, axis=1) / 3600.0
+            picked = tf.gather(per_hour, index, axis=1, batch_dims=1) / 3600.0
+            return rate * headway - tf.math.log(picked)
+
+        model, table = _comparison(y_pred)
+        self._add(difference=tf.reduce_sum(nll(model) - nll(table)), count=tf.size(headway))
+
+    def result(self) -> tf.Tensor:
+        return tf.math.divide_no_nan(self._sums["difference"], self._sums["count"])

@@ -35,6 +35,11 @@ EVENTS_METRICS: dict[str, tuple[str, str, str | None]] = {
         "SparseCategoricalAccuracy",
         None,
     ),
+    "nll_vs_approach_average": (
+        features.APPROACH_COMPARISON_OUTPUT,
+        "EventNLLVsApproachAverage",
+        GATE_METRICS_MODULE,
+    ),
     # Absolute seconds depend on traffic volume: opt-in sanity limits only.
     "mean_absolute_error": (features.HEADWAY_OUTPUT, "MeanAbsoluteError", None),
     "mean_squared_logarithmic_error": (
@@ -48,6 +53,11 @@ COUNTS_METRICS: dict[str, tuple[str, str, str | None]] = {
     "count_nll_vs_constant": (
         features.VEHICLES_PER_HOUR_OUTPUT,
         "PoissonCountNLLVsConstant",
+        GATE_METRICS_MODULE,
+    ),
+    "nll_vs_approach_average": (
+        features.APPROACH_COMPARISON_OUTPUT,
+        "CountNLLVsApproachAverage",
         GATE_METRICS_MODULE,
     ),
     # Vehicles per hour depend on traffic volume: an opt-in sanity limit only.
@@ -66,23 +76,30 @@ LABEL_KEYS_BY_KIND = {
     features.DATA_KIND_EVENTS: {
         features.HEADWAY_OUTPUT: features.HEADWAY_LABEL_XF,
         features.VEHICLE_TYPE_OUTPUT: features.VEHICLE_TYPE_LABEL_XF,
+        features.APPROACH_COMPARISON_OUTPUT: features.EVENT_LABEL_XF,
     },
-    features.DATA_KIND_COUNTS: {features.VEHICLES_PER_HOUR_OUTPUT: features.COUNT_LABEL_XF},
+    features.DATA_KIND_COUNTS: {
+        features.VEHICLES_PER_HOUR_OUTPUT: features.COUNT_LABEL_XF,
+        features.APPROACH_COMPARISON_OUTPUT: features.COUNT_LABEL_XF,
+    },
 }
 
 # The gate a config gets when it leaves evaluation.thresholds out: metric ->
 # {"upper_bound": absolute bound, "max_increase": bound on candidate - last blessed}.
-# Volume-independent: the model's own NLL against the slice's best constant, and no
-# worse than the last blessed model (README "Gating and publishing").
+# Volume-independent: the model's own NLL against the slice's best constant and against
+# the per-approach historical average of the train split, and no worse than the last
+# blessed model (README "Gating and publishing").
 DEFAULT_GATES: dict[str, dict[str, dict[str, float]]] = {
     features.DATA_KIND_EVENTS: {
         "headway_nll_vs_constant": {"upper_bound": 0.0},
+        "nll_vs_approach_average": {"upper_bound": 0.0},
         "headway_nll": {"max_increase": 0.02},
         "vehicle_type_crossentropy_vs_prior": {"upper_bound": 0.05},
         "sparse_categorical_crossentropy": {"max_increase": 0.02},
     },
     features.DATA_KIND_COUNTS: {
         "count_nll_vs_constant": {"upper_bound": 0.0},
+        "nll_vs_approach_average": {"upper_bound": 0.0},
         "count_nll": {"max_increase": 0.02},
     },
 }

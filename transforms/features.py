@@ -85,18 +85,32 @@ COUNT_EXPOSURE_HOURS = 1.0
 DAY_HOUR_CROSS_XF = "day_hour_cross_xf"  # int64 bucket id in [0, cross_buckets)
 INTERSECTION_XF = "intersection_xf"  # int64 bucket id in [0, location_buckets)
 DIRECTION_XF = "direction_xf"  # int64 index into DIRECTIONS, len(DIRECTIONS) = OOV
+# int64 FarmHash64 of f"{intersection_id}{APPROACH_SEPARATOR}{direction}" mod
+# APPROACH_HASH_RANGE: the approach's id, effectively collision-free. The model maps the
+# approaches it trained on to rows of its own (unseen ones share one row).
+APPROACH_XF = "approach_xf"
+APPROACH_SEPARATOR = "/"
+APPROACH_HASH_RANGE = 2**62
+DAY_HOUR_CELL_XF = "day_hour_cell_xf"  # int64 day_of_week * 24 + hour, in [0, 168)
 HEADWAY_LABEL_XF = "headway_seconds_xf"  # float32 seconds, > 0
 VEHICLE_TYPE_LABEL_XF = "vehicle_type_xf"  # int64 index into VEHICLE_TYPES
 # Counts only: float32 [2] = (vehicle_count, index into VEHICLE_TYPES). One tensor, so
 # that it is the label of the one output it scores (VEHICLES_PER_HOUR_OUTPUT), in Keras
 # and in TFMA (label_keys maps one output to one label).
 COUNT_LABEL_XF = "count_label_xf"
+# Events only: float32 [2] = (headway seconds, index into VEHICLE_TYPES): the label of
+# APPROACH_COMPARISON_OUTPUT, which scores both with one metric.
+EVENT_LABEL_XF = "event_label_xf"
 
 # --- Model layer / output names ----------------------------------------------
 DAY_HOUR_EMBEDDING_LAYER = "day_hour_embedding"
 HEADWAY_OUTPUT = "headway_seconds"  # expected seconds to next vehicle (1 / rate)
 VEHICLE_TYPE_OUTPUT = "vehicle_type_probs"  # softmax over VEHICLE_TYPES
 VEHICLES_PER_HOUR_OUTPUT = "vehicles_per_hour"  # rate * 3600 * share, per type
+# [batch, 2, types]: row 0 the model's vehicles per hour, row 1 the per-approach
+# historical average the Trainer fitted on the train split (transforms.approach_table),
+# carried frozen in the model so that every evaluator scores the model against it.
+APPROACH_COMPARISON_OUTPUT = "vehicles_per_hour_vs_approach_average"
 
 # --- Hashing scheme of the day x hour cross ----------------------------------
 # The cross key is the string f"{day_of_week}{CROSS_SEPARATOR}{hour}", hashed with

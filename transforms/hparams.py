@@ -28,6 +28,10 @@ class HParams:
     train_steps: int = 3000
     eval_steps: int = 200
     early_stopping_patience: int = 3
+    # Rows of the train split held out (a seeded hash of each row's content) to choose
+    # the epoch: the eval split is never read by the Trainer.
+    validation_fraction: float = 0.1
+    approach_basis: int = 8  # day-hour features each approach weighs its own way
     seed: int = 7
     warm_start_mode: str = ""
     data_kind: str = features.DATA_KIND_EVENTS  # events (exponential NLL) | counts (Poisson)
@@ -42,7 +46,18 @@ class HParams:
             raise ValueError(
                 f"custom_config data_kind: {self.data_kind!r} not in {features.DATA_KINDS}"
             )
-        for name in ("cross_buckets", "embedding_dim", "location_buckets", "batch_size"):
+        if not 0.0 < self.validation_fraction < 0.5:
+            raise ValueError(
+                "custom_config validation_fraction: must be in (0, 0.5), got "
+                f"{self.validation_fraction}"
+            )
+        for name in (
+            "cross_buckets",
+            "embedding_dim",
+            "location_buckets",
+            "batch_size",
+            "approach_basis",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"custom_config {name}: must be >= 1, got {getattr(self, name)}")
 

@@ -14,6 +14,7 @@ type split is a Poisson per type, so one loss trains the rate and the type head.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,12 @@ from transforms.hparams import HParams
 
 MAX_ABS_LOG_RATE = 15.0  # rates between 3e-7/s and 3e6/s; keeps 1/rate finite in float32
 HIDDEN_UNITS = 32
-GRADIENT_CLIP_NORM = 5.0  # heavy-tailed headways give rare huge gradients of rate * t
+GRADIENT_CLIP_NORM = 5.0
+APPROACH_PRIOR_SD = 0.25  # prior sd of per-approach log-rate deviations and loadings
+# Per-approach parameters are stored divided by this (their outputs multiplied back):
+# Adam moves every parameter by about the learning rate per step, and an approach's
+# parameters see only its few rows of each batch, so full steps would follow noise.
+APPROACH_STEP_SCALE = 0.2  # heavy-tailed headways give rare huge gradients of rate * t
 
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
@@ -77,9 +83,10 @@ class HeadwayAndRates(keras.layers.Layer):
         seen = None if vehicle_types is None else sorted(map(int, vehicle_types))
         self.vehicle_types = None if seen == list(all_types) else seen
 
-    def call(self, log_rate: tf.Tensor, type_logits: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        log_rate = tf.clip_by_value(log_rate[:, 0], -MAX_ABS_LOG_RATE, MAX_ABS_LOG_RATE)
-        shares = tf.nn.softmax(type_logits, axis=-1)
+    def call(self, type_log_rates: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        log_rate = tf.reduce_logsumexp(type_log_rates, axis=-1)
+        log_rate = tf.clip_by_value(log_rate, -MAX_ABS_LOG_RATE, MAX_ABS_LOG_RATE)
+        shares = tf.nn.softmax(type_log_rates, axis=-1)
         if self.vehicle_types is not None:
             seen = np.isin(np.arange(len(features.VEHICLE_TYPES)), self.vehicle_types)
             shares = shares * tf.constant(seen, shares.dtype)
@@ -114,23 +121,123 @@ class TrafficEmbeddingModel(keras.Model):
         return super().test_step(data)
 
 
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
+class ApproachIndex(keras.layers.Layer):
+    """Maps approach ids (``features.APPROACH_XF``) to rows 0..A-1; unseen ones to row A."""
+
+    def __init__(self, approach_ids: list[int] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.approach_ids = [int(a) for a in (approach_ids or [])]
+        unseen = len(self.approach_ids)
+        # A table cannot be empty: id -1 (never an APPROACH_XF value) stands in then.
+        keys = self.approach_ids or [-1]
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(keys, tf.int64), tf.constant(range(len(keys)), tf.int64)
+            ),
+            default_value=unseen,
+        )
+
+    def call(self, approach: tf.Tensor) -> tf.Tensor:
+        return self.table.lookup(tf.cast(approach, tf.int64))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "approach_ids": self.approach_ids}
+
+
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
+class ApproachAverage(keras.layers.Layer):
+    """The frozen per-approach historical-average table: vehicles per hour per type.
+
+    ``rates``: (approaches + 1, 168, types), ``transforms.approach_table.ApproachTable``.
+    """
+
+    def __init__(self, rows: int, **kwargs: Any) -> None:
+        super().__init__(trainable=False, **kwargs)
+        self.rows = rows
+        self.rates = self.add_weight(
+            "rates",
+            shape=(rows, features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES)),
+            initializer="ones",
+            trainable=False,
+        )
+
+    def call(self, approach_row: tf.Tensor, cell: tf.Tensor) -> tf.Tensor:
+        index = tf.stack([tf.cast(approach_row, tf.int64), tf.cast(cell, tf.int64)], axis=-1)
+        return tf.gather_nd(self.rates, index)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rows": self.rows}
+
+
+@dataclass(frozen=True)
+class ApproachInit:
+    """What the Trainer learned about the approaches before fitting (see ``build_model``).
+
+    ``ids``: the trained approaches' ``APPROACH_XF`` values (A,); ``log_rate``: (A + 1,
+    types) initial log vehicles per second of each approach and type (last row: unseen
+    approaches); ``table``: the historical average (A + 1, 168, types) in vehicles/hour;
+    ``rows``: training rows, which set how strongly the per-approach parameters are
+    held near their start (a Gaussian prior: little data, small deviations).
+    """
+
+    ids: np.ndarray
+    log_rate: np.ndarray
+    table: np.ndarray
+    rows: int = 1
+
+    @classmethod
+    def empty(cls) -> ApproachInit:
+        """No known approach: every approach is the unseen row (tests, benchmarks)."""
+        types = len(features.VEHICLE_TYPES)
+        return cls(
+            np.zeros([0], np.int64),
+            np.full([1, types], np.log(10.0 / 3600.0), np.float32),
+            np.full([1, features.DAY_HOUR_CELLS, types], 10.0, np.float32),
+        )
+
+
+MODEL_FEATURES = (
+    features.DAY_HOUR_CROSS_XF,
+    features.DAY_HOUR_CELL_XF,
+    features.INTERSECTION_XF,
+    features.DIRECTION_XF,
+    features.APPROACH_XF,
+)
+
+
 def build_model(
     hparams: HParams,
     *,
+    approaches: ApproachInit | None = None,
     day_hour_initial_weights: np.ndarray | None = None,
     day_hour_trainable: bool = True,
     vehicle_types: list[int] | None = None,
 ) -> keras.Model:
     """Builds and compiles the model on transformed features (``*_XF`` int64, shape [batch]).
 
+    Per vehicle type ``t``, the log-rate of an approach ``a`` in day-hour cell ``c``::
+
+        log rate[a, t, c] = shared_t(day_hour[c], intersection, direction)
+                            + bias[a, t] + loadings[a, t] . basis(day_hour[c])
+
+    ``day_hour[c]`` is the 2-D day x hour embedding (the shared, transferable part);
+    ``basis`` maps it to ``approach_basis`` features, and each approach weighs them its
+    own way (``loadings``, zero at the start), so an inbound approach can peak in the
+    morning and the outbound one in the evening. ``bias`` is the approach's observed
+    log-rate (``approaches.log_rate``, frozen) plus a learned deviation. Deviations and
+    loadings have a Gaussian prior (sd ``APPROACH_PRIOR_SD``): an L2 penalty of
+    ``1 / (2 sd^2 rows)`` per unit of squared weight, the MAP estimate for the mean
+    per-row loss, so a city with little data stays near the observed rates.
+
     ``day_hour_initial_weights`` ([cross_buckets, embedding_dim]) seeds the day x hour
     table (warm start); ``day_hour_trainable=False`` freezes it. ``vehicle_types``: the
     type indices the model predicts (those seen in training; None = all).
     """
-    inputs = {
-        name: keras.Input(shape=(), dtype=tf.int64, name=name)
-        for name in (features.DAY_HOUR_CROSS_XF, features.INTERSECTION_XF, features.DIRECTION_XF)
-    }
+    approaches = approaches or ApproachInit.empty()
+    types = len(features.VEHICLE_TYPES)
+    rows = len(approaches.ids) + 1
+    inputs = {name: keras.Input(shape=(), dtype=tf.int64, name=name) for name in MODEL_FEATURES}
     day_hour_embedding = keras.layers.Embedding(
         hparams.cross_buckets,
         hparams.embedding_dim,
@@ -143,17 +250,54 @@ def build_model(
     direction_embedding = keras.layers.Embedding(
         len(features.DIRECTIONS) + 1, hparams.location_embedding_dim, name="direction_embedding"
     )
+    day_hour = day_hour_embedding(inputs[features.DAY_HOUR_CROSS_XF])
     x = keras.layers.Concatenate(name="embeddings")(
         [
-            day_hour_embedding(inputs[features.DAY_HOUR_CROSS_XF]),
+            day_hour,
             intersection_embedding(inputs[features.INTERSECTION_XF]),
             direction_embedding(inputs[features.DIRECTION_XF]),
         ]
     )
     x = keras.layers.Dense(HIDDEN_UNITS, activation="relu", name="hidden")(x)
-    log_rate = keras.layers.Dense(1, name="log_rate")(x)
-    type_logits = keras.layers.Dense(len(features.VEHICLE_TYPES), name="type_logits")(x)
-    seconds, shares, per_hour = HeadwayAndRates(vehicle_types, name="rates")(log_rate, type_logits)
+    shared = keras.layers.Dense(types, name="type_log_rates")(x)
+
+    row = ApproachIndex(approaches.ids.tolist(), name="approach_index")(inputs[features.APPROACH_XF])
+    sd = APPROACH_PRIOR_SD / APPROACH_STEP_SCALE  # of the stored parameters
+    prior = keras.regularizers.l2(1.0 / (2.0 * sd**2 * max(approaches.rows, 1)))
+    scale = APPROACH_STEP_SCALE
+    observed = keras.layers.Embedding(
+        rows,
+        types,
+        embeddings_initializer=keras.initializers.Constant(approaches.log_rate),
+        trainable=False,
+        name="approach_observed_log_rate",
+    )(row)
+    deviation = keras.layers.Embedding(
+        rows,
+        types,
+        embeddings_initializer="zeros",
+        embeddings_regularizer=prior,
+        name="approach_log_rate",
+    )(row)
+    deviation = keras.layers.Rescaling(scale, name="approach_log_rate_scaled")(deviation)
+    basis = keras.layers.Dense(HIDDEN_UNITS, activation="relu", name="basis_hidden")(day_hour)
+    basis = keras.layers.Dense(hparams.approach_basis, name="approach_basis")(basis)
+    loadings = keras.layers.Embedding(
+        rows,
+        types * hparams.approach_basis,
+        embeddings_initializer="zeros",
+        embeddings_regularizer=prior,
+        name="approach_loadings",
+    )(row)
+    loadings = keras.layers.Rescaling(scale, name="approach_loadings_scaled")(loadings)
+    loadings = keras.layers.Reshape((types, hparams.approach_basis))(loadings)
+    own = keras.layers.Dot(axes=(2, 1), name="approach_shape")([loadings, basis])
+    type_log_rates = keras.layers.Add(name="log_rates")([shared, observed, deviation, own])
+    seconds, shares, per_hour = HeadwayAndRates(vehicle_types, name="rates")(type_log_rates)
+    average = ApproachAverage(rows, name="approach_average")(row, inputs[features.DAY_HOUR_CELL_XF])
+    comparison = keras.layers.Lambda(lambda pair: tf.stack(pair, axis=1), name="compare")(
+        [per_hour, average]
+    )
     outputs = {
         features.HEADWAY_OUTPUT: keras.layers.Identity(name=features.HEADWAY_OUTPUT)(seconds),
         features.VEHICLE_TYPE_OUTPUT: keras.layers.Identity(name=features.VEHICLE_TYPE_OUTPUT)(
@@ -162,8 +306,12 @@ def build_model(
         features.VEHICLES_PER_HOUR_OUTPUT: keras.layers.Identity(
             name=features.VEHICLES_PER_HOUR_OUTPUT
         )(per_hour),
+        features.APPROACH_COMPARISON_OUTPUT: keras.layers.Identity(
+            name=features.APPROACH_COMPARISON_OUTPUT
+        )(comparison),
     }
     model = TrafficEmbeddingModel(inputs=inputs, outputs=outputs, name="traffic_embeddings")
+    model.get_layer("approach_average").set_weights([approaches.table.astype(np.float32)])
     if day_hour_initial_weights is not None:
         expected = (hparams.cross_buckets, hparams.embedding_dim)
         if tuple(day_hour_initial_weights.shape) != expected:

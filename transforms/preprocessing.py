@@ -42,6 +42,18 @@ def location_bucket(intersection_id: tf.Tensor, location_buckets: int) -> tf.Ten
     return tf.strings.to_hash_bucket_fast(intersection_id, location_buckets)
 
 
+def approach_id(intersection_id: tf.Tensor, direction: tf.Tensor) -> tf.Tensor:
+    """The approach's int64 id: FarmHash64 of ``intersection/direction`` (see features)."""
+    key = tf.strings.join([intersection_id, direction], separator=features.APPROACH_SEPARATOR)
+    return tf.strings.to_hash_bucket_fast(key, features.APPROACH_HASH_RANGE)
+
+
+def day_hour_cell(day_of_week: tf.Tensor, hour: tf.Tensor) -> tf.Tensor:
+    """``day_of_week * 24 + hour`` (int64), clipped into [0, 168) for malformed input."""
+    cell = tf.cast(day_of_week, tf.int64) * features.HOURS_PER_DAY + tf.cast(hour, tf.int64)
+    return tf.clip_by_value(cell, 0, features.DAY_HOUR_CELLS - 1)
+
+
 def _index_in(values: tf.Tensor, vocabulary: tuple[str, ...], default: int) -> tf.Tensor:
     """Position of each value in a small fixed ``vocabulary`` (int64), else ``default``.
 
@@ -107,6 +119,8 @@ def preprocessing_fn(
         features.DAY_HOUR_CROSS_XF: day_hour_bucket(day, hour, cross_buckets),
         features.INTERSECTION_XF: location_bucket(intersection, location_buckets),
         features.DIRECTION_XF: direction_index(direction),
+        features.APPROACH_XF: approach_id(intersection, direction),
+        features.DAY_HOUR_CELL_XF: day_hour_cell(day, hour),
         features.VEHICLE_TYPE_LABEL_XF: vehicle_type,
     }
     if data_kind == features.DATA_KIND_COUNTS:
@@ -117,5 +131,9 @@ def preprocessing_fn(
         )
         return outputs
     headway = tf.cast(_dense_1d(inputs[features.SECONDS_TO_NEXT_VEHICLE], 0.0), tf.float32)
-    outputs[features.HEADWAY_LABEL_XF] = tf.maximum(headway, MIN_HEADWAY_SECONDS)
+    headway = tf.maximum(headway, MIN_HEADWAY_SECONDS)
+    outputs[features.HEADWAY_LABEL_XF] = headway
+    outputs[features.EVENT_LABEL_XF] = tf.stack(
+        [headway, tf.cast(vehicle_type, tf.float32)], axis=1
+    )
     return outputs

@@ -3,8 +3,13 @@
 Transform runs in place (no materialised copy of the data), so the Trainer reads the
 raw examples through ``fn_args.data_accessor`` and applies the TFT graph once, in
 large batches, keeping only the model inputs and labels in memory (about 40 bytes a
-row). Training then runs on in-memory tensors, the throughput limit of the model,
-and validation uses a fixed, evenly spread sample of the eval split. Trains the model
+row), in a stable order by content. Training then runs on in-memory tensors, the
+throughput limit of the model. Early stopping watches rows held out of the train split
+(``carve_validation``: a seeded hash of each row, ``validation_fraction`` of them); the
+eval split is never read here, so the Evaluator's numbers are not optimistic. Before
+fitting, the per-approach historical average is fitted on the whole train split
+(``transforms.approach_table``): it initialises each approach's log-rate and travels
+frozen inside the model for the gate. Trains the model
 of ``transforms.model`` (optionally warm-started from ``fn_args.base_model``) and
 exports it with ``transforms.export``.
 """
@@ -27,7 +32,15 @@ from tfx_bsl.public import tfxio
 
 from transforms import features, keras_mode
 from transforms.export import export_serving_model
-from transforms.model import HParams, build_model, day_hour_table, table_sha256
+from transforms import approach_table
+from transforms.model import (
+    MODEL_FEATURES,
+    ApproachInit,
+    HParams,
+    build_model,
+    day_hour_table,
+    table_sha256,
+)
 from transforms.preprocessing import MISSING_COUNT, UNKNOWN_VEHICLE_TYPE
 from transforms.warm_start import load_donor_embedding
 
@@ -42,7 +55,6 @@ __all__ = [
 ]
 
 MAX_EPOCHS = 10  # train_steps is spread over this many epochs (early stopping checkpoints)
-MODEL_FEATURES = (features.DAY_HOUR_CROSS_XF, features.INTERSECTION_XF, features.DIRECTION_XF)
 LOAD_BATCH_SIZE = 65_536  # rows per TFT-graph call while loading a split
 VALIDATION_BATCH_SIZE = 16_384  # inference only: large batches, same result
 
@@ -94,6 +106,28 @@ class InMemorySplit:
     inputs: dict[str, np.ndarray]
     labels: dict[str, np.ndarray]
     approaches: set[tuple[str, str]] = field(default_factory=set)
+    timestamps: np.ndarray | None = None  # int64 epoch seconds of each row
+
+    def take(self, index: np.ndarray) -> InMemorySplit:
+        """The rows at ``index`` (in that order)."""
+        return InMemorySplit(
+            {k: v[index] for k, v in self.inputs.items()},
+            {k: v[index] for k, v in self.labels.items()},
+            self.approaches,
+            None if self.timestamps is None else self.timestamps[index],
+        )
+
+    def type_index(self) -> np.ndarray:
+        """Each row's index into ``VEHICLE_TYPES`` (int64)."""
+        if features.VEHICLE_TYPE_OUTPUT in self.labels:
+            return self.labels[features.VEHICLE_TYPE_OUTPUT].astype(np.int64)
+        return self.labels[features.VEHICLES_PER_HOUR_OUTPUT][:, 1].astype(np.int64)
+
+    def vehicles(self) -> np.ndarray:
+        """Vehicles each row stands for: its count (counts) or 1 (events)."""
+        if features.VEHICLES_PER_HOUR_OUTPUT in self.labels:
+            return self.labels[features.VEHICLES_PER_HOUR_OUTPUT][:, 0].astype(np.float64)
+        return np.ones(self.rows)
 
     @property
     def rows(self) -> int:
@@ -101,22 +135,13 @@ class InMemorySplit:
 
     def vehicle_types(self) -> list[int]:
         """Indices into ``VEHICLE_TYPES`` of the types that occur in the labels."""
-        if features.VEHICLE_TYPE_OUTPUT in self.labels:
-            types = self.labels[features.VEHICLE_TYPE_OUTPUT]
-        else:  # counts: (count, vehicle type index)
-            types = self.labels[features.VEHICLES_PER_HOUR_OUTPUT][:, 1]
-        return np.unique(types.astype(np.int64)).tolist()
+        return np.unique(self.type_index()).tolist()
 
     def sample(self, max_rows: int) -> InMemorySplit:
         """At most ``max_rows`` rows spread evenly over the split (deterministic)."""
         if self.rows <= max_rows:
             return self
-        index = np.linspace(0, self.rows - 1, max_rows).astype(np.int64)
-        return InMemorySplit(
-            {k: v[index] for k, v in self.inputs.items()},
-            {k: v[index] for k, v in self.labels.items()},
-            self.approaches,
-        )
+        return self.take(np.linspace(0, self.rows - 1, max_rows).astype(np.int64))
 
 
 def _projected_schema(schema: schema_pb2.Schema, names: tuple[str, ...]) -> schema_pb2.Schema:
@@ -139,7 +164,8 @@ def load_split(
 ) -> InMemorySplit:
     """Reads raw examples, applies the TFT graph in large batches, keeps inputs and labels."""
     schema = _projected_schema(
-        tft_output.raw_metadata.schema, features.TRAINING_RAW_FEATURES_BY_KIND[data_kind]
+        tft_output.raw_metadata.schema,
+        (*features.TRAINING_RAW_FEATURES_BY_KIND[data_kind], features.TIMESTAMP_UTC),
     )
     dataset = data_accessor.tf_dataset_factory(
         file_pattern,
@@ -148,7 +174,7 @@ def load_split(
     )
     tft_layer = tft_output.transform_features_layer()
 
-    def transform(raw: dict[str, tf.Tensor]) -> tuple[Any, Any, tf.Tensor]:
+    def transform(raw: dict[str, tf.Tensor]) -> tuple[Any, Any, tf.Tensor, tf.Tensor]:
         inputs, labels = split_labels(tft_layer(raw), data_kind)
         approach = tf.strings.join(
             [
@@ -157,23 +183,85 @@ def load_split(
             ],
             separator="\x00",
         )
-        return inputs, labels, tf.unique(approach).y
+        return inputs, labels, tf.unique(approach).y, tf.reshape(raw[features.TIMESTAMP_UTC], [-1])
 
-    chunks: list[tuple[dict, dict]] = []
+    chunks: list[tuple[dict, dict, np.ndarray]] = []
     approaches: set[tuple[str, str]] = set()
     # Traced as written: AutoGraph would rewrite the TFT layer's internals first (seconds).
     transform = tf.autograph.experimental.do_not_convert(transform)
-    for inputs, labels, approach in dataset.map(transform).prefetch(1):
+    for inputs, labels, approach, timestamps in dataset.map(transform).prefetch(1):
         chunks.append(
-            ({k: v.numpy() for k, v in inputs.items()}, {k: v.numpy() for k, v in labels.items()})
+            (
+                {k: v.numpy() for k, v in inputs.items()},
+                {k: v.numpy() for k, v in labels.items()},
+                timestamps.numpy(),
+            )
         )
         approaches.update(tuple(a.decode().split("\x00", 1)) for a in approach.numpy())
     if not chunks:
         raise ValueError(f"no examples in {file_pattern}")
-    return InMemorySplit(
+    split = InMemorySplit(
         {k: np.concatenate([c[0][k] for c in chunks]) for k in chunks[0][0]},
         {k: np.concatenate([c[1][k] for c in chunks]) for k in chunks[0][1]},
         approaches,
+        np.concatenate([c[2] for c in chunks]).astype(np.int64),
+    )
+    # The files' row order depends on how Beam sharded them: a stable order by content
+    # makes the seeded shuffle, and so the trained model, the same on every run.
+    return split.take(np.lexsort(_row_key(split)[::-1]))
+
+
+def _row_key(split: InMemorySplit) -> tuple[np.ndarray, ...]:
+    """Columns that order rows by content: time, approach, type, label."""
+    label = next(iter(split.labels.values()))
+    label = label.reshape(split.rows, -1)[:, 0].astype(np.float64)
+    return (
+        split.timestamps,
+        split.inputs[features.APPROACH_XF],
+        split.type_index(),
+        label,
+    )
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on uint64 (a stateless, well-spread hash)."""
+    x = x.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def carve_validation(
+    split: InMemorySplit, fraction: float, seed: int
+) -> tuple[InMemorySplit, InMemorySplit]:
+    """(training rows, validation rows): a seeded hash of each row's content picks about
+    ``fraction`` of the rows for validation, whatever order the files came in."""
+    with np.errstate(over="ignore"):
+        h = _mix64(np.full(split.rows, seed, np.uint64))
+        for column in _row_key(split):
+            h = _mix64(h ^ np.asarray(column).astype(np.int64).view(np.uint64))
+    held_out = (h % np.uint64(1 << 20)).astype(np.float64) < fraction * (1 << 20)
+    if held_out.all() or not held_out.any():  # a tiny split: keep one row each way
+        held_out = np.arange(split.rows) == split.rows - 1
+    return split.take(np.flatnonzero(~held_out)), split.take(np.flatnonzero(held_out))
+
+
+def approach_init(split: InMemorySplit, data_kind: str) -> ApproachInit:
+    """The trained approaches, their initial log-rates and the historical-average table,
+    all from the train split (``transforms.approach_table``)."""
+    ids, rows = np.unique(split.inputs[features.APPROACH_XF], return_inverse=True)
+    cells = split.inputs[features.DAY_HOUR_CELL_XF]
+    types = split.type_index()
+    vehicles = approach_table.observed_sums(rows, cells, types, split.vehicles(), len(ids))
+    if data_kind == features.DATA_KIND_COUNTS:
+        hours = approach_table.observed_sums(rows, cells, types, np.ones(split.rows), len(ids))
+    else:
+        hours = approach_table.event_exposure_hours(cells, split.timestamps)
+    table = approach_table.fit_approach_average(vehicles, hours)
+    per_hour = approach_table.initial_rates(table, vehicles.sum(axis=1))
+    return ApproachInit(
+        ids, np.log(per_hour / 3600.0).astype(np.float32), table.rates, rows=split.rows
     )
 
 
@@ -244,13 +332,24 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     tft_output = tft.TFTransformOutput(fn_args.transform_graph_path or fn_args.transform_output)
     model_kwargs, warm_start_record = _warm_start(hparams, fn_args.base_model)
     kind = hparams.data_kind
-    train = load_split(fn_args.train_files, fn_args.data_accessor, tft_output, kind)
-    validation = load_split(fn_args.eval_files, fn_args.data_accessor, tft_output, kind).sample(
-        hparams.eval_steps * hparams.batch_size
+    train_split = load_split(fn_args.train_files, fn_args.data_accessor, tft_output, kind)
+    approaches = approach_init(train_split, kind)
+    train, validation = carve_validation(train_split, hparams.validation_fraction, hparams.seed)
+    validation = validation.sample(hparams.eval_steps * hparams.batch_size)
+    logging.info(
+        "loaded %d train %s rows: %d to fit, %d to validate (the eval split is not read)",
+        train_split.rows,
+        kind,
+        train.rows,
+        validation.rows,
     )
-    logging.info("loaded %d train %s rows, %d validation rows", train.rows, kind, validation.rows)
     # Types absent from training (a bicycle counter) are predicted as 0, not guessed.
-    model = build_model(hparams, vehicle_types=train.vehicle_types(), **model_kwargs)
+    model = build_model(
+        hparams,
+        approaches=approaches,
+        vehicle_types=train_split.vehicle_types(),
+        **model_kwargs,
+    )
     if warm_start_record is not None:  # proves what training started from
         warm_start_record["initial_embedding_sha256"] = table_sha256(day_hour_table(model))
     epochs = min(MAX_EPOCHS, hparams.train_steps)
@@ -285,6 +384,6 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         fn_args.serving_model_dir,
         hparams.embedding_spec(),
         warm_start_record,
-        approaches=sorted(train.approaches),
+        approaches=sorted(train_split.approaches),
     )
     return model

@@ -130,6 +130,13 @@ def compute_sliced_metrics(
             for fn_name in spec.preprocessing_function_names:
                 transformed.update(_to_numpy(model.signatures[fn_name](examples=batch)))
             for output_name, label_key in spec.label_keys.items():
+                if label_key not in transformed and spec.is_baseline:
+                    continue  # a model from before that output: not scored on it
+                if label_key not in transformed:
+                    raise ValueError(
+                        f"FastEvaluator: model {name!r} does not compute label {label_key!r} "
+                        f"of output {output_name!r}"
+                    )
                 labels[name].setdefault(output_name, []).append(transformed[label_key])
 
     column_arrays = {k: np.concatenate(v) for k, v in columns.items()}
@@ -175,6 +182,8 @@ def _slice_values(
         output_names = list(metrics_spec.output_names) or [""]
         for metric in metrics_spec.metrics:
             for output_name in output_names:
+                if output_name and output_name not in labels:
+                    continue  # the baseline predates this output (checked when loading)
                 if metric.class_name == fast_metrics.EXAMPLE_COUNT[0]:
                     name, value = fast_metrics.EXAMPLE_COUNT[1], float(mask.sum())
                 elif metric.module:

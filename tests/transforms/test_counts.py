@@ -87,6 +87,7 @@ def test_counts_model_learns_the_day_hour_profile_and_serves_like_events(counts_
         features.HEADWAY_OUTPUT,
         features.VEHICLE_TYPE_OUTPUT,
         features.VEHICLES_PER_HOUR_OUTPUT,
+        features.APPROACH_COMPARISON_OUTPUT,
     }
     per_hour = served[features.VEHICLES_PER_HOUR_OUTPUT].numpy()
     truth = np.asarray([3600.0 * true_rate(d, h) * np.asarray(true_shares(d)) for d, h in cells])

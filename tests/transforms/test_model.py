@@ -18,6 +18,8 @@ def _inputs(n: int, seed: int = 0) -> dict[str, np.ndarray]:
         features.DAY_HOUR_CROSS_XF: rng.integers(0, SMALL.cross_buckets, n),
         features.INTERSECTION_XF: rng.integers(0, SMALL.location_buckets, n),
         features.DIRECTION_XF: rng.integers(0, len(features.DIRECTIONS) + 1, n),
+        features.APPROACH_XF: rng.integers(0, features.APPROACH_HASH_RANGE, n),
+        features.DAY_HOUR_CELL_XF: rng.integers(0, features.DAY_HOUR_CELLS, n),
     }
 
 

@@ -19,7 +19,12 @@ from tests.transforms.conftest import (
 from transforms import features
 from transforms.collisions import cell_buckets
 from transforms.model import HParams, day_hour_table
-from transforms.preprocessing import day_hour_bucket, direction_index, location_bucket
+from transforms.preprocessing import (
+    approach_id,
+    day_hour_bucket,
+    direction_index,
+    location_bucket,
+)
 
 
 def _in_memory_inputs(rows: list[dict]) -> dict[str, tf.Tensor]:
@@ -34,6 +39,13 @@ def _in_memory_inputs(rows: list[dict]) -> dict[str, tf.Tensor]:
             tf.constant([r[features.INTERSECTION] for r in rows]), LOCATION_BUCKETS
         ),
         features.DIRECTION_XF: direction_index(tf.constant([r[features.DIRECTION] for r in rows])),
+        features.APPROACH_XF: approach_id(
+            tf.constant([r[features.INTERSECTION] for r in rows]),
+            tf.constant([r[features.DIRECTION] for r in rows]),
+        ),
+        features.DAY_HOUR_CELL_XF: tf.constant(
+            [r[features.DAY_OF_WEEK] * 24 + r[features.HOUR] for r in rows], tf.int64
+        ),
     }
 
 
@@ -55,6 +67,7 @@ def test_reloaded_serving_default_matches_in_memory_model(cold_model):
         features.HEADWAY_OUTPUT,
         features.VEHICLE_TYPE_OUTPUT,
         features.VEHICLES_PER_HOUR_OUTPUT,
+        features.APPROACH_COMPARISON_OUTPUT,
     ):
         np.testing.assert_allclose(
             served[name].numpy(), expected[name].numpy(), rtol=1e-6, atol=1e-6, err_msg=name
