@@ -120,8 +120,9 @@ class CityProfile:
             "bicycle": self._bicycle_parts,
         }
         if kind == SCHOOL:
-            builders["car"] = lambda: _untidal(self._school_shape(self.night_level, 0.25, 0.12))
-            builders["bicycle"] = lambda: _untidal(self._school_shape(0.01, 0.05, 0.08))
+            quiet = self.night_level / 2  # a residential street: quieter nights than a radial
+            builders["car"] = lambda: _untidal(self._school_shape(quiet, 0.25, 0.06))
+            builders["bicycle"] = lambda: _untidal(self._school_shape(0.005, 0.05, 0.03))
         elif kind == SHOPPING:
             builders["car"] = lambda: _untidal(self._shopping_shape(self.night_level))
             builders["bicycle"] = lambda: _untidal(self._shopping_shape(0.01))
