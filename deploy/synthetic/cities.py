@@ -14,6 +14,30 @@ weekly shape of each vehicle type over local day-of-week x hour
 * trucks: concentrated in working hours on weekdays, little on Saturdays, almost
   none on Sundays (Germany bans most heavy goods vehicles on Sundays).
 
+Approaches (intersection x direction of travel) differ from the city shape in two ways
+(:func:`approach_shapes`):
+
+* **Tidal flow.** Each intersection lies at a bearing and distance from the city centre
+  (drawn per seed, ``sampling.draw_layout``). A direction of travel gets the inbound
+  weight ``w = cos(angle between its heading and the heading toward the centre)``, from
+  +1 (straight toward the centre) through 0 (tangential) to -1 (straight away). On
+  weekdays the commuter peaks of cars and bicycles are scaled: the morning peak bump by
+  ``1 + tidal * w``, the evening peak bump by ``1 - tidal * w`` (``tidal`` is a profile
+  field, 0.5-0.6; the same at every distance from the centre). Buses and trucks are not
+  tidal. The approach shape is then renormalised to weekly mean 1, so an approach's
+  weekly volume stays ``base_volume * direction_factor * share``.
+* **Intersection kinds** (:data:`INTERSECTION_KINDS`): most are ``radial`` (the city
+  shape, tidal). A few per city (``intersections // intersections_per_special`` of each
+  other kind, chosen per seed) are distinct, and not tidal unless stated:
+
+  - ``school``: cars and bicycles peak at the school run (weekdays around
+    ``school_peaks``, e.g. 08:00 and 15:30), little traffic at weekends;
+  - ``shopping``: cars and bicycles from late morning to evening, Saturday the busiest
+    day, Sunday low (``shopping_sunday_level``);
+  - ``night_trucks``: an arterial with night deliveries: ``night_truck_share`` of its
+    weekly trucks drive at night (22:00-05:00, Sunday 22:00 to Saturday 05:00); its cars
+    and bicycles are tidal like a radial one's.
+
 ``london`` and ``frankfurt`` are built in; any other city gets the generic profile
 with the time zone passed by the caller (:func:`get_city`).
 """
@@ -52,6 +76,12 @@ class CityProfile:
     bus_service_end: float
     sunday_truck_level: float  # Sunday trucks relative to the weekday working-hours level
     night_level: float = 0.03  # car traffic at night relative to the morning peak
+    tidal: float = 0.55  # weekday commuter peak bump x (1 +- tidal * inbound weight)
+    radius_km: float = 6.0  # intersections lie within this distance of the centre
+    intersections_per_special: int = 10  # one school, shopping, night_trucks per this many
+    school_peaks: tuple[float, float] = (8.1, 15.6)  # local hours of the school run
+    shopping_sunday_level: float = 0.35  # Sunday shopping-street level vs Saturday's
+    night_truck_share: float = 0.4  # share of a night_trucks arterial's weekly trucks at night
     day_noise_sigma: float = 0.08  # lognormal sigma of city-wide day-to-day variation
     hour_noise_sigma: float = 0.15  # lognormal sigma per intersection and hour
     max_lanes: int = 3
@@ -66,64 +96,76 @@ class CityProfile:
             raise ValueError(f"city {self.name!r}: vehicle_shares must be positive and sum to 1")
         if self.intersections < 1 or self.mean_base_volume <= 0:
             raise ValueError(f"city {self.name!r}: intersections and volume must be positive")
+        if not (0 <= self.tidal < 1 and 0 <= self.night_truck_share < 1):
+            raise ValueError(f"city {self.name!r}: tidal and night_truck_share must be in [0, 1)")
         ZoneInfo(self.timezone)  # raises for an unknown zone
 
     def weekly_shapes(self) -> np.ndarray:
         """Relative intensity, shape (vehicle types, 7 days, 24 hours), weekly mean 1 per type.
 
-        Order follows ``features.VEHICLE_TYPES`` and local day of week (0 = Monday).
+        The city's shape: a radial intersection without tidal flow. Order follows
+        ``features.VEHICLE_TYPES`` and local day of week (0 = Monday).
         """
-        builders = {
-            "car": self._car_shape,
-            "truck": self._truck_shape,
-            "bus": self._bus_shape,
-            "bicycle": self._bicycle_shape,
-        }
-        shapes = np.stack([builders[v]() for v in features.VEHICLE_TYPES])
+        shapes = self.kind_parts(RADIAL).sum(axis=1)
         return shapes / shapes.mean(axis=(1, 2), keepdims=True)
 
-    def _car_shape(self) -> np.ndarray:
-        week = np.empty((features.DAYS_PER_WEEK, features.HOURS_PER_DAY))
+    def kind_parts(self, kind: str) -> np.ndarray:
+        """The weekly shape of an intersection kind in three additive parts, shape
+        (vehicle types, 3, 7, 24): the part tidal flow leaves alone, the weekday morning
+        commuter bump and the weekday evening one (both zero where nothing is tidal)."""
+        builders = {
+            "car": self._car_parts,
+            "truck": lambda: _untidal(self._truck_shape()),
+            "bus": lambda: _untidal(self._bus_shape()),
+            "bicycle": self._bicycle_parts,
+        }
+        if kind == SCHOOL:
+            quiet = self.night_level / 2  # a residential street: quieter nights than a radial
+            builders["car"] = lambda: _untidal(self._school_shape(quiet, 0.25, 0.06))
+            builders["bicycle"] = lambda: _untidal(self._school_shape(0.005, 0.05, 0.03))
+        elif kind == SHOPPING:
+            builders["car"] = lambda: _untidal(self._shopping_shape(self.night_level))
+            builders["bicycle"] = lambda: _untidal(self._shopping_shape(0.01))
+        elif kind == NIGHT_TRUCKS:
+            builders["truck"] = lambda: _untidal(self._night_truck_shape())
+        elif kind != RADIAL:
+            raise ValueError(f"unknown intersection kind {kind!r}")
+        return np.stack([builders[v]() for v in features.VEHICLE_TYPES])
+
+    def _car_parts(self) -> np.ndarray:
+        parts = np.zeros((3, features.DAYS_PER_WEEK, features.HOURS_PER_DAY))
         floor = self.night_level
         daytime = _window(self.morning_peak - 1.5, self.evening_peak + 2.5, steepness=1.2)
         for day in range(5):
             evening_width, late = (2.0, 0.15) if day == 4 else (1.6, 0.0)
-            week[day] = (
-                floor
-                + 0.55 * daytime
-                + 1.0 * _bump(self.morning_peak, 1.0)
-                + 0.9 * _bump(self.evening_peak - 0.5 * (day == 4), evening_width)
-                + late * _bump(21.0, 2.0)
-            )
+            parts[0, day] = floor + 0.55 * daytime + late * _bump(21.0, 2.0)
+            parts[1, day] = 1.0 * _bump(self.morning_peak, 1.0)
+            parts[2, day] = 0.9 * _bump(self.evening_peak - 0.5 * (day == 4), evening_width)
         after_midnight = 0.08 * _bump(0.5, 1.5)  # Friday and Saturday nights out
         wp = self.weekend_peak
-        week[_SATURDAY] = (
+        parts[0, _SATURDAY] = (
             floor
             + after_midnight
             + 0.85 * _window(wp - 4.0, wp + 7.0, steepness=1.0)
             + 0.3 * _bump(wp, 2.5)
         )
-        week[_SUNDAY] = (
+        parts[0, _SUNDAY] = (
             floor
             + after_midnight
             + 0.75 * _window(wp - 3.0, wp + 6.0, steepness=1.0)
             + 0.2 * _bump(wp + 0.5, 2.5)
         )
-        return week
+        return parts
 
-    def _bicycle_shape(self) -> np.ndarray:
-        week = np.empty((features.DAYS_PER_WEEK, features.HOURS_PER_DAY))
+    def _bicycle_parts(self) -> np.ndarray:
+        parts = np.zeros((3, features.DAYS_PER_WEEK, features.HOURS_PER_DAY))
         daytime = _window(self.morning_peak - 1.0, self.evening_peak + 2.0, steepness=1.5)
-        weekday = (
-            0.01
-            + 0.15 * daytime
-            + 1.2 * _bump(self.morning_peak, 0.7)
-            + 1.0 * _bump(self.evening_peak, 0.9)
-        )
-        week[:5] = weekday
-        week[_SATURDAY] = 0.01 + 0.5 * _bump(self.weekend_peak, 2.5)
-        week[_SUNDAY] = 0.01 + 0.45 * _bump(self.weekend_peak + 0.5, 2.5)
-        return week
+        parts[0, :5] = 0.01 + 0.15 * daytime
+        parts[1, :5] = 1.2 * _bump(self.morning_peak, 0.7)
+        parts[2, :5] = 1.0 * _bump(self.evening_peak, 0.9)
+        parts[0, _SATURDAY] = 0.01 + 0.5 * _bump(self.weekend_peak, 2.5)
+        parts[0, _SUNDAY] = 0.01 + 0.45 * _bump(self.weekend_peak + 0.5, 2.5)
+        return parts
 
     def _bus_shape(self) -> np.ndarray:
         week = np.empty((features.DAYS_PER_WEEK, features.HOURS_PER_DAY))
@@ -146,6 +188,65 @@ class CityProfile:
         week[_SATURDAY] = 0.05 + 0.35 * _bump(10.0, 2.5)
         week[_SUNDAY] = self.sunday_truck_level
         return week
+
+    def _school_shape(self, floor: float, daytime: float, weekend: float) -> np.ndarray:
+        """The school run: sharp weekday peaks at ``school_peaks``, a quiet weekend."""
+        week = np.empty((features.DAYS_PER_WEEK, features.HOURS_PER_DAY))
+        drop_off, pick_up = self.school_peaks
+        week[:5] = (
+            floor
+            + daytime * _window(drop_off - 1.0, pick_up + 3.0, steepness=1.2)
+            + 1.0 * _bump(drop_off, 0.5)
+            + 0.8 * _bump(pick_up, 0.7)
+        )
+        week[_SATURDAY:] = floor + weekend * _window(
+            self.weekend_peak - 4.0, self.weekend_peak + 5.0, steepness=1.0
+        )
+        return week
+
+    def _shopping_shape(self, floor: float) -> np.ndarray:
+        """Shops: late morning to evening, Saturday the busiest day, Sunday low."""
+        week = np.empty((features.DAYS_PER_WEEK, features.HOURS_PER_DAY))
+        week[:5] = floor + 0.65 * _window(10.0, 19.5, steepness=1.5) + 0.15 * _bump(17.5, 1.5)
+        week[_SATURDAY] = floor + 1.0 * _window(9.5, 19.0, steepness=1.5) + 0.2 * _bump(14.0, 2.5)
+        week[_SUNDAY] = floor + self.shopping_sunday_level * _window(11.0, 17.0, steepness=1.5)
+        return week
+
+    def _night_truck_shape(self) -> np.ndarray:
+        """Daytime trucks plus night deliveries (22:00-05:00, Sunday 22:00 to Saturday
+        05:00): ``night_truck_share`` of the weekly trucks come from the night part."""
+        day = self._truck_shape()
+        night = np.zeros_like(day)
+        night[:_SUNDAY] += _window(-3.0, 5.0, steepness=2.0)  # Monday to Saturday morning
+        night[[_SUNDAY, 0, 1, 2, 3, 4]] += _window(22.0, 29.0, steepness=2.0)  # evenings
+        share = self.night_truck_share
+        return (1.0 - share) * day / day.mean() + share * night / night.mean()
+
+
+RADIAL, SCHOOL, SHOPPING, NIGHT_TRUCKS = "radial", "school", "shopping", "night_trucks"
+INTERSECTION_KINDS = (RADIAL, SCHOOL, SHOPPING, NIGHT_TRUCKS)
+
+
+def approach_shapes(profile: CityProfile, kinds: np.ndarray, inbound: np.ndarray) -> np.ndarray:
+    """Weekly shape of every approach, shape (I, len(DIRECTIONS), V, 7, 24), weekly mean 1.
+
+    ``kinds`` (I,) indexes :data:`INTERSECTION_KINDS`, ``inbound`` (I, D) is each direction's
+    inbound weight in [-1, 1]. The morning bump is scaled by ``1 + tidal * inbound``, the
+    evening one by ``1 - tidal * inbound``, then each approach and type is renormalised.
+    """
+    parts = np.stack([profile.kind_parts(kind) for kind in INTERSECTION_KINDS])[kinds]
+    tide = (profile.tidal * np.asarray(inbound, dtype=float))[:, :, None, None, None]
+    shapes = (
+        parts[:, None, :, 0]
+        + (1.0 + tide) * parts[:, None, :, 1]
+        + (1.0 - tide) * parts[:, None, :, 2]
+    )
+    return shapes / shapes.mean(axis=(-2, -1), keepdims=True)
+
+
+def _untidal(week: np.ndarray) -> np.ndarray:
+    """A (7, 24) shape as the three parts of :meth:`CityProfile.kind_parts` (no tidal bumps)."""
+    return np.stack([week, np.zeros_like(week), np.zeros_like(week)])
 
 
 def _bump(centre: float, width: float) -> np.ndarray:
@@ -175,6 +276,10 @@ LONDON = CityProfile(
     bus_service_start=5.5,
     bus_service_end=23.5,
     sunday_truck_level=0.06,
+    tidal=0.6,
+    radius_km=9.0,
+    school_peaks=(8.1, 15.6),
+    shopping_sunday_level=0.45,  # Sunday trading: six hours
 )
 
 FRANKFURT = CityProfile(
@@ -192,6 +297,10 @@ FRANKFURT = CityProfile(
     bus_service_start=4.75,
     bus_service_end=23.0,
     sunday_truck_level=0.015,
+    tidal=0.5,
+    radius_km=5.0,
+    school_peaks=(7.6, 15.1),
+    shopping_sunday_level=0.08,  # shops closed on Sundays
 )
 
 GENERIC = CityProfile(

@@ -21,7 +21,12 @@ from deploy.synthetic import ground_truth, sampling
 from deploy.synthetic.cities import CityProfile
 from deploy.synthetic.counts import write_count_days
 from deploy.synthetic.formats import COLUMNS, FILE_FORMATS, write_days
-from deploy.synthetic.ground_truth import GROUND_TRUTH_FILE, load_ground_truth, read_ground_truth
+from deploy.synthetic.ground_truth import (
+    GROUND_TRUTH_FILE,
+    load_approach_intensity,
+    load_ground_truth,
+    read_ground_truth,
+)
 from deploy.synthetic.output import GenerationError, check_target, staged_directory
 from transforms import features
 
@@ -34,6 +39,7 @@ __all__ = [
     "GenerationError",
     "GenerationSummary",
     "generate",
+    "load_approach_intensity",
     "load_ground_truth",
     "read_ground_truth",
 ]

@@ -1,19 +1,28 @@
 """Sampling: a city's intersections and its per-vehicle observations, as numpy arrays.
 
-Model: a non-homogeneous Poisson process per intersection x direction x vehicle
-type. The expected number of vehicles in one local hour cell is::
+Model: a non-homogeneous Poisson process per approach (intersection x direction of
+travel) and vehicle type. The expected number of vehicles in one local hour cell is::
 
-    base_volume[i] * direction_factor[i, d] * share[v] * shape[v, dow, hour]
-        * day_noise[date] * hour_noise[i, cell]
+    intensity[i, d, v, dow, hour] * day_noise[date] * hour_noise[i, cell]
+    intensity = base_volume[i] * direction_factor[i, d] * share[v] * shape[i, d, v, dow, hour]
 
-``shape`` is the city's weekly profile (:meth:`CityProfile.weekly_shapes`, weekly
-mean 1 per type), the direction factors of an intersection sum to 1, and both
-noises are lognormal with mean 1 (``day_noise`` is city-wide per local date,
-``hour_noise`` per intersection and hour cell), so the expected rate equals the
-noise-free one. Counts are drawn per hour cell with numpy, then each vehicle gets
-a uniform millisecond inside its hour. Hour cells are the real local hours of the
-time zone: the spring-forward hour does not exist, the autumn hour occurs twice
-(once per UTC offset).
+``shape`` is the approach's weekly profile (:func:`cities.approach_shapes`, weekly mean 1
+per type): the city's shape for the intersection's kind, with tidal commuter peaks. The
+direction factors of an intersection sum to 1, so ``base_volume`` stays the intersection's
+week-average volume. Both noises are lognormal with mean 1 (``day_noise`` is city-wide per
+local date, ``hour_noise`` per intersection and hour cell), so the expected rate equals
+``intensity`` (:func:`approach_intensity`, what ground_truth.json records per approach).
+Counts are drawn per hour cell with numpy, then each vehicle gets a uniform millisecond
+inside its hour. Hour cells are the real local hours of the time zone: the spring-forward
+hour does not exist, the autumn hour occurs twice (once per UTC offset).
+
+Layout (:func:`draw_layout`, per seed): each intersection lies at a compass bearing
+(uniform) and distance (uniform over the disc of ``radius_km``) from the centre. A
+direction of travel's inbound weight is the cosine between its heading and the heading
+toward the centre (+1 inbound, -1 outbound, 0 tangential). ``intersections //
+intersections_per_special`` intersections become each distinct kind: ``shopping`` streets
+among the inner half (by distance), ``night_trucks`` arterials among the outer half,
+``school`` among the rest; all others are ``radial``.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from deploy.synthetic.cities import CityProfile
+from deploy.synthetic.cities import INTERSECTION_KINDS, RADIAL, CityProfile, approach_shapes
 from transforms import features
 
 MS_PER_HOUR = 3_600_000
@@ -57,6 +66,14 @@ class Layout:
     base_volume: np.ndarray  # (I,)
     direction_factors: np.ndarray  # (I, 4), rows sum to 1
     lanes: np.ndarray  # (I, 4)
+    bearing_deg: np.ndarray  # (I,) compass bearing from the centre, 0 = north, 90 = east
+    distance_km: np.ndarray  # (I,) from the centre
+    kind: np.ndarray  # (I,) index into cities.INTERSECTION_KINDS
+
+    @property
+    def inbound(self) -> np.ndarray:
+        """(I, len(DIRECTIONS)) inbound weight of each direction of travel, in [-1, 1]."""
+        return inbound_weights(self.bearing_deg)
 
 
 @dataclass(frozen=True)
@@ -103,7 +120,7 @@ def local_hour_cells(tz_name: str, start: date, days: int) -> HourCells:
 
 
 def draw_layout(profile: CityProfile, n: int, scale: float, seed: int) -> Layout:
-    """Intersections: base volumes, direction split and lanes (independent of the dates)."""
+    """Intersections: base volumes, direction split, lanes, position and kind."""
     rng = np.random.default_rng([seed, 0])
     raw = rng.lognormal(0.0, profile.base_volume_sigma, n)
     base = raw / raw.mean() * profile.mean_base_volume * scale
@@ -117,7 +134,56 @@ def draw_layout(profile: CityProfile, n: int, scale: float, seed: int) -> Layout
     factors /= factors.sum(axis=1, keepdims=True)
     lanes = rng.integers(1, profile.max_lanes + 1, (n, len(features.DIRECTIONS)))
     ids = tuple(f"{profile.id_prefix}-{k + 1:04d}" for k in range(n))
-    return Layout(ids=ids, base_volume=base, direction_factors=factors, lanes=lanes)
+    # Drawn after the above, so base volumes, factors and lanes keep their former values.
+    bearing = rng.uniform(0.0, 360.0, n)
+    distance = profile.radius_km * np.sqrt(rng.random(n))
+    return Layout(
+        ids=ids,
+        base_volume=base,
+        direction_factors=factors,
+        lanes=lanes,
+        bearing_deg=bearing,
+        distance_km=distance,
+        kind=_draw_kinds(profile, distance, rng),
+    )
+
+
+def _draw_kinds(profile: CityProfile, distance: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Kind index per intersection: a few shopping (inner), night_trucks (outer), school."""
+    n = distance.size
+    per_kind = n // profile.intersections_per_special
+    kind = np.full(n, INTERSECTION_KINDS.index(RADIAL), dtype=np.int64)
+    by_distance = np.argsort(distance, kind="stable")
+    inner, outer = by_distance[: n // 2], by_distance[n // 2 :]
+    shopping = rng.choice(inner, per_kind, replace=False)
+    night = rng.choice(outer, per_kind, replace=False)
+    kind[shopping] = INTERSECTION_KINDS.index("shopping")
+    kind[night] = INTERSECTION_KINDS.index("night_trucks")
+    rest = np.flatnonzero(kind == INTERSECTION_KINDS.index(RADIAL))
+    kind[rng.choice(rest, per_kind, replace=False)] = INTERSECTION_KINDS.index("school")
+    return kind
+
+
+def direction_headings() -> np.ndarray:
+    """Compass heading (degrees) of travel in each of ``features.DIRECTIONS``."""
+    compass = {"N": 0.0, "E": 90.0, "S": 180.0, "W": 270.0}
+    return np.array([compass[d] for d in features.DIRECTIONS])
+
+
+def inbound_weights(bearing_deg: np.ndarray) -> np.ndarray:
+    """(I, D) cosine between each direction's heading and the heading toward the centre
+    (the bearing from the centre + 180 degrees)."""
+    toward_centre = np.asarray(bearing_deg, dtype=float)[:, None] + 180.0
+    return np.cos(np.radians(direction_headings()[None, :] - toward_centre))
+
+
+def approach_intensity(profile: CityProfile, layout: Layout) -> np.ndarray:
+    """Noise-free expected vehicles per local hour of every approach and type, shape
+    (I, len(DIRECTIONS), len(VEHICLE_TYPES), 7, 24): what the draws follow on average."""
+    shapes = approach_shapes(profile, layout.kind, layout.inbound)
+    volume = layout.base_volume[:, None] * layout.direction_factors  # (I, D)
+    shares = np.asarray(profile.vehicle_shares)
+    return volume[:, :, None, None, None] * shares[None, None, :, None, None] * shapes
 
 
 def _lognormal_mean_one(rng: np.random.Generator, sigma: float, size) -> np.ndarray:
@@ -137,18 +203,12 @@ def _draw_counts(
     profile: CityProfile, layout: Layout, cells: HourCells, days: int, rng: np.random.Generator
 ) -> np.ndarray:
     n_cells, n_inter = len(cells.hour), len(layout.ids)
-    shapes = profile.weekly_shapes()  # (V, 7, 24)
-    shares = np.asarray(profile.vehicle_shares)
-    type_rate = shares[None, :] * shapes[:, cells.day_of_week, cells.hour].T  # (C, V)
+    intensity = approach_intensity(profile, layout)  # (I, D, V, 7, 24)
+    per_cell = np.moveaxis(intensity[..., cells.day_of_week, cells.hour], -1, 0)  # (C, I, D, V)
     day_noise = _lognormal_mean_one(rng, profile.day_noise_sigma, days)[cells.date_index]
     hour_noise = _lognormal_mean_one(rng, profile.hour_noise_sigma, (n_cells, n_inter))
-    site_rate = (layout.base_volume[None, :] * hour_noise) * day_noise[:, None]  # (C, I)
-    rate = (
-        site_rate[:, :, None, None]
-        * layout.direction_factors[None, :, :, None]
-        * type_rate[:, None, None, :]
-    )
-    return rng.poisson(rate)
+    noise = hour_noise * day_noise[:, None]  # (C, I)
+    return rng.poisson(per_cell * noise[:, :, None, None])
 
 
 def sample(profile: CityProfile, layout: Layout, cells: HourCells, days: int, seed: int) -> Rows:
