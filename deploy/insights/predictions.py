@@ -115,7 +115,7 @@ def interval_percentiles(percent: int) -> tuple[float, float]:
     return (100 - percent) / 2, (100 + percent) / 2
 
 
-def poisson_interval(mean, percent: int) -> tuple[np.ndarray, np.ndarray]:
+def poisson_interval(mean: np.ndarray | float, percent: int) -> tuple[np.ndarray, np.ndarray]:
     """Per mean, the (lower, upper) percentile counts of Poisson(``mean``) for the central
     ``percent``% interval; it holds the count with probability >= ``percent``%."""
     mean = np.asarray(mean, dtype=np.float64)
