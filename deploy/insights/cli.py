@@ -1,7 +1,7 @@
 """``traffic-pipeline explain`` and ``traffic-pipeline predict``: argparse glue only.
 
 Exit codes: 0 ok; 2 bad usage or input (no pushed model, a dir that is not one of our
-models, an unknown city, a malformed ``--at``), with one line on stderr.
+models, an unknown city, a malformed ``--at`` or ``--interval``), with one line on stderr.
 """
 
 from __future__ import annotations
@@ -44,6 +44,13 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     when.add_argument("--at", help="ISO-8601 time with offset, or local time in the city")
     when.add_argument("--week", action="store_true", help="the 168 local day-hour cells")
     p.add_argument("--hours", type=int, default=1, help="hourly steps from --at (default 1)")
+    p.add_argument(
+        "--interval",
+        metavar="PERCENT",
+        help="add each hour's central PERCENT%% Poisson interval per type and total, an "
+        "integer 1-99 (80: car_p10, car_p90, ...): count variability given the predicted "
+        "mean, not the model's uncertainty",
+    )
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.set_defaults(func=predict_command)
@@ -104,6 +111,7 @@ def predict_command(args: argparse.Namespace) -> int:
             at=args.at,
             hours=args.hours,
             week=args.week,
+            interval=args.interval,
         )
     except ModelError as err:
         return _fail(str(err))

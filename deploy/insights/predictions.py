@@ -5,6 +5,12 @@ so the TFT graph inside the model computes the features. Times are turned into t
 local day of week and hour by ExampleGen's own code
 (``components.traffic_example_gen.parsing.local_calendar``), so serving and training
 cannot disagree about DST.
+
+``--interval P`` adds the central P% Poisson interval of each hour's count: the model's
+count of one type in one hour is Poisson with mean ``vehicles_per_hour[type]`` (the
+counts loss ``transforms.model.poisson_count_nll``; the events model's rate x type share
+is the same Poisson process). It covers the counts' Poisson variability given the
+model's mean, not the model's own uncertainty about that mean.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from scipy.stats import poisson
 
 from components.traffic_example_gen.parsing import local_calendar
 from deploy.insights import model_files
@@ -35,6 +42,7 @@ WEEK_COLUMNS = (
     features.HOUR,
     *VALUE_COLUMNS,
 )
+INTERVAL_COLUMNS = (*features.VEHICLE_TYPES, TOTAL)  # the Poisson means an interval is added to
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,61 @@ def week_times() -> Times:
     # A model exported before serving_default parsed only MODEL_RAW_FEATURES also asks for
     # timestamp_utc, which it ignores; the week cells have no instant, so 0 is sent.
     return Times(cells[:, 0], cells[:, 1], np.zeros(len(cells), np.int64), None)
+
+
+def parse_interval(value: str | int) -> int:
+    """``--interval``: the central interval's coverage in percent, an integer from 1 to 99."""
+    try:
+        percent = int(str(value).strip())
+    except ValueError:
+        raise ModelError(
+            f"--interval {value!r}: not an integer percent from 1 to 99 (e.g. 80)"
+        ) from None
+    if not 1 <= percent <= 99:
+        raise ModelError(
+            f"--interval {value!r}: must be from 1 to 99 (80 gives the 10th and 90th percentiles)"
+        )
+    return percent
+
+
+def interval_percentiles(percent: int) -> tuple[float, float]:
+    """The percentiles bounding the central ``percent``% interval: 80 -> (10.0, 90.0)."""
+    return (100 - percent) / 2, (100 + percent) / 2
+
+
+def poisson_interval(mean: np.ndarray | float, percent: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per mean, the (lower, upper) percentile counts of Poisson(``mean``) for the central
+    ``percent``% interval; it holds the count with probability >= ``percent``%."""
+    mean = np.asarray(mean, dtype=np.float64)
+    if not np.all(np.isfinite(mean) & (mean >= 0)):
+        raise ModelError("the model predicted a negative or non-finite vehicles per hour")
+    low, high = interval_percentiles(percent)
+    return (
+        poisson.ppf(low / 100, mean).astype(np.int64),
+        poisson.ppf(high / 100, mean).astype(np.int64),
+    )
+
+
+def add_interval(
+    frame: pd.DataFrame, percent: int, columns: tuple[str, ...] = INTERVAL_COLUMNS
+) -> pd.DataFrame:
+    """A copy of ``frame`` with ``<column>_p<low>`` and ``<column>_p<high>`` (e.g.
+    ``car_p10``, ``car_p90``) after each mean column of ``columns``.
+
+    Each row's mean must be the Poisson mean of one hour's count. A sum of independent
+    Poissons is Poisson with the summed mean, so ``total`` (summed over types) gets its
+    own interval, and rows summed over approaches must be summed *before* this is called;
+    adding up the percentile columns would overstate the interval.
+    """
+    percent = parse_interval(percent)
+    low, high = (f"p{p:g}" for p in interval_percentiles(percent))
+    out = frame.copy()
+    for column in columns:
+        lower, upper = poisson_interval(frame[column].to_numpy(), percent)
+        at = out.columns.get_loc(column) + 1
+        out.insert(at, f"{column}_{low}", lower)
+        out.insert(at + 1, f"{column}_{high}", upper)
+    return out
 
 
 def approaches_for(
@@ -182,6 +245,7 @@ def predict(
     at: str | None = None,
     hours: int = 1,
     week: bool = False,
+    interval: int | str | None = None,
 ) -> pd.DataFrame:
     """Predicted traffic per (intersection, direction, time) of a pushed model.
 
@@ -189,14 +253,17 @@ def predict(
     ``hours`` hourly steps) and ``week`` (the 168 local day-hour cells). Columns:
     ``intersection_id, direction, local_time`` (or ``day_of_week, hour``),
     ``seconds_to_next_vehicle, car, truck, bus, bicycle, total`` (vehicles per hour).
-    Raises ``ModelError`` on bad input.
+    ``interval`` (percent, 1-99): each of car ... total is followed by its Poisson
+    percentile counts (``add_interval``). Raises ``ModelError`` on bad input.
     """
     if (at is None) == (not week):
         raise ModelError("give exactly one of --at TIME and --week")
+    percent = None if interval is None else parse_interval(interval)
     files = model_files.find(city, output, model)
     tz_name = files.timezone
     times = week_times() if week else times_from(parse_at(at, tz_name), hours, tz_name)
-    return run_model(files, approaches_for(files, intersection, direction), times)
+    frame = run_model(files, approaches_for(files, intersection, direction), times)
+    return frame if percent is None else add_interval(frame, percent)
 
 
 def city_week(files: ModelFiles, approaches: list[tuple[str, str]] | None = None) -> np.ndarray:
