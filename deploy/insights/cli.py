@@ -31,7 +31,14 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--report", required=True, help="report dir (index.html and files)")
     p.add_argument("--compare-with", help="another city (latest pushed) or model dir")
     p.add_argument("--signal", help="intersection of the per-signal heatmaps (default: busiest)")
-    p.add_argument("--ground-truth", help="the generator's ground_truth.json (or its dir)")
+    reference = p.add_mutually_exclusive_group()
+    reference.add_argument(
+        "--ground-truth", help="the generator's ground_truth.json (or its dir): score against it"
+    )
+    reference.add_argument(
+        "--observed", metavar="DATA_DIR", help="daily input files: score on their last eval days"
+    )
+    p.add_argument("--eval-days", type=int, help="with --observed (default: the city's config)")
     p.add_argument("--regimes", type=int, default=analysis.DEFAULT_REGIMES)
     p.add_argument("--neighbours", type=int, default=analysis.DEFAULT_NEIGHBOURS)
     p.set_defaults(func=explain_command)
@@ -75,6 +82,8 @@ def explain_command(args: argparse.Namespace) -> int:
             compare_with=args.compare_with,
             signal=args.signal,
             ground_truth=args.ground_truth,
+            observed_data=args.observed,
+            eval_days=args.eval_days,
             regimes=args.regimes,
             neighbours=args.neighbours,
         )
@@ -93,7 +102,28 @@ def explain_command(args: argparse.Namespace) -> int:
             + f" over {row['cells']} cells with >= {truth['min_true_vehicles_per_hour']:g} "
             "true vehicles per hour"
         )
+    _print_approach_accuracy(summary.get("approach_accuracy"))
     return 0
+
+
+def _print_approach_accuracy(acc: dict | None) -> None:
+    """One line per predictor: its per-approach figures (or why there are none)."""
+    if not acc:
+        return
+    if "note" in acc:
+        print(f"per approach: {acc['note']}")
+        return
+    for name, s in acc["scores"].items():
+        if s["rate_error"] is not None:
+            figures = f"rate error {s['rate_error']:.1%}"
+            if s["rate_error_busy"] is not None:
+                figures += f" (busy cells {s['rate_error_busy']:.1%})"
+            figures += f", NLL excess {s['nll_excess']:.3f}"
+        else:
+            figures = f"Poisson NLL {s['nll']:.3f} per cell"
+            if s["nll_busy"] is not None:
+                figures += f" ({s['nll_busy']:.3f} per busy cell)"
+        print(f"per approach vs {acc['reference']}, {name}: {figures} over {s['cells']} cells")
 
 
 def predict_command(args: argparse.Namespace) -> int:

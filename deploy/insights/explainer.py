@@ -15,7 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from deploy.insights import analysis, figures, lineage, model_files, predictions, report
+from deploy.insights import (
+    analysis,
+    approach_accuracy,
+    figures,
+    lineage,
+    model_files,
+    observed,
+    predictions,
+    report,
+)
 from deploy.insights.model_files import ModelError, ModelFiles
 from deploy.synthetic.generator import load_ground_truth
 from transforms import features
@@ -68,6 +77,8 @@ def explain(
     compare_with: str | None = None,
     signal: str | None = None,
     ground_truth: str | None = None,
+    observed_data: str | None = None,
+    eval_days: int | None = None,
     regimes: int = analysis.DEFAULT_REGIMES,
     neighbours: int = analysis.DEFAULT_NEIGHBOURS,
 ) -> dict:
@@ -75,7 +86,9 @@ def explain(
 
     ``signal``: the intersection of the per-signal heatmaps (default: the busiest);
     ``ground_truth``: the generator's ground_truth.json (or its dir), to state the
-    prediction error per vehicle type. Raises ``ModelError`` on bad input.
+    prediction error per vehicle type and per approach; ``observed_data``: a data dir
+    whose last ``eval_days`` days (default: the city's config) the model is scored on
+    per approach instead. Raises ``ModelError`` on bad input.
     """
     files = model_files.find(city, output, model)
     view = _view(files)
@@ -117,6 +130,22 @@ def explain(
             "min_true_vehicles_per_hour": MIN_TRUE_VEHICLES_PER_HOUR,
             "per_type": analysis.relative_errors(view.per_hour, truth, MIN_TRUE_VEHICLES_PER_HOUR),
         }
+    approach_panels: approach_accuracy.Panels = []
+    if ground_truth or observed_data:
+        days = eval_days or observed.default_eval_days(files.city)
+        try:
+            if observed_data:
+                found_acc, approach_panels = approach_accuracy.from_observed(
+                    files, observed_data, days
+                )
+            else:
+                found_acc, approach_panels = approach_accuracy.from_truth(files, ground_truth, days)
+        except ValueError as err:
+            flag = (
+                f"--observed {observed_data}" if observed_data else f"--ground-truth {ground_truth}"
+            )
+            raise ModelError(f"{flag}: {err}") from err
+        summary["approach_accuracy"] = found_acc
     other = None
     if compare_with:
         other = _view(_compare_source(compare_with, output))
@@ -166,6 +195,14 @@ def explain(
             figures.heatmaps(signal_per_hour, f"Predicted vehicles per hour at signal {signal}")
         ),
     )
+    if approach_panels:
+        page.approach_png = figures.png_bytes(
+            figures.approach_profiles(
+                approach_panels,
+                "Weekly profiles per approach: model vs "
+                + summary["approach_accuracy"]["reference"],
+            )
+        )
     if other is not None:
         page.comparison_svg = figures.svg_text(
             figures.comparison(aligned.reference, aligned.aligned, (view.name, other.name))

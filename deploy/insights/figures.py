@@ -142,3 +142,33 @@ def shift_heatmap(shift: np.ndarray, title: str) -> Figure:
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, pad=0.01).ax.tick_params(labelsize=6)
     return fig
+
+
+PROFILE_STYLES = {  # label -> (colour, line style); other labels use matplotlib's cycle
+    "true": ("#000000", "-"),
+    "observed": ("#000000", "-"),
+    "model": ("#2171b5", "-"),
+    "historical average": ("#e6550d", "--"),
+}
+
+
+def approach_profiles(panels: list[tuple[str, dict[str, np.ndarray]]], title: str) -> Figure:
+    """Small multiples: one panel per approach, its weekly profile (168 local hours,
+    Monday 00:00 first, vehicles per hour) per series (e.g. true, model)."""
+    fig = Figure(figsize=(11, 1.9 * len(panels) + 0.6))
+    fig.suptitle(title, fontsize=11)
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    hours = np.arange(features.DAY_HOUR_CELLS)
+    for ax, (name, series) in zip(axes, panels, strict=True):
+        for label, values in series.items():
+            colour, style = PROFILE_STYLES.get(label, (None, "-"))
+            ax.plot(hours, values, style, color=colour, lw=1.0, label=label)
+        ax.set_title(name, fontsize=8, loc="left")
+        ax.tick_params(labelsize=6)
+        ax.grid(alpha=0.2)
+        ax.set_ylabel("veh/h", fontsize=7)
+    axes[0].legend(fontsize=7, loc="upper right", ncol=len(panels[0][1]))
+    starts = np.arange(features.DAYS_PER_WEEK) * features.HOURS_PER_DAY
+    axes[-1].set_xticks(starts, features.DAY_NAMES, fontsize=7)
+    axes[-1].set_xlabel("local day and hour (each day from 00:00)", fontsize=8)
+    return fig

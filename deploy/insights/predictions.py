@@ -273,3 +273,11 @@ def city_week(files: ModelFiles, approaches: list[tuple[str, str]] | None = None
     frame = run_model(files, pairs, week_times())
     grouped = frame.groupby([features.DAY_OF_WEEK, features.HOUR], sort=True)
     return grouped[list(features.VEHICLE_TYPES)].sum().to_numpy()
+
+
+def approach_week(files: ModelFiles, approaches: list[tuple[str, str]]) -> np.ndarray:
+    """[len(approaches), 168, len(VEHICLE_TYPES)] predicted vehicles per hour per approach
+    and local day-hour cell (``features.all_day_hours()`` order)."""
+    frame = run_model(files, approaches, week_times())
+    values = frame[list(features.VEHICLE_TYPES)].to_numpy(np.float64)
+    return values.reshape(len(approaches), features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES))

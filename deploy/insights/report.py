@@ -63,6 +63,7 @@ class Page:
     signal_heatmap_png: bytes
     comparison_svg: str = ""
     shift_png: bytes = b""
+    approach_png: bytes = b""  # weekly profiles of the shown approaches (per-approach accuracy)
 
 
 def _esc(value: object) -> str:
@@ -189,6 +190,57 @@ def _accuracy_section(summary: dict) -> str:
     )
 
 
+def _figure(value: float | None, percent: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if percent else f"{value:.3f}"
+
+
+def _approach_section(page: Page) -> str:
+    acc = page.summary.get("approach_accuracy")
+    if not acc:
+        return ""
+    head = f"<h2>Per approach, against the {_esc(acc['reference'])}</h2>"
+    if "note" in acc:
+        return head + f"<p class='note'>{_esc(acc['note'])}</p>"
+    by_truth = acc["reference"] == "ground truth"
+    keys = (
+        [("rate_error", True), ("rate_error_busy", True), ("nll_excess", False)]
+        if by_truth
+        else [("nll", False), ("nll_busy", False)]
+    )
+    names = {
+        "rate_error": "rate error",
+        "rate_error_busy": "rate error (busy)",
+        "nll_excess": "NLL excess over truth",
+        "nll": "Poisson NLL / cell",
+        "nll_busy": "NLL / busy cell",
+    }
+    rows = [[name, *(_figure(s[k], p) for k, p in keys)] for name, s in acc["scores"].items()]
+    shown = [
+        [
+            f"{r['intersection_id']} {r['direction']}",
+            r["why"],
+            round(r["total"], 1),
+            round(r["abs_error"], 1),
+            _figure(r["rate_error"], True),
+        ]
+        for r in acc["shown"]
+    ]
+    cells = next(iter(acc["scores"].values()))
+    return (
+        head + f"<p class='note'>{_esc(acc['what'])} {cells['cells']} cells (approach x vehicle "
+        f"type x hour), {cells['busy_cells']} busy (at least {acc['busy_vehicles_per_hour']:g} "
+        "vehicles per hour). Rate error: sum |predicted - true| / sum true; NLL: Poisson "
+        "negative log-likelihood per cell (definitions: deploy/insights/accuracy.py).</p>"
+        + _table(["predictor", *(names[k] for k, _ in keys)], rows)
+        + "<p class='note'>Weekly profiles (all vehicle types) of the busiest and the "
+        "worst-predicted approaches (largest absolute error of the model).</p>"
+        + _table(["approach", "shown as", "vehicles", "model abs. error", "rate error"], shown, 2)
+        + _img(page.approach_png, "per-approach weekly profiles")
+    )
+
+
 def _comparison_section(page: Page) -> str:
     comp = page.summary.get("comparison")
     if not comp:
@@ -231,6 +283,7 @@ signal {_esc(s["signal"])} (all its directions).</p>
 {_img(page.city_heatmap_png, "city-wide heatmaps")}
 {_img(page.signal_heatmap_png, "signal heatmaps")}
 {_accuracy_section(s)}
+{_approach_section(page)}
 {_lineage_section(page)}
 {_comparison_section(page)}
 <script type="application/json" id="cells">{_cells_json(page)}</script>
