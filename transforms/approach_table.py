@@ -15,8 +15,8 @@ Smoothing (``SMOOTHING_HOURS`` of pseudo-exposure), for cells seen rarely or nev
 (Monday-Friday or Saturday-Sunday), smoothed the same way toward the approach's and
 type's mean over all its observed hours; where the type was never seen at the
 approach, that mean is half a vehicle over all of the approach's observed hours (so a
-first vehicle is unlikely, not impossible). Every rate is therefore > 0. Approaches not in training (the table's
-last row) get the mean of the trained approaches.
+first vehicle is unlikely, not impossible). Every rate is therefore > 0. Approaches
+not in training (the table's last row) get the mean of the trained approaches.
 
 ``hours`` is the exposure: for hourly counts, the number of count rows of the cell
 (zeros included, missing hours excluded); for per-vehicle events, the number of
@@ -36,7 +36,7 @@ SMOOTHING_HOURS = 1.0
 # The model's starting type mix of an approach: its own vehicles plus this many vehicles
 # in the city's mix (a few buses at one approach say little about its bus share).
 SHARE_PRIOR_VEHICLES = 200.0
-_WEEKDAYS = np.arange(features.DAYS_PER_WEEK) < 5  # Monday-Friday
+WEEKDAYS = np.arange(features.DAYS_PER_WEEK) < 5  # Monday-Friday: one day class
 
 
 def day_hour_cell(day_of_week: np.ndarray, hour: np.ndarray) -> np.ndarray:
@@ -96,7 +96,7 @@ def fit_approach_average(vehicles: np.ndarray, hours: np.ndarray) -> ApproachTab
         total_v / np.maximum(total_e, 1e-12),
         0.5 / np.maximum(approach_hours, 1.0)[:, None],
     )  # (A, T)
-    for days in (_WEEKDAYS, ~_WEEKDAYS):
+    for days in (WEEKDAYS, ~WEEKDAYS):
         class_v = v[:, days].sum(axis=1, keepdims=True)  # (A, 1, 24, T)
         class_e = e[:, days].sum(axis=1, keepdims=True)
         prior[:, days] = (class_v + SMOOTHING_HOURS * fallback[:, None, None, :]) / (

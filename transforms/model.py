@@ -1,9 +1,12 @@
-"""The Keras 2 (tf_keras) model: day x hour, intersection and direction embeddings, two heads.
+"""The Keras 2 (tf_keras) model: the day x hour embedding, per-approach rates, two heads.
 
-Headway head: a log-rate per example, trained with the exponential negative
+The model computes a log-rate per vehicle type for the example's approach and day-hour
+(``build_model``). Headway head: their total rate, trained with the exponential negative
 log-likelihood of the observed headway ``t`` (``rate * t - log rate``); it outputs the
-expected seconds ``1 / rate``. Vehicle-type head: a softmax over ``VEHICLE_TYPES``.
+expected seconds ``1 / rate``. Vehicle-type head: their softmax over ``VEHICLE_TYPES``.
 ``VEHICLES_PER_HOUR_OUTPUT`` = ``3600 * rate * share`` per type.
+``APPROACH_COMPARISON_OUTPUT`` pairs it with the frozen per-approach historical average
+(``transforms.approach_table``), which the gate compares the model with.
 
 Hourly counts (``HParams.data_kind`` counts) train the same layers through
 ``VEHICLES_PER_HOUR_OUTPUT``: the Poisson NLL of the observed count ``k`` of one type in
@@ -26,12 +29,13 @@ from transforms.hparams import HParams
 
 MAX_ABS_LOG_RATE = 15.0  # rates between 3e-7/s and 3e6/s; keeps 1/rate finite in float32
 HIDDEN_UNITS = 32
-GRADIENT_CLIP_NORM = 5.0
+GRADIENT_CLIP_NORM = 5.0  # heavy-tailed headways give rare huge gradients of rate * t
 APPROACH_PRIOR_SD = 0.25  # prior sd of per-approach log-rate deviations and loadings
 # Per-approach parameters are stored divided by this (their outputs multiplied back):
 # Adam moves every parameter by about the learning rate per step, and an approach's
 # parameters see only its few rows of each batch, so full steps would follow noise.
-APPROACH_STEP_SCALE = 0.2  # heavy-tailed headways give rare huge gradients of rate * t
+APPROACH_STEP_SCALE = 0.2
+FINAL_LEARNING_RATE = 0.05  # of the initial one, at the end of the cosine decay
 
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
@@ -261,7 +265,9 @@ def build_model(
     x = keras.layers.Dense(HIDDEN_UNITS, activation="relu", name="hidden")(x)
     shared = keras.layers.Dense(types, name="type_log_rates")(x)
 
-    row = ApproachIndex(approaches.ids.tolist(), name="approach_index")(inputs[features.APPROACH_XF])
+    row = ApproachIndex(approaches.ids.tolist(), name="approach_index")(
+        inputs[features.APPROACH_XF]
+    )
     sd = APPROACH_PRIOR_SD / APPROACH_STEP_SCALE  # of the stored parameters
     prior = keras.regularizers.l2(1.0 / (2.0 * sd**2 * max(approaches.rows, 1)))
     scale = APPROACH_STEP_SCALE
@@ -320,9 +326,13 @@ def build_model(
                 f"the model needs {expected}"
             )
         day_hour_embedding.set_weights([day_hour_initial_weights])
+    # Cosine decay over the step budget: large steps first, fine ones to converge.
+    learning_rate = keras.optimizers.schedules.CosineDecay(
+        hparams.learning_rate, decay_steps=max(hparams.train_steps, 1), alpha=FINAL_LEARNING_RATE
+    )
     model.compile(
         optimizer=keras.optimizers.Adam(
-            learning_rate=hparams.learning_rate, global_clipnorm=GRADIENT_CLIP_NORM
+            learning_rate=learning_rate, global_clipnorm=GRADIENT_CLIP_NORM
         ),
         **_losses(hparams.data_kind),
     )

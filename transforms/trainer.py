@@ -30,9 +30,8 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.public import tfxio
 
-from transforms import features, keras_mode
+from transforms import approach_table, features, keras_mode
 from transforms.export import export_serving_model
-from transforms import approach_table
 from transforms.model import (
     MODEL_FEATURES,
     ApproachInit,

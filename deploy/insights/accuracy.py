@@ -203,7 +203,7 @@ def day_class_average(vehicles: np.ndarray, hours: np.ndarray) -> np.ndarray:
     week = (vehicles.shape[0], features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
     v, e = vehicles.reshape(week), hours.reshape(week)
     pooled_v, pooled_e = np.empty_like(v), np.empty_like(e)
-    weekdays = approach_table._WEEKDAYS  # the table's own day classes
+    weekdays = approach_table.WEEKDAYS  # the table's own day classes
     for days in (weekdays, ~weekdays):
         pooled_v[:, days] = v[:, days].sum(axis=1, keepdims=True)
         pooled_e[:, days] = e[:, days].sum(axis=1, keepdims=True)
