@@ -27,6 +27,7 @@ import numpy as np
 
 from deploy.insights import accuracy, observed
 from deploy.insights.accuracy import Scores
+from deploy.synthetic.ground_truth import load_approach_intensity
 from transforms import features
 
 MODEL = "model"
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         truth_path = args.ground_truth or os.path.join(args.data, "ground_truth.json")
         if args.ground_truth or os.path.exists(truth_path):
             try:
-                names, table = observed.read_approach_intensity(truth_path)
+                names, table = load_approach_intensity(truth_path)
                 truth = observed.align(names, table, obs.approaches)
             except ValueError as err:
                 if args.ground_truth:

@@ -14,6 +14,7 @@ import numpy as np
 
 from deploy.insights import accuracy, observed, predictions
 from deploy.insights.model_files import ModelFiles
+from deploy.synthetic.ground_truth import load_approach_intensity
 from transforms import features
 
 MODEL = "model"
@@ -69,7 +70,7 @@ def from_truth(files: ModelFiles, path: str, eval_days: int) -> tuple[dict, Pane
         "busy_vehicles_per_hour": accuracy.BUSY_VEHICLES_PER_HOUR,
     }
     try:
-        names, table = observed.read_approach_intensity(path)
+        names, table = load_approach_intensity(path)
     except ValueError as err:
         return {**out, "note": f"no per-approach truth: {err}"}, []
     known = set(files.approaches or names)

@@ -239,38 +239,6 @@ def local_cells(utc_hours: np.ndarray, timezone: str) -> np.ndarray:
     return approach_table.day_hour_cell(calendar.day_of_week, calendar.hour)
 
 
-def read_approach_intensity(path: str) -> tuple[list[tuple[str, str]], np.ndarray]:
-    """ground_truth.json's ``approach_intensity``: (approaches, array (A, 168, types)).
-
-    Stand-in for ``deploy.synthetic.ground_truth.load_approach_intensity`` until that is
-    on main (same format: ``{"intersection_id", "direction", "intensity": {type: 7 x 24}}``
-    records, expected vehicles per local hour). Raises ValueError when missing or malformed.
-    """
-    from deploy.synthetic.ground_truth import read_ground_truth
-
-    truth = read_ground_truth(path)
-    entries = truth.get("approach_intensity")
-    if not entries:
-        raise ValueError(f"{path}: field 'approach_intensity' is missing or empty")
-    approaches, tables = [], []
-    week_shape = (features.DAYS_PER_WEEK, features.HOURS_PER_DAY)
-    for n, entry in enumerate(entries):
-        try:
-            key = (str(entry[features.INTERSECTION]), str(entry[features.DIRECTION]))
-            weeks = [np.asarray(entry["intensity"][v], np.float64) for v in features.VEHICLE_TYPES]
-        except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"{path}: approach_intensity[{n}] is malformed: {err!r}") from err
-        for vehicle_type, week in zip(features.VEHICLE_TYPES, weeks, strict=True):
-            if week.shape != week_shape:
-                raise ValueError(
-                    f"{path}: approach_intensity[{n}].intensity.{vehicle_type} must be "
-                    f"7 x 24 numbers, got shape {week.shape}"
-                )
-        approaches.append(key)
-        tables.append(np.stack(weeks, axis=-1).reshape(features.DAY_HOUR_CELLS, -1))
-    return approaches, np.stack(tables)
-
-
 def align(
     source: list[tuple[str, str]], table: np.ndarray, target: list[tuple[str, str]]
 ) -> np.ndarray:

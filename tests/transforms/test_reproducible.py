@@ -84,7 +84,8 @@ def test_carve_validation_holds_out_a_seeded_fraction_whatever_the_row_order():
     assert 0.09 < validation.rows / split.rows < 0.11
 
     def keys(part: InMemorySplit) -> set:
-        return set(zip(part.timestamps.tolist(), part.labels[features.HEADWAY_OUTPUT].tolist()))
+        headways = part.labels[features.HEADWAY_OUTPUT].tolist()
+        return set(zip(part.timestamps.tolist(), headways, strict=True))
 
     assert not keys(train) & keys(validation)
     shuffled = split.take(np.random.default_rng(3).permutation(split.rows))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from deploy.insights import observed
+from deploy.synthetic.ground_truth import load_approach_intensity
 from tests.deploy.insights.accuracy_data import write_counts, write_truth
 from transforms import features
 
@@ -83,7 +84,7 @@ def test_events_count_every_approach_and_type_of_each_seen_hour(tmp_path):
 def test_approach_intensity_reader(tmp_path):
     path = tmp_path / "ground_truth.json"
     write_truth(path, _mean, APPROACHES, (CAR,))
-    names, table = observed.read_approach_intensity(str(path))
+    names, table = load_approach_intensity(str(path))
     assert names == APPROACHES and table.shape == (2, 168, 4)
     assert table[1, features.all_day_hours().index((2, 7)), CAR] == 10.0
     assert (table[..., BICYCLE] == 0).all()
@@ -94,9 +95,9 @@ def test_approach_intensity_reader(tmp_path):
     truth = json.loads(path.read_text())
     truth["approach_intensity"][0]["intensity"]["car"] = [[1.0] * 24] * 6
     path.write_text(json.dumps(truth))
-    with pytest.raises(ValueError, match=r"approach_intensity\[0\].intensity.car must be 7 x 24"):
-        observed.read_approach_intensity(str(path))
+    with pytest.raises(ValueError, match=r"approach_intensity\[0\].intensity"):
+        load_approach_intensity(str(path))
     del truth["approach_intensity"]
     path.write_text(json.dumps(truth))
     with pytest.raises(ValueError, match="'approach_intensity' is missing"):
-        observed.read_approach_intensity(str(path))
+        load_approach_intensity(str(path))
