@@ -36,6 +36,7 @@ APPROACH_PRIOR_SD = 0.25  # prior sd of per-approach log-rate deviations and loa
 # parameters see only its few rows of each batch, so full steps would follow noise.
 APPROACH_STEP_SCALE = 0.2
 FINAL_LEARNING_RATE = 0.05  # of the initial one, at the end of the cosine decay
+DAY_CLASS_PRIOR_SD = 0.05  # prior sd of a cell's vector around its hour's day-class mean
 
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
@@ -181,14 +182,15 @@ class ApproachInit:
     ``ids``: the trained approaches' ``APPROACH_XF`` values (A,); ``log_rate``: (A + 1,
     types) initial log vehicles per second of each approach and type (last row: unseen
     approaches); ``table``: the historical average (A + 1, 168, types) in vehicles/hour;
-    ``rows``: training rows, which set how strongly the per-approach parameters are
-    held near their start (a Gaussian prior: little data, small deviations).
+    ``rows``: training rows, which set how strongly the priors hold the per-approach
+    parameters near their start and like weekdays together (little data, small
+    deviations); 0 = unknown, no priors.
     """
 
     ids: np.ndarray
     log_rate: np.ndarray
     table: np.ndarray
-    rows: int = 1
+    rows: int = 0
 
     @classmethod
     def empty(cls) -> ApproachInit:
@@ -199,6 +201,39 @@ class ApproachInit:
             np.full([1, types], np.log(10.0 / 3600.0), np.float32),
             np.full([1, features.DAY_HOUR_CELLS, types], 10.0, np.float32),
         )
+
+
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
+class DayClassPooling(keras.regularizers.Regularizer):
+    """A Gaussian prior that pulls each cell's day x hour vector toward the mean of the
+    same hour over its day class (Monday-Friday, Saturday-Sunday).
+
+    ``l2`` times the summed squared deviations: with ``l2 = 1 / (2 sd^2 rows)`` the
+    weekdays of an hour share one vector unless the data separates them, which matters
+    only with little data (the table's smoothing, ``transforms.approach_table``, pools
+    the same way).
+    """
+
+    def __init__(self, l2: float, cross_buckets: int) -> None:
+        from transforms.collisions import cell_buckets
+
+        self.l2 = float(l2)
+        self.cross_buckets = int(cross_buckets)
+        self._buckets = tf.constant(cell_buckets(self.cross_buckets), tf.int64)
+
+    def __call__(self, table: tf.Tensor) -> tf.Tensor:
+        week = tf.reshape(
+            tf.gather(table, self._buckets),
+            [features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1],
+        )
+        penalty = 0.0
+        for days in (week[:5], week[5:]):
+            centre = tf.reduce_mean(days, axis=0, keepdims=True)
+            penalty += tf.reduce_sum(tf.square(days - centre))
+        return self.l2 * penalty
+
+    def get_config(self) -> dict:
+        return {"l2": self.l2, "cross_buckets": self.cross_buckets}
 
 
 MODEL_FEATURES = (
@@ -242,9 +277,15 @@ def build_model(
     types = len(features.VEHICLE_TYPES)
     rows = len(approaches.ids) + 1
     inputs = {name: keras.Input(shape=(), dtype=tf.int64, name=name) for name in MODEL_FEATURES}
+
+    def prior_weight(sd: float) -> float:  # of 1/2 (w/sd)^2 per training row
+        return 1.0 / (2.0 * sd**2 * approaches.rows) if approaches.rows > 0 else 0.0
+
+    pooling = DayClassPooling(prior_weight(DAY_CLASS_PRIOR_SD), hparams.cross_buckets)
     day_hour_embedding = keras.layers.Embedding(
         hparams.cross_buckets,
         hparams.embedding_dim,
+        embeddings_regularizer=pooling if day_hour_trainable else None,
         name=features.DAY_HOUR_EMBEDDING_LAYER,
         trainable=day_hour_trainable,
     )
@@ -269,7 +310,7 @@ def build_model(
         inputs[features.APPROACH_XF]
     )
     sd = APPROACH_PRIOR_SD / APPROACH_STEP_SCALE  # of the stored parameters
-    prior = keras.regularizers.l2(1.0 / (2.0 * sd**2 * max(approaches.rows, 1)))
+    prior = keras.regularizers.l2(prior_weight(sd))
     scale = APPROACH_STEP_SCALE
     observed = keras.layers.Embedding(
         rows,

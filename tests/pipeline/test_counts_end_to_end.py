@@ -98,7 +98,7 @@ def seattle(tmp_path_factory):
                 "city": CITY,
                 "timezone": TIMEZONE,
                 "data": {"kind": "counts", "split": {"kind": "time", "eval_days": EVAL_DAYS}},
-                "training": {"train_steps": 400, "eval_steps": 20, "batch_size": 128},
+                "training": {"train_steps": 1500, "eval_steps": 20, "batch_size": 128},
                 # no evaluation section: the default counts gate
             }
         )

@@ -13,7 +13,12 @@ from deploy.insights import model_files, predictions
 from deploy.insights.model_files import ModelError
 from tests.transforms.conftest import LOCATION_BUCKETS
 from transforms import features
-from transforms.preprocessing import day_hour_bucket, direction_index, location_bucket
+from transforms.preprocessing import (
+    approach_id,
+    day_hour_bucket,
+    direction_index,
+    location_bucket,
+)
 
 TYPES = list(features.VEHICLE_TYPES)
 
@@ -30,6 +35,10 @@ def _in_memory(model, rows: list[tuple[str, str, int, int]]) -> dict[str, np.nda
             tf.constant([r[0].encode() for r in rows]), LOCATION_BUCKETS
         ),
         features.DIRECTION_XF: direction_index(tf.constant([r[1].encode() for r in rows])),
+        features.APPROACH_XF: approach_id(
+            tf.constant([r[0].encode() for r in rows]), tf.constant([r[1].encode() for r in rows])
+        ),
+        features.DAY_HOUR_CELL_XF: tf.constant([r[2] * 24 + r[3] for r in rows], tf.int64),
     }
     return {k: v.numpy() for k, v in model(inputs).items()}
 
