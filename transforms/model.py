@@ -36,7 +36,8 @@ APPROACH_PRIOR_SD = 0.25  # prior sd of per-approach log-rate deviations and loa
 # parameters see only its few rows of each batch, so full steps would follow noise.
 APPROACH_STEP_SCALE = 0.2
 FINAL_LEARNING_RATE = 0.05  # of the initial one, at the end of the cosine decay
-DAY_CLASS_PRIOR_SD = 0.05  # prior sd of a cell's vector around its hour's day-class mean
+WEIGHT_PRIOR_SD = 1.0  # prior sd of the hidden layers' kernels: fixes the embedding's scale
+DAY_CLASS_PRIOR_SD = 0.02  # prior sd of a cell's vector around its hour's day-class mean
 
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
@@ -303,7 +304,12 @@ def build_model(
             direction_embedding(inputs[features.DIRECTION_XF]),
         ]
     )
-    x = keras.layers.Dense(HIDDEN_UNITS, activation="relu", name="hidden")(x)
+    x = keras.layers.Dense(
+        HIDDEN_UNITS,
+        activation="relu",
+        kernel_regularizer=keras.regularizers.l2(prior_weight(WEIGHT_PRIOR_SD)),
+        name="hidden",
+    )(x)
     shared = keras.layers.Dense(types, name="type_log_rates")(x)
 
     row = ApproachIndex(approaches.ids.tolist(), name="approach_index")(
@@ -327,7 +333,12 @@ def build_model(
         name="approach_log_rate",
     )(row)
     deviation = keras.layers.Rescaling(scale, name="approach_log_rate_scaled")(deviation)
-    basis = keras.layers.Dense(HIDDEN_UNITS, activation="relu", name="basis_hidden")(day_hour)
+    basis = keras.layers.Dense(
+        HIDDEN_UNITS,
+        activation="relu",
+        kernel_regularizer=keras.regularizers.l2(prior_weight(WEIGHT_PRIOR_SD)),
+        name="basis_hidden",
+    )(day_hour)
     basis = keras.layers.Dense(hparams.approach_basis, name="approach_basis")(basis)
     loadings = keras.layers.Embedding(
         rows,
