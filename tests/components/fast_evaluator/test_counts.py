@@ -18,7 +18,12 @@ from transforms.export import export_serving_model
 from transforms.model import HParams, build_model
 
 COUNTS = features.DATA_KIND_COUNTS
-COUNT_METRICS = {"count_nll", "count_nll_vs_constant", "count_mean_absolute_error"}
+COUNT_METRICS = {
+    "count_nll",
+    "count_nll_vs_constant",
+    "count_mean_absolute_error",
+    "nll_vs_approach_average",
+}
 DEFAULT_GATE = EvaluationConfig()  # thresholds None: the counts kind's default gate
 
 

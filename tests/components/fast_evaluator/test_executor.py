@@ -27,7 +27,12 @@ GATE = EvaluationConfig(
         "vehicle_type_crossentropy_vs_prior": MetricThreshold(upper_bound=0.15),
     }
 )
-OWN_METRICS = {"headway_nll", "headway_nll_vs_constant", "vehicle_type_crossentropy_vs_prior"}
+OWN_METRICS = {
+    "headway_nll",
+    "headway_nll_vs_constant",
+    "vehicle_type_crossentropy_vs_prior",
+    "nll_vs_approach_average",  # the per-approach gate: identical in both evaluators
+}
 
 
 def _model(uri: str, artifact_id: int) -> standard_artifacts.Model:
