@@ -69,9 +69,8 @@ def profile_from_data(data_dir: str, timezone: str) -> tuple[np.ndarray, np.ndar
     least one day of its weekday. Rows ExampleGen would reject are not counted.
     """
     from components.traffic_example_gen.inputs import list_daily_files
-    from components.traffic_example_gen.parsing import parse_batch
-    from components.traffic_example_gen.reading import iter_record_batches
-    from components.traffic_example_gen.splits import TIME, SplitRule, yyyymmdd
+    from components.traffic_example_gen.parsing import parse_daily_file
+    from components.traffic_example_gen.splits import TIME, SplitRule
 
     files = list_daily_files(data_dir)  # raises ValueError naming the dir if there are none
     counts = np.zeros((features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES)))
@@ -79,17 +78,10 @@ def profile_from_data(data_dir: str, timezone: str) -> tuple[np.ndarray, np.ndar
     no_eval = SplitRule(kind=TIME, eval_from_yyyymmdd=99_999_999)
     for index, daily in enumerate(files):
         days_per_weekday[daily.day.weekday()] += 1
-        first_row = 1
-        for batch in iter_record_batches(daily):
-            chunk = parse_batch(
-                batch,
-                file_index=index,
-                first_row=first_row,
-                timezone=timezone,
-                split_rule=no_eval,
-                file_yyyymmdd=yyyymmdd(daily.day),
-            ).chunk
-            first_row += batch.num_rows
+        for _, parsed in parse_daily_file(
+            daily, file_index=index, timezone=timezone, split_rule=no_eval
+        ):
+            chunk = parsed.chunk
             cell = chunk.day_of_week.astype(np.int64) * features.HOURS_PER_DAY + chunk.hour
             np.add.at(counts, (cell, chunk.vehicle_type.astype(np.int64)), 1.0)
     days = np.repeat(days_per_weekday, features.HOURS_PER_DAY)

@@ -25,6 +25,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from transforms import features
+from transforms.collisions import cell_buckets
 from transforms.hparams import HParams
 
 MAX_ABS_LOG_RATE = 15.0  # rates between 3e-7/s and 3e6/s; keeps 1/rate finite in float32
@@ -216,8 +217,6 @@ class DayClassPooling(keras.regularizers.Regularizer):
     """
 
     def __init__(self, l2: float, cross_buckets: int) -> None:
-        from transforms.collisions import cell_buckets
-
         self.l2 = float(l2)
         self.cross_buckets = int(cross_buckets)
         self._buckets = tf.constant(cell_buckets(self.cross_buckets), tf.int64)
@@ -304,11 +303,9 @@ def build_model(
             direction_embedding(inputs[features.DIRECTION_XF]),
         ]
     )
+    kernel_prior = keras.regularizers.l2(prior_weight(WEIGHT_PRIOR_SD))
     x = keras.layers.Dense(
-        HIDDEN_UNITS,
-        activation="relu",
-        kernel_regularizer=keras.regularizers.l2(prior_weight(WEIGHT_PRIOR_SD)),
-        name="hidden",
+        HIDDEN_UNITS, activation="relu", kernel_regularizer=kernel_prior, name="hidden"
     )(x)
     shared = keras.layers.Dense(types, name="type_log_rates")(x)
 
@@ -334,10 +331,7 @@ def build_model(
     )(row)
     deviation = keras.layers.Rescaling(scale, name="approach_log_rate_scaled")(deviation)
     basis = keras.layers.Dense(
-        HIDDEN_UNITS,
-        activation="relu",
-        kernel_regularizer=keras.regularizers.l2(prior_weight(WEIGHT_PRIOR_SD)),
-        name="basis_hidden",
+        HIDDEN_UNITS, activation="relu", kernel_regularizer=kernel_prior, name="basis_hidden"
     )(day_hour)
     basis = keras.layers.Dense(hparams.approach_basis, name="approach_basis")(basis)
     loadings = keras.layers.Embedding(

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import zoneinfo
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from components.traffic_example_gen import accounting
+from components.traffic_example_gen import accounting, reading
 from components.traffic_example_gen.chunks import MICROS_PER_SECOND, NO_LANE, Chunk
-from components.traffic_example_gen.splits import SplitRule
+from components.traffic_example_gen.splits import SplitRule, yyyymmdd
 from transforms import features
 
 
@@ -343,3 +344,24 @@ def raw_value(array: pa.Array, i: int) -> str:
     """Value ``i`` as a reject shows it ('' for null)."""
     value = array[i].as_py()
     return "" if value is None else str(value)
+
+
+def parse_daily_file(
+    daily: reading.DailyFile, *, file_index: int, timezone: str, split_rule: SplitRule
+) -> Iterator[tuple[int, ParsedBatch]]:
+    """(rows read, parse) of each record batch of one daily events file, rows numbered
+    from 1 across batches, as ExampleGen reads it."""
+    first_row = 1
+    for batch in reading.iter_record_batches(daily):
+        yield (
+            batch.num_rows,
+            parse_batch(
+                batch,
+                file_index=file_index,
+                first_row=first_row,
+                timezone=timezone,
+                split_rule=split_rule,
+                file_yyyymmdd=yyyymmdd(daily.day),
+            ),
+        )
+        first_row += batch.num_rows

@@ -63,7 +63,7 @@ from components.traffic_example_gen.labels import (
     sort_and_dedup_slab,
     split_by_key,
 )
-from components.traffic_example_gen.parsing import parse_batch
+from components.traffic_example_gen.parsing import parse_daily_file
 from components.traffic_example_gen.reading import DailyFile
 from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule, yyyymmdd
 from transforms import features
@@ -115,21 +115,13 @@ class ParseAndStage(beam.DoFn):
 
     def _parse_and_stage(self, file_index: int):
         daily = self._files[file_index]
-        first_row = 1
         pending: list[Slab] = []
         pending_rows = 0
         part = 0
-        for batch in reading.iter_record_batches(daily):
-            parsed = parse_batch(
-                batch,
-                file_index=file_index,
-                first_row=first_row,
-                timezone=self._timezone,
-                split_rule=self._split_rule,
-                file_yyyymmdd=yyyymmdd(daily.day),
-            )
-            first_row += batch.num_rows
-            counts: Counter[str] = Counter({accounting.ROWS_READ: batch.num_rows})
+        for rows_read, parsed in parse_daily_file(
+            daily, file_index=file_index, timezone=self._timezone, split_rule=self._split_rule
+        ):
+            counts: Counter[str] = Counter({accounting.ROWS_READ: rows_read})
             if len(parsed.rejects):
                 _count_rejects(counts, parsed.rejects.reasons, daily.path)
                 yield beam.pvalue.TaggedOutput(_REJECTS, parsed.rejects.records(daily.path))

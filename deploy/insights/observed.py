@@ -24,7 +24,7 @@ import pandas as pd
 
 from components.traffic_example_gen import counts as count_rows
 from components.traffic_example_gen import inputs, reading
-from components.traffic_example_gen.parsing import local_calendar, parse_batch
+from components.traffic_example_gen.parsing import local_calendar, parse_daily_file
 from components.traffic_example_gen.splits import TIME, yyyymmdd
 from deploy.insights import accuracy
 from deploy.insights.accuracy import Cells
@@ -102,17 +102,9 @@ def _event_rows(files, split_rule, timezone: str) -> pd.DataFrame:
     """One row per valid vehicle: approach key, type, cell, UTC hour, date, eval."""
     parts = []
     for index, daily in enumerate(files):
-        first_row = 1
-        for batch in reading.iter_record_batches(daily):
-            parsed = parse_batch(
-                batch,
-                file_index=index,
-                first_row=first_row,
-                timezone=timezone,
-                split_rule=split_rule,
-                file_yyyymmdd=yyyymmdd(daily.day),
-            )
-            first_row += batch.num_rows
+        for _, parsed in parse_daily_file(
+            daily, file_index=index, timezone=timezone, split_rule=split_rule
+        ):
             chunk = parsed.chunk
             parts.append(
                 pd.DataFrame(
