@@ -146,7 +146,10 @@ class ApproachIndex(keras.layers.Layer):
         )
 
     def call(self, approach: tf.Tensor) -> tf.Tensor:
-        return self.table.lookup(tf.cast(approach, tf.int64))
+        approach = tf.cast(approach, tf.int64)
+        # The lookup's static shape is unknown; keeping the input's avoids unknown-rank
+        # tensors downstream (grappler warns about each op it cannot cost).
+        return tf.ensure_shape(self.table.lookup(approach), approach.shape)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "approach_ids": self.approach_ids}

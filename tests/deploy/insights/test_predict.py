@@ -94,7 +94,8 @@ def test_local_times_cross_the_spring_forward_gap_like_example_gen(model_dir):
     )
     assert utc["local_time"].tolist() == ["2026-03-31T08:00+01:00"]  # Tuesday 08:00 BST
     tuesday_8 = week[(week["day_of_week"] == 1) & (week["hour"] == 8)]
-    np.testing.assert_allclose(utc["total"], tuesday_8["total"], rtol=1e-6)
+    # float32 sums over batches of 1 and 168 rows differ in the 7th digit
+    np.testing.assert_allclose(utc["total"], tuesday_8["total"], rtol=1e-5)
 
 
 def test_a_local_time_in_the_dst_gap_and_a_malformed_time_are_input_errors(model_dir):
