@@ -241,6 +241,10 @@ def _validate(config: CityConfig) -> None:
             raise ConfigError(f"training.{name} must be a positive integer")
     if config.training.learning_rate <= 0:
         raise ConfigError("training.learning_rate must be positive")
+    try:  # the Trainer's own checks (validation_fraction, approach_basis, ...), before running
+        HParams.from_custom_config(config.trainer_custom_config())
+    except ValueError as err:
+        raise ConfigError(f"training: {err}") from err
 
 
 def check_gate(config: CityConfig, source: str) -> None:

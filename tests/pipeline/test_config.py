@@ -14,6 +14,7 @@ from pipeline.config import (
     DataConfig,
     EvaluationConfig,
     MetricThreshold,
+    TrainingConfig,
     builtin_cities,
     load_config,
 )
@@ -71,6 +72,22 @@ def test_user_config_overrides_defaults(tmp_path):
 def test_invalid_values_fail(changes, message):
     with pytest.raises(ConfigError, match=message):
         CityConfig(city="x", **{"timezone": "Europe/Paris", **changes})
+
+
+@pytest.mark.parametrize(
+    ("training", "message"),
+    [
+        ({"validation_fraction": 0.9}, r"training: .*validation_fraction: must be in \(0, 0\.5\)"),
+        ({"approach_basis": 0}, r"training: .*approach_basis: must be >= 1"),
+    ],
+)
+def test_trainer_checks_run_when_the_config_loads(training, message):
+    with pytest.raises(ConfigError, match=message):
+        CityConfig(
+            city="x",
+            timezone="Europe/Paris",
+            training=dataclasses.replace(TrainingConfig(), **training),
+        )
 
 
 def test_unknown_city_without_config_lists_builtins():
