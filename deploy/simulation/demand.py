@@ -155,6 +155,63 @@ def grid_demand(
     return demand.scaled(params.peak_y / peak)
 
 
+def network_demand(
+    profile: CityProfile, network: Network, params: DemandParams | None = None
+) -> Demand:
+    """Demand for a given ``.net.xml``: from every fringe entry edge (leaving a node with a
+    single neighbour) one route, the shortest path to the fringe exit that lies farthest
+    ahead in the entry's direction of travel; its family shape follows that direction as
+    in :func:`grid_demand` (no turning share). Scaled to ``params.peak_y``."""
+    import sumolib
+
+    from deploy.simulation.approaches import edge_direction
+
+    params = params or DemandParams()
+    net = sumolib.net.readNet(str(network.path))
+    fringe = [n for n in net.getNodes() if len(_neighbours(n)) == 1]
+    entries = [e for n in fringe for e in n.getOutgoing() if e.getFunction() != "internal"]
+    exits = [e for n in fringe for e in n.getIncoming() if e.getFunction() != "internal"]
+    route_ids, routes, headings = [], [], []
+    for entry in sorted(entries, key=lambda e: e.getID()):
+        heading = edge_direction(entry.getShape())
+        dx, dy = {"N": (0, 1), "E": (1, 0), "S": (0, -1), "W": (-1, 0)}[heading]
+        x0, y0 = entry.getShape()[0]
+        best = None
+        for exit_edge in exits:
+            x1, y1 = exit_edge.getShape()[-1]
+            ahead = (x1 - x0) * dx + (y1 - y0) * dy
+            aside = abs((x1 - x0) * dy - (y1 - y0) * dx)
+            path, _ = net.getShortestPath(entry, exit_edge)
+            if path and ahead > 0 and (best is None or ahead - aside > best[0]):
+                best = (ahead - aside, path)
+        if best is not None:
+            route_ids.append(f"{heading}{len(route_ids)}")
+            routes.append(tuple(e.getID() for e in best[1]))
+            headings.append(heading)
+    if not routes:
+        raise ValueError(f"network {network.path} has no fringe-to-fringe route")
+    shapes = family_shapes(profile, headings)
+    shares = np.asarray(profile.vehicle_shares)
+    volume = np.array([1.0 if h in MAJOR_DIRECTIONS else params.cross_ratio for h in headings])
+    rates = volume[:, None, None, None] * shares[None, :, None, None] * shapes
+    demand = Demand(tuple(route_ids), tuple(routes), rates)
+    peak = flow_ratios(demand, network).total.max()
+    if not peak > 0:
+        raise ValueError(f"no route of network {network.path} passes a traffic light")
+    return demand.scaled(params.peak_y / peak)
+
+
+def _neighbours(node) -> set[str]:
+    edges = [*node.getIncoming(), *node.getOutgoing()]
+    return {
+        n.getID()
+        for e in edges
+        if e.getFunction() != "internal"
+        for n in (e.getFromNode(), e.getToNode())
+        if n.getID() != node.getID()
+    }
+
+
 def approach_rates(demand: Demand, network: Network) -> np.ndarray:
     """Expected vehicles per local hour of every approach of ``network``, shape
     (approaches, V, 7, 24): the sum of the rates of the routes through its edges."""
