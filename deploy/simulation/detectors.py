@@ -61,23 +61,36 @@ def write_detectors(network: Network, out_path: str | Path, output_file: str | P
     return Path(out_path)
 
 
-def read_detections(path: str | Path) -> Detections:
-    """The ``enter`` events of an instantInductionLoop output file, as arrays."""
-    text = Path(path).read_text()
-    found = _ENTER.findall(text)
+def read_detections(path: str | Path, chunk_lines: int = 200_000) -> Detections:
+    """The ``enter`` events of an instantInductionLoop output file, as arrays (read in
+    chunks of lines, so a simulated day's million events need no more than a few arrays)."""
     type_index = {v: k for k, v in enumerate(features.VEHICLE_TYPES)}
-    if not found:
+    parts: list[tuple[np.ndarray, ...]] = []
+    with open(path) as handle:
+        while True:
+            lines = [line for _, line in zip(range(chunk_lines), handle, strict=False)]
+            if not lines:
+                break
+            found = _ENTER.findall("".join(lines))
+            if found:
+                parts.append(_arrays(found, type_index, path))
+    if not parts:
         empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
         return Detections(empty_f, empty_i, empty_i, empty_i, empty_f)
+    time_s, approach, lane, vtype, speed = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return Detections(time_s, approach, lane, vtype, speed)
+
+
+def _arrays(found: list[tuple[str, ...]], type_index: dict[str, int], path) -> tuple:
     ids, times, speeds, types = zip(*found, strict=True)
     approach, lane = zip(*(d[1:].split("_") for d in ids), strict=True)
     unknown = set(types) - set(type_index)
     if unknown:
         raise ValueError(f"{path}: vehicle types {sorted(unknown)} are not project types")
-    return Detections(
-        time_s=np.asarray(times, dtype=float),
-        approach=np.asarray(approach, dtype=np.int64),
-        lane=np.asarray(lane, dtype=np.int64),
-        vehicle_type=np.array([type_index[t] for t in types], dtype=np.int64),
-        speed_kmh=np.asarray(speeds, dtype=float) * 3.6,
+    return (
+        np.asarray(times, dtype=float),
+        np.asarray(approach, dtype=np.int64),
+        np.asarray(lane, dtype=np.int64),
+        np.array([type_index[t] for t in types], dtype=np.int64),
+        np.asarray(speeds, dtype=float) * 3.6,
     )
