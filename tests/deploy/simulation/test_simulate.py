@@ -151,3 +151,14 @@ def test_a_given_network_is_simulated_with_its_own_signals(tmp_path, capsys):
     assert "simulated 1 days" in capsys.readouterr().out
     approaches, _ = ground_truth.load_approach_intensity(out)
     assert {site for site, _ in approaches} == {"X-1", "X-2"}
+
+
+def test_the_traffic_pipeline_cli_refuses_a_grid_and_a_network_in_one_line(tmp_path, capsys):
+    from deploy.cli import main as cli_main
+
+    argv = ["simulate", "--city", "london", "--out", str(tmp_path / "o"), "--grid", "2x2"]
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main([*argv, "--network", "x.net.xml"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "--network" in err
