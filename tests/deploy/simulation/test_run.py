@@ -128,3 +128,17 @@ def test_stop_line_rows_of_a_straight_route_carry_its_approaches_and_direction(t
     assert (found.lane[bicycles] == 1).all()  # the bike lane is the kerb lane
     assert (found.lane[~bicycles] >= 2).all()
     assert (found.speed_kmh >= 0).all() and found.speed_kmh.max() < 60
+
+
+def test_the_seed_draws_the_arrivals_and_reproduces_a_run(tmp_path):
+    net = grid_2x2(tmp_path)
+    routes = _routes(tmp_path, net, peak_y=0.3)
+    span = (3600 * MORNING, 3600 * (MORNING + 1))
+    first, again, other = (
+        run.run(net.path, routes, *span, out_dir=tmp_path / f"s{k}", seed=seed)
+        for k, seed in enumerate((1, 1, 2))
+    )
+    np.testing.assert_array_equal(first.time_loss_s, again.time_loss_s)
+    assert first.depart_s.size != other.depart_s.size or not np.array_equal(
+        first.depart_s, other.depart_s
+    )
