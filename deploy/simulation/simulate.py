@@ -299,7 +299,7 @@ def _truth(
         "truth": "approach_intensity = sum of the Poisson flow rates of the routes through "
         "the approach's incoming edges (exact expectation of the vehicles inserted; stop-line "
         "counts lag by the travel time from the fringe)",
-        "load": asdict(params_of(flows, ratios)),
+        "load": asdict(load_summary(flows, ratios)),
         "saturation_pcu_per_lane_hour": demand_mod.SATURATION_PCU_PER_LANE_HOUR,
         "pce": demand_mod.PCE,
         "peak_y": round(float(ratios.total.max()), 4),
@@ -309,15 +309,17 @@ def _truth(
 
 
 @dataclass(frozen=True)
-class _LoadSummary:
+class LoadSummary:
+    """Peak flow ratios of each phase and the expected vehicles of a week."""
+
     peak_y_major: float
     peak_y_minor: float
     vehicles_per_week: float
 
 
-def params_of(flows: demand_mod.Demand, ratios: demand_mod.FlowRatios) -> _LoadSummary:
+def load_summary(flows: demand_mod.Demand, ratios: demand_mod.FlowRatios) -> LoadSummary:
     """The load a demand puts on the network, in a few numbers."""
-    return _LoadSummary(
+    return LoadSummary(
         peak_y_major=round(float(ratios.y_major.max()), 4),
         peak_y_minor=round(float(ratios.y_minor.max()), 4),
         vehicles_per_week=round(float(flows.rates.sum()), 1),

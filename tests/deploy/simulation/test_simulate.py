@@ -12,7 +12,7 @@ import pytest
 from components.traffic_example_gen import inputs
 from components.traffic_example_gen.parsing import parse_daily_file
 from components.traffic_example_gen.splits import make_split_rule
-from deploy.simulation import cli, network, simulate
+from deploy.simulation import cli, demand, network, simulate
 from deploy.synthetic import ground_truth, sampling
 from deploy.synthetic.formats import COLUMNS
 from tests.deploy.simulation.helpers import GRID_2X2, LONDON
@@ -97,7 +97,7 @@ def test_an_autumn_date_has_25_hours(tmp_path):
         days=1,
         start_date="2026-10-25",
         grid=network.GridSpec(rows=1, cols=1),
-        params=simulate.demand_mod.DemandParams(peak_y=0.3),
+        params=demand.DemandParams(peak_y=0.3),
     )
     _, batches = _parsed(out)
     ts = np.concatenate([b.chunk.ts_us for b in batches])
