@@ -1,4 +1,5 @@
-"""``traffic-pipeline``: generate, import, run, lineage, compile, submit, explain, predict.
+"""``traffic-pipeline``: generate, simulate, import, run, lineage, compile, submit, explain,
+predict.
 
 Every subcommand follows the exit-code contract of ``pipeline.exit_codes`` (0 ok, 1 a
 component failed, 2 bad usage/config/input, 3 not blessed): errors are one line on
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deploy.importers import cli as import_cli
+from deploy.simulation import cli as simulate_cli
 from deploy.synthetic import cli as generate_cli
 from pipeline import exit_codes
 from pipeline.config import ConfigError
@@ -110,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     generate_cli.add_parser(subparsers)
+    simulate_cli.add_parser(subparsers)
     import_cli.add_parser(subparsers)
     _add_run_parser(subparsers)
     _add_lineage_parser(subparsers)
