@@ -77,6 +77,11 @@ class Bands:
             return days, spans[0][0]
         return days, "; ".join(f"{ds} {text}" for text, ds in spans)
 
+    def when(self, band: int) -> str:
+        """One line: ``"Mon-Fri 07:00-10:00"`` or ``"Mon-Thu 07:00-10:00; Fri 07:00-11:00"``."""
+        days, hours = self.describe(band)
+        return hours if ";" in hours else f"{days} {hours}"
+
 
 def _hours_text(first: int, hours: int) -> str:
     if hours >= HOURS:

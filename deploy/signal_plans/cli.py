@@ -60,8 +60,7 @@ def advise_command(args: argparse.Namespace) -> int:
         return exit_codes.BAD_INPUT
     plans = result.plans
     for b, y in plans.load().items():
-        days, hours = plans.bands.describe(b)
-        print(f"band-{b}: {days} {hours}: max Y {y:.2f}")
+        print(f"band-{b}: {plans.bands.when(b)}: max Y {y:.2f}")
     over = sorted({s for (s, _), t in plans.timings.items() if t.oversaturated})
     if over:
         print(f"oversaturated: {', '.join(over)}")

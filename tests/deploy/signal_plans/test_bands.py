@@ -43,6 +43,8 @@ def test_tidal_week_gets_peak_plans():
     # Weekday daytime (y = 0.2) falls in three runs around the peaks; by hand, its
     # 06-07h and 19-22h runs cost least joined to the night (3 x 2 x 0.15^2 < 3 x 0.3^2):
     assert bands.describe(night) == ("Mon-Sun", "Mon-Fri 19:00-07:00; Sat-Sun 22:00-06:00")
+    assert bands.when(am) == "Mon-Fri 07:00-10:00"
+    assert bands.when(night) == "Mon-Fri 19:00-07:00; Sat-Sun 22:00-06:00"
     assert night == 0  # bands are numbered by load, the quietest first
     # a switch into the AM band at Mon 07:00 (cell 7)
     assert (7, am) in bands.switches()
