@@ -10,7 +10,9 @@ signals are not the model's intersections.
 from __future__ import annotations
 
 import os
+import zoneinfo
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from deploy.insights import model_files, predictions
@@ -69,6 +71,24 @@ def _listed(names: list[str]) -> str:
     return shown + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
 
 
+def _start(start: str | None, tz_name: str, days: int) -> datetime | None:
+    """``--start``: local Monday 00:00 in the model's time zone."""
+    if start is None:
+        return None
+    if days < 1:
+        raise AdviseError(f"--days {days}: must be >= 1")
+    try:
+        day = date.fromisoformat(start)
+        zone = zoneinfo.ZoneInfo(tz_name)
+    except ValueError as err:
+        raise AdviseError(f"--start {start!r}: not a date (YYYY-MM-DD)") from err
+    except (zoneinfo.ZoneInfoNotFoundError, TypeError) as err:
+        raise AdviseError(f"--start: the model has no usable time zone ({tz_name!r})") from err
+    if day.weekday() != 0:
+        raise AdviseError(f"--start {start}: not a Monday")
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
 def check_match(signals: list[Signal], known: list[tuple[str, str]], model_dir: str) -> None:
     """Every signal of the network must be an intersection the model trained on."""
     intersections = {i for i, _ in known}
@@ -91,8 +111,13 @@ def advise(
     max_plans_per_day: int = bands_module.DEFAULT_MAX_PLANS_PER_DAY,
     band_method: str = "flows",
     settings: PlanSettings | None = None,
+    start: str | None = None,
+    days: int = 7,
 ) -> Advice:
-    """Plans for every signal of ``network`` from the model's predicted week."""
+    """Plans for every signal of ``network`` from the model's predicted week.
+
+    ``start``: the local Monday (``YYYY-MM-DD``, the model's time zone) at simulation time
+    0, for DST-correct switch times over ``days`` days (``writer.switch_times``)."""
     if band_method not in BAND_METHODS:
         raise AdviseError(f"--bands {band_method!r}: not one of {', '.join(BAND_METHODS)}")
     if max_plans_per_day < 1:
@@ -107,6 +132,7 @@ def advise(
             "the pipeline"
         )
     check_match(signals, files.approaches, files.model_dir)
+    start_time = _start(start, files.timezone, days)
     known = set(files.approaches)
     approaches = [a for s in signals for a in s.approaches if a in known]
     rates = predictions.approach_week(files, approaches)
@@ -119,7 +145,7 @@ def advise(
         bands = bands_module.plan_bands(x, max_plans_per_day, labels=labels, method="regimes")
     plans = plans_from_rates(network, approaches, rates, bands, settings, max_plans_per_day)
     paths = {
-        "additional": plans.write_additional(out_dir / ADDITIONAL_FILE),
+        "additional": plans.write_additional(out_dir / ADDITIONAL_FILE, start_time, days),
         "csv": plans.write_csv(out_dir / CSV_FILE),
     }
     title = f"Signal plans: {files.city or '?'} model {files.version}"

@@ -37,6 +37,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="flows",
         help="group hours by the predicted flow ratios (default) or the embedding's regimes",
     )
+    p.add_argument(
+        "--start",
+        metavar="DATE",
+        help="the local Monday (YYYY-MM-DD) at simulation time 0: switch times follow the "
+        "city's clock across DST (default: a week of 168 equal hours, repeated)",
+    )
+    p.add_argument("--days", type=int, default=7, help="with --start: days of switches (default 7)")
     p.set_defaults(func=advise_command)
 
 
@@ -54,6 +61,8 @@ def advise_command(args: argparse.Namespace) -> int:
             model=args.model,
             max_plans_per_day=args.max_plans_per_day,
             band_method=args.bands,
+            start=args.start,
+            days=args.days,
         )
     except ModelError as err:
         exit_codes.error(err)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 
 from deploy.cli import main as cli_main
@@ -33,6 +34,24 @@ def test_advise_writes_plans_csv_and_page(model_dir, grid_2x2, tmp_path, capsys)
     page = (out / "plans.html").read_text()
     assert page.count("data:image/png;base64,") == 4  # one figure per signal
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script src" not in page
+    assert 'period="604800"' in (out / "plans.add.xml").read_text()  # a repeating week
+
+
+def test_start_lists_dst_correct_switches(model_dir, grid_2x2, tmp_path):
+    """Europe/London (the fixture's zone) springs forward on Sunday 29 March 2026 at
+    01:00 GMT: from Sunday 02:00 local on, a switch comes one hour sooner after time 0
+    (Monday 23 March 00:00 GMT) than its hour of the week says."""
+    result = advise(
+        None, model=model_dir, network=str(grid_2x2), out=str(tmp_path), start="2026-03-23",
+        days=14,
+    )  # fmt: skip
+    text = result.paths["additional"].read_text()
+    assert "period=" not in text
+    times = [float(t) for t in re.findall(r'wautSwitch time="([0-9.]+)"', text)]
+    change = 6 * 24 + 2  # the cell of Sunday 02:00
+    week1 = [3600.0 * (c - (c >= change)) for c, _ in result.plans.bands.switches() if c > 0]
+    week2 = [3600.0 * (c + 7 * 24 - 1) for c, _ in result.plans.bands.switches()]
+    assert times == sorted(week1 + week2)
 
 
 def test_the_plans_follow_the_model(model_dir, grid_2x2, tmp_path):
@@ -75,6 +94,8 @@ def test_bad_input_is_one_line_and_exit_code_2(model_dir, grid_2x2, tmp_path, ca
         ([*base, str(tmp_path / "none.net.xml"), "--out", out], "no such file"),
         ([*base, str(a_file), "--out", out], "not a readable SUMO network"),
         ([*base, str(grid_2x2), "--out", out, "--max-plans-per-day", "0"], "must be >= 1"),
+        ([*base, str(grid_2x2), "--out", out, "--start", "2026-03-24"], "not a Monday"),
+        ([*base, str(grid_2x2), "--out", out, "--start", "March"], "not a date"),
     ]
     for argv, message in cases:
         assert cli_main(argv) == 2, argv
