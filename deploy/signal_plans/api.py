@@ -13,7 +13,8 @@ benchmark (rates from the model, or the generator's truth for the oracle) call::
 (``features.all_day_hours()`` order, Monday 00:00 first) by vehicle type
 (``features.VEHICLE_TYPES`` order), e.g. ``predictions.approach_week``.
 
-A band's plan is timed for the mean flow of its hours (per approach). An approach of the
+A band's plan is timed for the mean flow of its hours (per approach), or with
+``design_hour="peak"`` for its busiest hour. An approach of the
 network without rates gets no flow (listed in ``SignalPlans.unrated``); rates of
 approaches the network does not have are ignored.
 """
@@ -35,6 +36,8 @@ from transforms import features
 
 AUTO = "auto"
 SINGLE = "single"
+MEAN = "mean"
+PEAK = "peak"
 
 
 @dataclass
@@ -135,6 +138,20 @@ def _signal_pcu(
     return np.asarray(rows).reshape(-1, features.DAY_HOUR_CELLS), unrated
 
 
+def design_flows(
+    block: np.ndarray, cells: np.ndarray, signal: Signal, settings: PlanSettings, how: str
+) -> np.ndarray:
+    """pcu/h per approach a band's plan is timed for: the mean over ``cells`` or, for
+    ``"peak"``, the flows of the cell where the signal's Y is largest."""
+    if how == MEAN:
+        return block[:, cells].mean(axis=1)
+    load = [
+        sum(flow_ratios(block[:, c], signal.lanes, signal.serves, settings.saturation_flow))
+        for c in cells
+    ]
+    return block[:, cells[int(np.argmax(load))]]
+
+
 def cell_features(signals: list[Signal], pcu: np.ndarray, settings: PlanSettings) -> np.ndarray:
     """[168, green phases of all signals] critical flow ratio y per phase and cell: what
     ``bands.plan_bands`` groups hours by."""
@@ -157,6 +174,7 @@ def plans_from_rates(
     bands: Bands | str = AUTO,
     settings: PlanSettings | None = None,
     max_plans_per_day: int = bands_module.DEFAULT_MAX_PLANS_PER_DAY,
+    design_hour: str = MEAN,
 ) -> SignalPlans:
     """Time-of-day Webster plans for every signal of ``network_path``.
 
@@ -165,7 +183,12 @@ def plans_from_rates(
     ``max_plans_per_day`` plans a day), ``"single"`` (one all-day plan for the whole
     week: the best single fixed plan), or a ``Bands`` computed by the caller.
     ``settings``: the engineering constants (default ``PlanSettings()``).
+    ``design_hour``: what a band's plan is timed for, per signal: ``"mean"`` (the mean
+    flow of the band's hours) or ``"peak"`` (the band's hour with the signal's largest
+    Y, as a practitioner times one plan for its peak hour).
     """
+    if design_hour not in (MEAN, PEAK):
+        raise ValueError(f"design_hour must be {MEAN!r} or {PEAK!r}, not {design_hour!r}")
     settings = settings or PlanSettings()
     rates = np.asarray(rates, dtype=np.float64)
     shape = (len(approaches), features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES))
@@ -192,7 +215,7 @@ def plans_from_rates(
         block = pcu[offset : offset + len(s.directions)]
         offset += len(s.directions)
         for b in range(bands.count):
-            flows = block[:, bands.cells(b)].mean(axis=1)
+            flows = design_flows(block, bands.cells(b), s, settings, design_hour)
             design[s.intersection, b] = flows
             timings[s.intersection, b] = timing(flows, s.lanes, s.serves, settings)
     return SignalPlans(signals, bands, timings, design, settings, pcu, unrated)

@@ -22,17 +22,19 @@ def grid_network(
     rows: int = 2,
     lanes: int = 2,
     first: int = 0,
+    name: str = "X{:03d}",
 ) -> Path:
-    """A ``columns`` x ``rows`` grid of traffic lights ``X000``, ``X001``, ... (row-major
-    from the south-west, numbered from ``first``), each with four arms: the outer arms end
-    at priority fringe nodes."""
+    """A ``columns`` x ``rows`` grid of traffic lights ``X000``, ``X001``, ... (``name``
+    formatted with the number; row-major from the south-west, numbered from ``first``),
+    each with four arms: the outer arms end at priority fringe nodes."""
     out_dir.mkdir(parents=True, exist_ok=True)
     nodes, edges = [], []
     ids = {}
     for r in range(rows):
         for c in range(columns):
-            ids[c, r] = f"X{first + r * columns + c:03d}"
+            ids[c, r] = name.format(first + r * columns + c)
             nodes.append((ids[c, r], c * BLOCK, r * BLOCK, "traffic_light"))
+    signals = set(ids)
     for c in range(columns):
         for r in (-1, rows):
             ids[c, r] = f"F{c}_{r}"
@@ -41,12 +43,13 @@ def grid_network(
         for c in (-1, columns):
             ids[c, r] = f"F{c}_{r}"
             nodes.append((ids[c, r], c * BLOCK, r * BLOCK, "priority"))
-    for (c, r), name in ids.items():
+    for (c, r), node in list(ids.items()):
         for dc, dr in ((1, 0), (0, 1)):
             other = ids.get((c + dc, r + dr))
-            if other and not (name.startswith("F") and other.startswith("F")):
-                edges.append((f"{name}_{other}", name, other))
-                edges.append((f"{other}_{name}", other, name))
+            fringe = (c, r) not in signals and (c + dc, r + dr) not in signals
+            if other and not fringe:
+                edges.append((f"{node}_{other}", node, other))
+                edges.append((f"{other}_{node}", other, node))
     nod = out_dir / "grid.nod.xml"
     nod.write_text(
         "<nodes>\n"

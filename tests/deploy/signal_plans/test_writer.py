@@ -79,6 +79,13 @@ def test_single_all_day_plan(grid_2x2, tmp_path):
     assert "wautSwitch" not in additional.read_text()
     states = run_sumo(grid_2x2, additional, tmp_path, end=600)
     assert {s["programID"] for s in states} == {"band-0"}
+    # By hand: the week's mean flow ratio of either axis is (56 x 0.05 + 82 x 0.2 + 15 x 0.5
+    # + 15 x 0.2) / 168 = 0.1768 (56 night hours, 82 other daytime hours, 15 peak hours of
+    # its own and 15 of the other axis): Y = 0.354.
+    assert plans.load()[0] == pytest.approx(0.354, abs=1e-3)
+    # timed for its busiest hour instead (the first, Monday 07:00): the AM peak's 0.5 + 0.2
+    peak = plans_from_rates(grid_2x2, approaches, rates, bands="single", design_hour="peak")
+    assert peak.timings["X000", 0].flow_ratios == pytest.approx((0.5, 0.2))
 
 
 def test_plans_csv(grid_2x2, tmp_path):
