@@ -2,8 +2,9 @@
 
 Programs: each signal's own program (``phases.Signal``) re-timed per band, programID
 ``band-<b>``: every green phase gets its Webster green, every yellow phase ``yellow`` s,
-and an all-red phase (the yellow's state with ``y`` -> ``r``) of ``all_red`` s follows a
-yellow that leads into a green. Offsets are 0 (no coordination between signals).
+and an all-red of ``all_red`` s follows each yellow: the program's own red phase after
+it, else a new one (the yellow's state with ``y`` -> ``r``) before the next green.
+Offsets are 0 (no coordination between signals).
 
 Switching: one ``WAUT`` (``id="advise"``) for every signal switches all of them to the
 next band's program at the same instants, by SUMO's immediate switch (no transition
@@ -65,6 +66,8 @@ def program(signal: Signal, timing: Timing, settings: PlanSettings) -> list[tupl
             if settings.all_red > 0 and is_green(signal.states[(i + 1) % n]):
                 red = "".join("r" if c in YELLOW else c for c in state)
                 out.append((settings.all_red, red))
+        elif any(c in YELLOW for c in signal.states[i - 1]) and settings.all_red > 0:
+            out.append((settings.all_red, state))  # the program's own all-red
         else:
             out.append((signal.durations[i], state))
     return out

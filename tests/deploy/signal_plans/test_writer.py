@@ -183,3 +183,26 @@ def test_the_advised_peak_plan_beats_the_default_program(grid_2x2, tmp_path):
     advised = time_loss(grid_2x2, routes, tmp_path, additional)
     assert advised["teleports"] == default["teleports"] == 0
     assert advised["time_loss"] < 0.85 * default["time_loss"], (advised, default)
+
+
+def test_program_retimes_greens_and_intergreens():
+    from deploy.signal_plans.phases import Signal
+    from deploy.signal_plans.webster import PlanSettings, timing
+    from deploy.signal_plans.writer import program
+
+    settings = PlanSettings()
+    signal = Signal(
+        intersection="J",
+        program_id="0",
+        states=("GGrr", "yyrr", "rrrr", "rrGG", "rryy"),  # its own all-red after N-S only
+        durations=(30.0, 4.0, 2.0, 30.0, 4.0),
+        directions=("E", "N"),
+        lanes=(1, 1),
+        green_phases=(0, 3),
+        serves=((1,), (0,)),
+    )
+    t = timing([360.0, 180.0], signal.lanes, signal.serves, settings)
+    phases = program(signal, t, settings)
+    assert [s for _, s in phases] == ["GGrr", "yyrr", "rrrr", "rrGG", "rryy", "rrrr"]
+    assert [d for d, _ in phases] == pytest.approx([t.greens[0], 3, 1, t.greens[1], 3, 1])
+    assert sum(d for d, _ in phases) == pytest.approx(t.cycle)
