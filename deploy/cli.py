@@ -1,5 +1,5 @@
 """``traffic-pipeline``: generate, simulate, import, run, lineage, compile, submit, explain,
-predict.
+predict, advise.
 
 Every subcommand follows the exit-code contract of ``pipeline.exit_codes`` (0 ok, 1 a
 component failed, 2 bad usage/config/input, 3 not blessed): errors are one line on
@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deploy.insights import cli as insights_cli
 
     insights_cli.add_parsers(subparsers)
+    from deploy.signal_plans import cli as advise_cli
+
+    advise_cli.add_parser(subparsers)
     for subparser in subparsers.choices.values():  # every --help states the contract
         subparser.epilog = exit_codes.HELP
     return parser
