@@ -12,7 +12,8 @@ Steps (all written through ``synthetic.output``: staged, renamed into place at t
    lasts its date plus ``DRAIN_S`` so vehicles inserted before midnight finish;
 4. stop-line loops (``detectors``) give one event row per vehicle crossing a stop line,
    written by the generator's writer (``formats.write_days``): one file per local date,
-   rows sorted by time;
+   rows sorted by time, each written as soon as its date's crossings are in (memory
+   holds one date, not the run);
 5. ``ground_truth.json`` in the generator's v2 form, ``approach_intensity`` being the
    expected vehicles per hour derived from the routes (``demand.approach_rates``), plus a
    ``simulation`` section (network, control, demand knobs, peak flow ratios).
@@ -27,8 +28,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, fields
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -118,12 +119,18 @@ def simulate(
         except network.NetworkError as err:
             raise GenerationError(str(err)) from err
         cells = sampling.local_hour_cells(profile.timezone, start, days)
-        with tempfile.TemporaryDirectory(prefix="simulate-") as work:
-            rows, vehicles, teleports = _simulate_days(
-                net, flows, cells, days, seed, control, Path(work), say
-            )
         layout = _layout(net)
-        rows_per_file = write_days(staging, rows, cells, layout, start, days, file_format)
+        with tempfile.TemporaryDirectory(prefix="simulate-") as work:
+            rows_per_file, vehicles, teleports = _simulate_days(
+                net,
+                flows,
+                cells,
+                _DayWriter(staging, cells, layout, start, file_format),
+                seed,
+                control,
+                Path(work),
+                say,
+            )
         total = sum(rows_per_file.values())
         ratios = demand_mod.flow_ratios(flows, net)
         truth = _truth(profile, net, flows, ratios, layout, seed, start, days, file_format)
@@ -155,18 +162,38 @@ def day_seed(seed: int, day: int) -> int:
     return (seed * 1009 + day) % 2**31
 
 
+@dataclass(frozen=True)
+class _DayWriter:
+    """Writes one local date's file with the generator's writer."""
+
+    directory: Path
+    cells: sampling.HourCells
+    layout: sampling.Layout
+    start: date
+    file_format: str
+
+    def write(self, day: int, rows: sampling.Rows) -> dict[str, int]:
+        first = self.start + timedelta(days=day)
+        return write_days(self.directory, rows, self.cells, self.layout, first, 1, self.file_format)
+
+
 def _simulate_days(
     net: network.Network,
     flows: demand_mod.Demand,
     cells: sampling.HourCells,
-    days: int,
+    writer: _DayWriter,
     seed: int,
     control: str,
     work: Path,
     say: Callable[[str], None],
-) -> tuple[sampling.Rows, list[int], int]:
-    """Runs SUMO per local date; returns the event rows and per-day vehicles, teleports."""
-    parts, vehicles, teleports = [], [], 0
+) -> tuple[dict[str, int], list[int], int]:
+    """Runs SUMO per local date and writes each date's file once its crossings are all in
+    (a run's crossings after midnight go to the next date); returns rows per file,
+    vehicles per day and teleports."""
+    days = int(cells.date_index.max()) + 1
+    rows_per_file: dict[str, int] = {}
+    vehicles, teleports = [], 0
+    carry = _no_detections()
     for day in range(days):
         in_day = np.flatnonzero(cells.date_index == day)
         first, last = int(in_day[0]), int(in_day[-1]) + 1
@@ -187,45 +214,64 @@ def _simulate_days(
             control=control,
         )
         found = detectors.read_detections(out)
-        parts.append(found)
+        shutil.rmtree(day_dir, ignore_errors=True)
+        found = _concat([carry, found])
+        today = found.time_s < 3600 * last
+        rows_per_file.update(writer.write(day, _rows(net, _take(found, today), cells)))
+        carry = _take(found, ~today)
         vehicles.append(int(result.depart_s.size))
         teleports += result.teleports
         say(
-            f"day {day + 1}/{days}: {result.depart_s.size} vehicles, {found.time_s.size} "
+            f"day {day + 1}/{days}: {result.depart_s.size} vehicles, {int(today.sum())} "
             f"stop-line crossings, {result.teleports} teleports, {result.wall_s:.0f} s"
         )
-        shutil.rmtree(day_dir, ignore_errors=True)
-    return _rows(net, parts, cells), vehicles, teleports
+    return rows_per_file, vehicles, teleports
+
+
+def _no_detections() -> detectors.Detections:
+    empty_i, empty_f = np.zeros(0, np.int64), np.zeros(0)
+    return detectors.Detections(empty_f, empty_i, empty_i, empty_i, empty_f)
+
+
+def _concat(parts: list[detectors.Detections]) -> detectors.Detections:
+    return detectors.Detections(
+        *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(parts[0]))
+    )
+
+
+def _take(found: detectors.Detections, mask: np.ndarray) -> detectors.Detections:
+    return detectors.Detections(*(getattr(found, f.name)[mask] for f in fields(found)))
 
 
 def _rows(
-    net: network.Network, parts: list[detectors.Detections], cells: sampling.HourCells
+    net: network.Network, found: detectors.Detections, cells: sampling.HourCells
 ) -> sampling.Rows:
-    """Detections as the generator's ``Rows`` (sorted by local date, then instant)."""
-    time_s = np.concatenate([p.time_s for p in parts])
-    approach = np.concatenate([p.approach for p in parts])
-    utc_ms = cells.utc_start_ms[0] + np.rint(time_s * 1000).astype(np.int64)
+    """Detections as the generator's ``Rows`` (sorted by local date, then instant); those
+    after the run's last hour are dropped."""
+    utc_ms = cells.utc_start_ms[0] + np.rint(found.time_s * 1000).astype(np.int64)
     cell = (utc_ms - cells.utc_start_ms[0]) // sampling.MS_PER_HOUR
-    keep = (cell >= 0) & (cell < len(cells.hour))  # the drain after the last date
-    cell = cell[keep]
-    local_ms = utc_ms[keep] + cells.offset_ms[cell]
-    order = np.lexsort((utc_ms[keep], local_ms // sampling.MS_PER_DAY))
+    keep = (cell >= 0) & (cell < len(cells.hour))
+    found = _take(found, keep)
+    utc_ms, cell = utc_ms[keep], cell[keep]
+    local_ms = utc_ms + cells.offset_ms[cell]
+    order = np.lexsort((utc_ms, local_ms // sampling.MS_PER_DAY))
     site_index = {site: i for i, site in enumerate(net.intersections)}
     site_of = np.array([site_index[a.intersection_id] for a in net.approaches], dtype=np.int64)
     dir_of = np.array(
         [features.DIRECTIONS.index(a.direction) for a in net.approaches], dtype=np.int64
     )
-    approach = approach[keep][order]
-    speed = np.concatenate([p.speed_kmh for p in parts])[keep][order]
+    found = _take(found, order)
     return sampling.Rows(
-        utc_ms=utc_ms[keep][order],
+        utc_ms=utc_ms[order],
         local_ms=local_ms[order],
         cell=cell[order],
-        intersection=site_of[approach],
-        direction=dir_of[approach],
-        vehicle_type=np.concatenate([p.vehicle_type for p in parts])[keep][order],
-        lane=np.concatenate([p.lane for p in parts])[keep][order],
-        speed_tenths=np.clip(np.rint(speed * 10), 0, sampling.MAX_SPEED_TENTHS).astype(np.int64),
+        intersection=site_of[found.approach],
+        direction=dir_of[found.approach],
+        vehicle_type=found.vehicle_type,
+        lane=found.lane,
+        speed_tenths=np.clip(np.rint(found.speed_kmh * 10), 0, sampling.MAX_SPEED_TENTHS).astype(
+            np.int64
+        ),
     )
 
 

@@ -162,3 +162,22 @@ def test_the_traffic_pipeline_cli_refuses_a_grid_and_a_network_in_one_line(tmp_p
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "--network" in err
+
+
+def test_days_are_written_one_by_one_and_a_late_crossing_goes_to_the_next_date(tmp_path):
+    out = tmp_path / "two"
+    summary = simulate.simulate(
+        LONDON,
+        out,
+        days=2,
+        start_date="2026-03-16",
+        grid=network.GridSpec(rows=1, cols=1),
+        params=demand.DemandParams(peak_y=0.3),
+    )
+    assert sorted(summary.rows_per_file) == ["2026-03-16.csv", "2026-03-17.csv"]
+    _, batches = _parsed(out)
+    assert sum(len(b.rejects) for b in batches) == 0
+    rows = sum(len(b.chunk) for b in batches)
+    assert rows == summary.total_rows == sum(summary.rows_per_file.values())
+    second = (out / "2026-03-17.csv").read_text().splitlines()
+    assert second[1].startswith("2026-03-17T00:0")
