@@ -118,6 +118,12 @@ class SignalPlans:
         return writer.write_csv(path, self.rows())
 
 
+def network_approaches(network_path: Path | str) -> list[tuple[str, str]]:
+    """Every (intersection, direction) approach of the network's signals, in signal order:
+    the ``approaches`` to ask the model or the truth about."""
+    return [a for s in read_signals(str(network_path)) for a in s.approaches]
+
+
 def _signal_pcu(
     signals: list[Signal],
     approaches: list[tuple[str, str]],

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deploy.signal_plans.api import plans_from_rates
-from deploy.signal_plans.phases import read_signals
+from deploy.signal_plans.api import network_approaches, plans_from_rates
 from deploy.signal_plans.writer import CSV_COLUMNS, switch_times
 from tests.deploy.signal_plans.networks import sumo_binary
 from tests.deploy.signal_plans.test_bands import tidal_features
@@ -23,7 +22,7 @@ from tests.deploy.signal_plans.test_bands import tidal_features
 def tidal_rates(network: Path) -> tuple[list[tuple[str, str]], np.ndarray]:
     """Per approach of ``network``: N-S follows the first column of ``tidal_features``,
     E-W the second, as vehicles/h on 2 lanes (95% cars, 5% trucks)."""
-    approaches = [a for s in read_signals(network) for a in s.approaches]
+    approaches = network_approaches(network)
     x = tidal_features()
     rates = np.zeros((len(approaches), 168, 4))
     for i, (_, direction) in enumerate(approaches):
