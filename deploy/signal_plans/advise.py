@@ -19,7 +19,7 @@ from deploy.insights import model_files, predictions
 from deploy.insights.model_files import ModelError
 from deploy.signal_plans import bands as bands_module
 from deploy.signal_plans import page
-from deploy.signal_plans.api import SignalPlans, cell_features, plans_from_rates
+from deploy.signal_plans.api import SignalPlans, cell_features, plans_from_rates, signal_pcu
 from deploy.signal_plans.phases import Signal, read_signals
 from deploy.signal_plans.webster import PlanSettings
 from transforms import features
@@ -139,9 +139,9 @@ def advise(
     settings = settings or PlanSettings()
     bands: str | bands_module.Bands = "auto"
     if band_method == "regimes":
-        plans = plans_from_rates(network, approaches, rates, "single", settings)
+        pcu, _ = signal_pcu(signals, approaches, rates, settings)
         labels = bands_module.regime_labels(files.vectors, rates.sum(axis=0), max_plans_per_day + 1)
-        x = cell_features(plans.signals, plans.pcu, settings)
+        x = cell_features(signals, pcu, settings)
         bands = bands_module.plan_bands(x, max_plans_per_day, labels=labels, method="regimes")
     plans = plans_from_rates(network, approaches, rates, bands, settings, max_plans_per_day)
     paths = {

@@ -124,7 +124,7 @@ def network_approaches(network_path: Path | str) -> list[tuple[str, str]]:
     return [a for s in read_signals(str(network_path)) for a in s.approaches]
 
 
-def _signal_pcu(
+def signal_pcu(
     signals: list[Signal],
     approaches: list[tuple[str, str]],
     rates: np.ndarray,
@@ -206,7 +206,7 @@ def plans_from_rates(
     if not signals:
         raise ValueError(f"{network_path} has no traffic lights")
     approaches = [(str(i), str(d)) for i, d in approaches]
-    pcu, unrated = _signal_pcu(signals, approaches, rates, settings)
+    pcu, unrated = signal_pcu(signals, approaches, rates, settings)
     if isinstance(bands, str):
         if bands == SINGLE:
             bands = bands_module.single_band()
