@@ -37,6 +37,7 @@ from transforms import features
 AUTO = "auto"
 SINGLE = "single"
 MEAN = "mean"
+BIKE_LANE_TYPES = ("bicycle",)  # on an approach with a bicycle-only lane, off the car lanes
 PEAK = "peak"
 
 
@@ -130,14 +131,16 @@ def signal_pcu(
     rates: np.ndarray,
     settings: PlanSettings,
 ) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """[network approaches, 168] pcu/h in ``signals`` order, and the unrated approaches."""
+    """[network approaches, 168] pcu/h on the car lanes in ``signals`` order (bicycles
+    count 0 where a bicycle-only lane takes them), and the approaches without rates."""
     index = {tuple(a): i for i, a in enumerate(approaches)}
     pcu = pcu_per_hour(rates, settings.pce)  # [A, 168]
+    on_bike_lane = pcu_per_hour(rates, {**settings.pce, **{t: 0.0 for t in BIKE_LANE_TYPES}})
     rows, unrated = [], []
     for s in signals:
-        for approach in s.approaches:
+        for approach, bike_lanes in zip(s.approaches, s.bike_lanes, strict=True):
             if approach in index:
-                rows.append(pcu[index[approach]])
+                rows.append((on_bike_lane if bike_lanes else pcu)[index[approach]])
             else:
                 rows.append(np.zeros(features.DAY_HOUR_CELLS))
                 unrated.append(approach)

@@ -15,7 +15,7 @@ import pytest
 
 from deploy.signal_plans.api import network_approaches, plans_from_rates
 from deploy.signal_plans.writer import CSV_COLUMNS, switch_times
-from tests.deploy.signal_plans.networks import sumo_binary
+from tests.deploy.signal_plans.networks import grid_network, sumo_binary
 from tests.deploy.signal_plans.test_bands import tidal_features
 
 
@@ -197,6 +197,7 @@ def test_program_retimes_greens_and_intergreens():
         durations=(30.0, 4.0, 2.0, 30.0, 4.0),
         directions=("E", "N"),
         lanes=(1, 1),
+        bike_lanes=(0, 0),
         green_phases=(0, 3),
         serves=((1,), (0,)),
     )
@@ -205,3 +206,18 @@ def test_program_retimes_greens_and_intergreens():
     assert [s for _, s in phases] == ["GGrr", "yyrr", "rrrr", "rrGG", "rryy", "rrrr"]
     assert [d for d, _ in phases] == pytest.approx([t.greens[0], 3, 1, t.greens[1], 3, 1])
     assert sum(d for d, _ in phases) == pytest.approx(t.cycle)
+
+
+def test_bicycles_on_a_bike_lane_leave_the_car_lanes(tmp_path):
+    from deploy.simulation import network
+    from deploy.synthetic import cities
+
+    ids = cities.intersection_ids(cities.get_city("london"), 4)
+    path = network.build_grid(network.GridSpec(rows=2, cols=2), ids, tmp_path / "g.net.xml")
+    plain = grid_network(tmp_path / "plain")  # no bike lanes
+    for net, bicycle_pce in ((path, 0.0), (plain, 0.2)):
+        approaches = network_approaches(net)
+        rates = np.zeros((len(approaches), 168, 4))
+        rates[..., 0], rates[..., 3] = 300.0, 500.0  # cars, bicycles
+        plans = plans_from_rates(net, approaches, rates, bands="single")
+        assert plans.pcu == pytest.approx(np.full_like(plans.pcu, 300 + 500 * bicycle_pce))
