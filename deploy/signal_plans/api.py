@@ -69,7 +69,8 @@ class SignalPlans:
         self, path: Path | str, start: datetime | None = None, days: int = 7
     ) -> Path:
         """The SUMO additional file (``tlLogic`` per signal and band, one ``WAUT``); time 0
-        is local Monday 00:00 (``writer`` explains ``start``, ``days`` and DST)."""
+        is local Monday 00:00, or the local midnight ``start`` (``writer`` explains
+        ``start``, ``days`` and DST)."""
         programs = {
             (s.intersection, b): self.program(s.intersection, b)
             for s in self.signals
@@ -78,7 +79,7 @@ class SignalPlans:
         return writer.write_additional(
             path,
             programs,
-            start_band=int(self.bands.assignment[0]),
+            start_band=int(self.bands.assignment[24 * start.weekday() if start else 0]),
             switches=writer.switch_times(self.bands.switches(), start, days),
             repeat_weekly=start is None,
         )

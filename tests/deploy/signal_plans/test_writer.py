@@ -124,8 +124,12 @@ def test_switch_times_follow_local_time_across_dst():
     assert switch_times(switches, start) == [(7 * 3600.0, 1), ((6 * 24 + 6) * 3600.0, 2)]
     # two weeks: the second Monday's switch too
     assert switch_times(switches, start, days=8)[-1] == ((7 * 24 + 6) * 3600.0, 1)
-    with pytest.raises(ValueError, match="Monday"):
-        switch_times(switches, datetime(2026, 3, 24, tzinfo=london))
+    # from Saturday 28 March: Sunday 07:00 BST is 30 h later (24 + 7, less the lost hour),
+    # Monday 07:00 54 h
+    saturday = datetime(2026, 3, 28, tzinfo=london)
+    assert switch_times(switches, saturday, days=3) == [(30 * 3600.0, 2), (54 * 3600.0, 1)]
+    with pytest.raises(ValueError, match="midnight"):
+        switch_times(switches, datetime(2026, 3, 24, 6, tzinfo=london))
 
 
 ROUTES = {  # straight through the 2 x 2 grid: N-S on the columns, E-W on the rows
