@@ -19,7 +19,7 @@ from deploy.insights import model_files, predictions
 from deploy.insights.model_files import ModelError
 from deploy.signal_plans import bands as bands_module
 from deploy.signal_plans import page
-from deploy.signal_plans.api import SignalPlans, cell_features, plans_from_rates
+from deploy.signal_plans.api import SignalPlans, cell_features, plans_from_rates, signal_pcu
 from deploy.signal_plans.phases import Signal, read_signals
 from deploy.signal_plans.webster import PlanSettings
 from transforms import features
@@ -72,7 +72,7 @@ def _listed(names: list[str]) -> str:
 
 
 def _start(start: str | None, tz_name: str, days: int) -> datetime | None:
-    """``--start``: local Monday 00:00 in the model's time zone."""
+    """``--start``: that date's local midnight in the model's time zone."""
     if start is None:
         return None
     if days < 1:
@@ -84,8 +84,6 @@ def _start(start: str | None, tz_name: str, days: int) -> datetime | None:
         raise AdviseError(f"--start {start!r}: not a date (YYYY-MM-DD)") from err
     except (zoneinfo.ZoneInfoNotFoundError, TypeError) as err:
         raise AdviseError(f"--start: the model has no usable time zone ({tz_name!r})") from err
-    if day.weekday() != 0:
-        raise AdviseError(f"--start {start}: not a Monday")
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
@@ -116,8 +114,8 @@ def advise(
 ) -> Advice:
     """Plans for every signal of ``network`` from the model's predicted week.
 
-    ``start``: the local Monday (``YYYY-MM-DD``, the model's time zone) at simulation time
-    0, for DST-correct switch times over ``days`` days (``writer.switch_times``)."""
+    ``start``: the local date (``YYYY-MM-DD``, the model's time zone) whose midnight is
+    simulation time 0, for DST-correct switch times over ``days`` days (``writer.switch_times``)."""
     if band_method not in BAND_METHODS:
         raise AdviseError(f"--bands {band_method!r}: not one of {', '.join(BAND_METHODS)}")
     if max_plans_per_day < 1:
@@ -139,9 +137,9 @@ def advise(
     settings = settings or PlanSettings()
     bands: str | bands_module.Bands = "auto"
     if band_method == "regimes":
-        plans = plans_from_rates(network, approaches, rates, "single", settings)
+        pcu, _ = signal_pcu(signals, approaches, rates, settings)
         labels = bands_module.regime_labels(files.vectors, rates.sum(axis=0), max_plans_per_day + 1)
-        x = cell_features(plans.signals, plans.pcu, settings)
+        x = cell_features(signals, pcu, settings)
         bands = bands_module.plan_bands(x, max_plans_per_day, labels=labels, method="regimes")
     plans = plans_from_rates(network, approaches, rates, bands, settings, max_plans_per_day)
     paths = {

@@ -37,6 +37,7 @@ from transforms import features
 AUTO = "auto"
 SINGLE = "single"
 MEAN = "mean"
+BIKE_LANE_TYPES = ("bicycle",)  # on an approach with a bicycle-only lane, off the car lanes
 PEAK = "peak"
 
 
@@ -68,7 +69,8 @@ class SignalPlans:
         self, path: Path | str, start: datetime | None = None, days: int = 7
     ) -> Path:
         """The SUMO additional file (``tlLogic`` per signal and band, one ``WAUT``); time 0
-        is local Monday 00:00 (``writer`` explains ``start``, ``days`` and DST)."""
+        is local Monday 00:00, or the local midnight ``start`` (``writer`` explains
+        ``start``, ``days`` and DST)."""
         programs = {
             (s.intersection, b): self.program(s.intersection, b)
             for s in self.signals
@@ -77,7 +79,7 @@ class SignalPlans:
         return writer.write_additional(
             path,
             programs,
-            start_band=int(self.bands.assignment[0]),
+            start_band=int(self.bands.assignment[24 * start.weekday() if start else 0]),
             switches=writer.switch_times(self.bands.switches(), start, days),
             repeat_weekly=start is None,
         )
@@ -118,20 +120,28 @@ class SignalPlans:
         return writer.write_csv(path, self.rows())
 
 
-def _signal_pcu(
+def network_approaches(network_path: Path | str) -> list[tuple[str, str]]:
+    """Every (intersection, direction) approach of the network's signals, in signal order:
+    the ``approaches`` to ask the model or the truth about."""
+    return [a for s in read_signals(str(network_path)) for a in s.approaches]
+
+
+def signal_pcu(
     signals: list[Signal],
     approaches: list[tuple[str, str]],
     rates: np.ndarray,
     settings: PlanSettings,
 ) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """[network approaches, 168] pcu/h in ``signals`` order, and the unrated approaches."""
+    """[network approaches, 168] pcu/h on the car lanes in ``signals`` order (bicycles
+    count 0 where a bicycle-only lane takes them), and the approaches without rates."""
     index = {tuple(a): i for i, a in enumerate(approaches)}
     pcu = pcu_per_hour(rates, settings.pce)  # [A, 168]
+    on_bike_lane = pcu_per_hour(rates, {**settings.pce, **{t: 0.0 for t in BIKE_LANE_TYPES}})
     rows, unrated = [], []
     for s in signals:
-        for approach in s.approaches:
+        for approach, bike_lanes in zip(s.approaches, s.bike_lanes, strict=True):
             if approach in index:
-                rows.append(pcu[index[approach]])
+                rows.append((on_bike_lane if bike_lanes else pcu)[index[approach]])
             else:
                 rows.append(np.zeros(features.DAY_HOUR_CELLS))
                 unrated.append(approach)
@@ -200,7 +210,7 @@ def plans_from_rates(
     if not signals:
         raise ValueError(f"{network_path} has no traffic lights")
     approaches = [(str(i), str(d)) for i, d in approaches]
-    pcu, unrated = _signal_pcu(signals, approaches, rates, settings)
+    pcu, unrated = signal_pcu(signals, approaches, rates, settings)
     if isinstance(bands, str):
         if bands == SINGLE:
             bands = bands_module.single_band()

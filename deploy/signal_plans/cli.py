@@ -40,8 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--start",
         metavar="DATE",
-        help="the local Monday (YYYY-MM-DD) at simulation time 0: switch times follow the "
-        "city's clock across DST (default: a week of 168 equal hours, repeated)",
+        help="the local date (YYYY-MM-DD) whose midnight is simulation time 0, as in "
+        "simulate --start: switch times follow the city's clock across DST (default: time 0 "
+        "is Monday 00:00 of a week of 168 equal hours, repeated)",
     )
     p.add_argument("--days", type=int, default=7, help="with --start: days of switches (default 7)")
     p.set_defaults(func=advise_command)

@@ -4,7 +4,9 @@ An approach is (intersection, direction of travel): the intersection is the traf
 light's id (the shared convention: a signalised junction's id, its tlLogic id and the
 project's ``intersection_id`` are one string) and the direction is
 ``deploy.simulation.approaches.edge_direction`` of the incoming edge's shape. Several
-incoming edges with one direction are one approach (their lanes add up).
+incoming edges with one direction are one approach (their lanes add up). Lanes a car
+may use carry the saturation flow; a bicycle-only lane takes the approach's bicycles
+off them.
 
 Of a program's phases, a *green* phase gives some link ``G`` or ``g`` and none ``y``;
 the others (yellow, all-red) are the intergreens. Each approach is timed in its *main*
@@ -37,6 +39,7 @@ class Signal:
     durations: tuple[float, ...]  # their durations, s
     directions: tuple[str, ...]  # approaches with controlled vehicle lanes, sorted
     lanes: tuple[int, ...]  # vehicle lanes per approach (``directions`` order)
+    bike_lanes: tuple[int, ...]  # bicycle-only lanes per approach (bicycles off the others)
     green_phases: tuple[int, ...]  # indices into ``states`` of the green phases
     serves: tuple[tuple[int, ...], ...]  # per green phase: approach indices timed in it
 
@@ -73,11 +76,16 @@ def signal_of(tls, program_id: str | None = None) -> Signal:
     states = tuple(p.state for p in phases)
     links: dict[str, set[int]] = {}
     lanes: dict[str, set[str]] = {}
+    bike_lanes: dict[str, set[str]] = {}
     for in_lane, _out_lane, index in tls.getConnections():
         edge = in_lane.getEdge()
-        if edge.getFunction() not in ("", "normal") or not in_lane.allows(VEHICLE_CLASS):
+        if edge.getFunction() not in ("", "normal"):
             continue
         direction = edge_direction(edge.getShape())
+        if not in_lane.allows(VEHICLE_CLASS):
+            if in_lane.allows("bicycle"):
+                bike_lanes.setdefault(direction, set()).add(in_lane.getID())
+            continue
         links.setdefault(direction, set()).add(int(index))
         lanes.setdefault(direction, set()).add(in_lane.getID())
     directions = tuple(sorted(links))
@@ -95,6 +103,7 @@ def signal_of(tls, program_id: str | None = None) -> Signal:
         durations=tuple(float(p.duration) for p in phases),
         directions=directions,
         lanes=tuple(len(lanes[d]) for d in directions),
+        bike_lanes=tuple(len(bike_lanes.get(d, ())) for d in directions),
         green_phases=green_phases,
         serves=tuple(tuple(s) for s in serves),
     )

@@ -8,12 +8,14 @@ Offsets are 0 (no coordination between signals).
 
 Switching: one ``WAUT`` (``id="advise"``) for every signal switches all of them to the
 next band's program at the same instants, by SUMO's immediate switch (no transition
-procedure). Times are simulation seconds from time 0 = local Monday 00:00:
+procedure). Times are simulation seconds from time 0 = a local midnight:
 
-- ``start=None``: the week is taken as 168 equal hours (no DST change inside it); the
-  switches of one week are listed and the WAUT repeats them every 604800 s (``period``).
-- ``start`` an aware ``datetime`` of local Monday 00:00 in the city's time zone: each
-  switch of ``days`` days is placed at its local wall-clock hour, converted through UTC,
+- ``start=None``: time 0 is Monday 00:00 and the week is taken as 168 equal hours (no DST
+  change inside it); the switches of one week are listed and the WAUT repeats them every
+  604800 s (``period``).
+- ``start`` an aware ``datetime`` of a local midnight in the city's time zone (any day of
+  the week: ``simulate``'s time 0 is the local midnight of its start date): each switch
+  of ``days`` days from it is placed at its local wall-clock hour, converted through UTC,
   so a week that crosses a DST change switches at the right local times (a switch whose
   local hour does not exist, in the spring-forward gap, happens at the instant after it).
 """
@@ -86,16 +88,16 @@ def switch_times(
     if start is None:
         return [(3600.0 * cell, band) for cell, band in switches if cell > 0]
     if start.tzinfo is None:
-        raise ValueError("start must be an aware datetime (local Monday 00:00 of the city)")
-    if (start.weekday(), start.hour, start.minute, start.second) != (0, 0, 0, 0):
-        raise ValueError(f"start {start.isoformat()} is not a local Monday 00:00")
+        raise ValueError("start must be an aware datetime (a local midnight of the city)")
+    if (start.hour, start.minute, start.second, start.microsecond) != (0, 0, 0, 0):
+        raise ValueError(f"start {start.isoformat()} is not a local midnight")
     zone = start.tzinfo
     out = []
     for day in range(days):
         date = (start + timedelta(days=day)).date()
         for cell, band in switches:
             d, hour = features.all_day_hours()[cell]
-            if d != day % 7:
+            if d != (start.weekday() + day) % 7:
                 continue
             local = datetime(date.year, date.month, date.day, hour, tzinfo=zone)
             seconds = local.timestamp() - start.timestamp()

@@ -35,3 +35,22 @@ def test_protected_left_turn_phases_serve_no_approach(tmp_path):
 def test_is_green():
     assert is_green("GGgrr") and is_green("rrrG")
     assert not is_green("yyygrrr") and not is_green("rrrr")
+
+
+def test_simulate_grid_with_bike_lanes(tmp_path):
+    """``simulate``'s own grid builder: E-W arterials of 2 lanes, N-S cross streets of 1,
+    a bicycle-only lane on every edge; the approaches agree with ``read_network``'s."""
+    from deploy.simulation import network
+    from deploy.synthetic import cities
+
+    ids = cities.intersection_ids(cities.get_city("london"), 4)
+    path = network.build_grid(network.GridSpec(rows=2, cols=2), ids, tmp_path / "g.net.xml")
+    signals = read_signals(path)
+    assert [s.intersection for s in signals] == sorted(ids)
+    theirs = {(a.intersection_id, a.direction) for a in network.read_network(path).approaches}
+    assert {a for s in signals for a in s.approaches} == theirs
+    s = signals[0]
+    assert s.directions == ("E", "N", "S", "W")
+    assert s.lanes == (2, 1, 1, 2) and s.bike_lanes == (1, 1, 1, 1)
+    served = [sorted(s.directions[a] for a in phase) for phase in s.serves]
+    assert sorted(served) == [["E", "W"], ["N", "S"]]

@@ -13,17 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deploy.signal_plans.api import plans_from_rates
-from deploy.signal_plans.phases import read_signals
+from deploy.signal_plans.api import network_approaches, plans_from_rates
 from deploy.signal_plans.writer import CSV_COLUMNS, switch_times
-from tests.deploy.signal_plans.networks import sumo_binary
+from tests.deploy.signal_plans.networks import grid_network, sumo_binary
 from tests.deploy.signal_plans.test_bands import tidal_features
 
 
 def tidal_rates(network: Path) -> tuple[list[tuple[str, str]], np.ndarray]:
     """Per approach of ``network``: N-S follows the first column of ``tidal_features``,
     E-W the second, as vehicles/h on 2 lanes (95% cars, 5% trucks)."""
-    approaches = [a for s in read_signals(network) for a in s.approaches]
+    approaches = network_approaches(network)
     x = tidal_features()
     rates = np.zeros((len(approaches), 168, 4))
     for i, (_, direction) in enumerate(approaches):
@@ -125,8 +124,12 @@ def test_switch_times_follow_local_time_across_dst():
     assert switch_times(switches, start) == [(7 * 3600.0, 1), ((6 * 24 + 6) * 3600.0, 2)]
     # two weeks: the second Monday's switch too
     assert switch_times(switches, start, days=8)[-1] == ((7 * 24 + 6) * 3600.0, 1)
-    with pytest.raises(ValueError, match="Monday"):
-        switch_times(switches, datetime(2026, 3, 24, tzinfo=london))
+    # from Saturday 28 March: Sunday 07:00 BST is 30 h later (24 + 7, less the lost hour),
+    # Monday 07:00 54 h
+    saturday = datetime(2026, 3, 28, tzinfo=london)
+    assert switch_times(switches, saturday, days=3) == [(30 * 3600.0, 2), (54 * 3600.0, 1)]
+    with pytest.raises(ValueError, match="midnight"):
+        switch_times(switches, datetime(2026, 3, 24, 6, tzinfo=london))
 
 
 ROUTES = {  # straight through the 2 x 2 grid: N-S on the columns, E-W on the rows
@@ -198,6 +201,7 @@ def test_program_retimes_greens_and_intergreens():
         durations=(30.0, 4.0, 2.0, 30.0, 4.0),
         directions=("E", "N"),
         lanes=(1, 1),
+        bike_lanes=(0, 0),
         green_phases=(0, 3),
         serves=((1,), (0,)),
     )
@@ -206,3 +210,18 @@ def test_program_retimes_greens_and_intergreens():
     assert [s for _, s in phases] == ["GGrr", "yyrr", "rrrr", "rrGG", "rryy", "rrrr"]
     assert [d for d, _ in phases] == pytest.approx([t.greens[0], 3, 1, t.greens[1], 3, 1])
     assert sum(d for d, _ in phases) == pytest.approx(t.cycle)
+
+
+def test_bicycles_on_a_bike_lane_leave_the_car_lanes(tmp_path):
+    from deploy.simulation import network
+    from deploy.synthetic import cities
+
+    ids = cities.intersection_ids(cities.get_city("london"), 4)
+    path = network.build_grid(network.GridSpec(rows=2, cols=2), ids, tmp_path / "g.net.xml")
+    plain = grid_network(tmp_path / "plain")  # no bike lanes
+    for net, bicycle_pce in ((path, 0.0), (plain, 0.2)):
+        approaches = network_approaches(net)
+        rates = np.zeros((len(approaches), 168, 4))
+        rates[..., 0], rates[..., 3] = 300.0, 500.0  # cars, bicycles
+        plans = plans_from_rates(net, approaches, rates, bands="single")
+        assert plans.pcu == pytest.approx(np.full_like(plans.pcu, 300 + 500 * bicycle_pce))
