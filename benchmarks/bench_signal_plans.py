@@ -191,7 +191,12 @@ def run_benchmark(setup: Setup, work: Path) -> tuple[dict[str, Outcome], dict]:
     if not (data / network.NET_FILE).is_file():
         print(f"simulating {setup.train_days} training days ({setup.grid.rows}x{setup.grid.cols})")
         summary = simulate(
-            profile, data, days=setup.train_days, start_date=TRAIN_START, grid=setup.grid
+            profile,
+            data,
+            days=setup.train_days,
+            start_date=TRAIN_START,
+            grid=setup.grid,
+            workers=setup.workers,
         )
         print(f"  {summary.total_rows} stop-line rows, {summary.wall_s:.0f} s")
     net = network.read_network(data / network.NET_FILE)

@@ -10,6 +10,7 @@ no output behind.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
@@ -65,6 +66,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--format", dest="file_format", choices=FILE_FORMATS, default="csv")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="SUMO processes simulating dates at once (default: all cores)",
+    )
+    parser.add_argument(
         "--overwrite", action="store_true", help="replace an output directory holding data"
     )
     parser.set_defaults(func=main)
@@ -107,6 +115,7 @@ def main(args: argparse.Namespace) -> int:
             file_format=args.file_format,
             overwrite=args.overwrite,
             progress=lambda line: print(line, flush=True),
+            workers=args.workers,
         )
     except (ValueError, OSError) as err:
         print(f"error: simulate: {one_line(err)}", file=sys.stderr)

@@ -181,3 +181,16 @@ def test_days_are_written_one_by_one_and_a_late_crossing_goes_to_the_next_date(t
     assert rows == summary.total_rows == sum(summary.rows_per_file.values())
     second = (out / "2026-03-17.csv").read_text().splitlines()
     assert second[1].startswith("2026-03-17T00:0")
+
+
+def test_dates_simulated_at_once_write_the_same_files_as_one_by_one(tmp_path):
+    one_grid = network.GridSpec(rows=1, cols=1)
+    light = demand.DemandParams(peak_y=0.3)
+    kwargs = {"days": 3, "start_date": "2026-03-16", "grid": one_grid, "params": light}
+    serial = simulate.simulate(LONDON, tmp_path / "serial", workers=1, **kwargs)
+    parallel = simulate.simulate(LONDON, tmp_path / "parallel", workers=3, **kwargs)
+    assert parallel.rows_per_file == serial.rows_per_file
+    for name in serial.rows_per_file:
+        assert (tmp_path / "parallel" / name).read_bytes() == (
+            tmp_path / "serial" / name
+        ).read_bytes(), name
