@@ -65,8 +65,7 @@ from components.traffic_example_gen.labels import (
 )
 from components.traffic_example_gen.parsing import parse_daily_file
 from components.traffic_example_gen.reading import DailyFile
-from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule, yyyymmdd
-from transforms import features
+from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule
 
 EXAMPLES_FILE_PREFIX = "data_tfrecord"  # as stock ExampleGen
 BOUNDARY_EXAMPLES_FILE_PREFIX = "data_tfrecord_day_boundaries"  # labeled last vehicles of days
@@ -364,17 +363,9 @@ class ParseCounts(beam.DoFn):
 
     def _parse(self, file_index: int):
         daily = self._files[file_index]
-        first_row = 1
         parts: list[counts.CountRows] = []
-        for batch in reading.iter_record_batches(daily, features.DATA_KIND_COUNTS):
-            valid, rejects = counts.parse_counts_batch(
-                batch,
-                first_row=first_row,
-                timezone=self._timezone,
-                file_yyyymmdd=yyyymmdd(daily.day),
-            )
-            first_row += batch.num_rows
-            tally: Counter[str] = Counter({accounting.ROWS_READ: batch.num_rows})
+        for rows_read, valid, rejects in counts.parse_counts_file(daily, self._timezone):
+            tally: Counter[str] = Counter({accounting.ROWS_READ: rows_read})
             if len(rejects):
                 _count_rejects(tally, rejects.reasons, daily.path)
                 yield beam.pvalue.TaggedOutput(_REJECTS, rejects.records(daily.path))
