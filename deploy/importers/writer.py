@@ -30,17 +30,28 @@ def check_intersection_id(value: str) -> str | None:
     return f"intersection id {value!r} must be printable ASCII without commas or quotes"
 
 
-def check_output(out: Path, overwrite: bool) -> None:
-    """:class:`UsageError` unless ``out`` is absent, empty or ``overwrite`` (checked before
-    reading, so a bad --out fails fast)."""
+def check_output(out: Path, overwrite: bool, overwrite_foreign: bool, source: Path) -> None:
+    """:class:`UsageError` unless ``out`` is absent or empty, or ``overwrite`` may replace it
+    (``output.check_target``); never when ``out`` is or holds ``source``, the file being
+    imported (checked before reading, so a bad --out fails fast)."""
+    folder, source = out.resolve(), source.resolve()
+    if folder == source or folder in source.parents:
+        raise UsageError(
+            f"--out {out} holds {source}, the file being imported: writing there would "
+            "replace it; choose another --out"
+        )
     try:
-        check_target(out, overwrite)
+        check_target(out, overwrite, overwrite_foreign)
     except GenerationError as err:
         raise UsageError(str(err)) from err
 
 
 def write_daily_counts(
-    records: Iterable[CountRecord], out: Path, file_format: str, overwrite: bool
+    records: Iterable[CountRecord],
+    out: Path,
+    file_format: str,
+    overwrite: bool,
+    overwrite_foreign: bool = False,
 ) -> dict[str, int]:
     """Writes ``records`` as one file per local date into ``out``; returns rows per file."""
     by_date: dict = defaultdict(list)
@@ -48,7 +59,9 @@ def write_daily_counts(
         by_date[record.local_date].append(record)
     rows_per_file: dict[str, int] = {}
     try:
-        with staged_directory(out, overwrite) as staging:
+        with staged_directory(
+            out, overwrite, overwrite_foreign, written_by="traffic-pipeline import"
+        ) as staging:
             for day in sorted(by_date):
                 name = f"{day.isoformat()}.{file_format}"
                 write_counts_file(staging / name, _table(by_date[day]), file_format)
