@@ -146,6 +146,12 @@ def check_identity(summary: dict[str, int]) -> None:
         )
 
 
+def files_with(counts: dict[str, int], reason: str) -> list[str]:
+    """The input files with at least one reject of ``reason``, sorted."""
+    prefix = file_rejected_key(reason, "")
+    return sorted(k[len(prefix) :] for k, n in counts.items() if k.startswith(prefix) and n)
+
+
 def worst_file(counts: dict[str, int]) -> tuple[str, str, int, int]:
     """(file, its most common reason, that reason's count, file's rejects) of the worst file."""
     per_file: dict[str, Counter[str]] = {}

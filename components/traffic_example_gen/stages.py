@@ -46,7 +46,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
 
-from components.traffic_example_gen import accounting, counts, reading, staging
+from components.traffic_example_gen import accounting, counts, coverage, reading, staging
 from components.traffic_example_gen.chunks import MICROS_PER_DAY, Slab
 from components.traffic_example_gen.example_wire import (
     ExampleFramer,
@@ -117,6 +117,7 @@ class ParseAndStage(beam.DoFn):
         pending: list[Slab] = []
         pending_rows = 0
         part = 0
+        last_vehicle = None  # the file's last valid vehicle (likely truncated days)
         for rows_read, parsed in parse_daily_file(
             daily, file_index=file_index, timezone=self._timezone, split_rule=self._split_rule
         ):
@@ -126,6 +127,8 @@ class ParseAndStage(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(_REJECTS, parsed.rejects.records(daily.path))
             yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
             if len(parsed.chunk):
+                batch_last = int(parsed.chunk.ts_us.max())
+                last_vehicle = batch_last if last_vehicle is None else max(last_vehicle, batch_last)
                 pending.append(slab_of(parsed))
                 pending_rows += len(parsed.chunk)
             if pending_rows >= STAGE_ROWS:
@@ -133,6 +136,10 @@ class ParseAndStage(beam.DoFn):
                 pending, pending_rows, part = [], 0, part + 1
         if pending:
             yield from self._stage(file_index, part, Slab.concat(pending))
+        if last_vehicle is not None:
+            yield beam.pvalue.TaggedOutput(
+                _COUNTS, {coverage.last_vehicle_key(daily.path): last_vehicle}
+            )
 
     def _stage(self, file_index: int, part: int, slab: Slab):
         utc_day = slab.chunk.ts_us // MICROS_PER_DAY
