@@ -229,7 +229,7 @@ def format_summary(summary: RunSummary) -> str:
             f" / eval {counts.get('examples_eval')}, rejected {counts.get('rejected_total')}"
             + (f" {rejected}" if rejected else "")
             + f", unlabeled last vehicles {counts.get('unlabeled_last_vehicles')}"
-            + (f", unlabeled before a missing day {before_gap}" if before_gap else "")
+            + (f", unlabeled before a missing day or a cut {before_gap}" if before_gap else "")
             + (f", same-second vehicles kept {same_second}" if same_second else "")
         )
         if summary.rejects_uri:

@@ -3,13 +3,16 @@ files of its neighbouring days do not (e.g. a copy interrupted at 14:31 that sti
 with a complete line).
 
 For each daily file with valid vehicles, ``hours_before_midnight`` is the time from its
-last vehicle to the end of its local day. A file is a *likely truncated day* when that is
-at least ``LIKELY_TRUNCATED_HOURS`` more than the median of the same figure over up to
-``NEIGHBOUR_DAYS`` files on each side (so a quiet night that every day has is not
-reported, and a day with no neighbour is never judged). ExampleGen records the likely
-truncated days on its artifacts (``LIKELY_TRUNCATED_DAYS``, shown in the run summary);
-the config's ``data.max_missing_hours`` (``None``: report only) fails a run with a day
-missing more hours than that -- the local CLI checks it before running, ExampleGen again.
+last vehicle to the end of its local day. A file is a *likely truncated day* when the
+median of the same figure over up to ``NEIGHBOUR_DAYS`` files on each side is at most
+``NEIGHBOURS_MAX_HOURS`` (its neighbours run until about midnight: sparse data, where
+any day may end early, is never judged, nor is a day with no neighbour) and the day ends
+at least ``LIKELY_TRUNCATED_HOURS`` earlier than that median (so a quiet night every day
+has is not reported). ExampleGen records the likely truncated days on its artifacts
+(``LIKELY_TRUNCATED_DAYS``, shown in the run summary) and labels no vehicle across the
+end of one (``labels.with_cuts_as_gaps``: it counts as ``unlabeled_before_gap``); the
+config's ``data.max_missing_hours`` (``None``: report only) fails a run with a day missing
+more hours than that -- the local CLI checks it before running, ExampleGen again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from components.traffic_example_gen.parsing import parse_daily_file
 from components.traffic_example_gen.splits import SplitRule
 
 LIKELY_TRUNCATED_HOURS = 3.0
+NEIGHBOURS_MAX_HOURS = 2.0
 NEIGHBOUR_DAYS = 3
 # The string custom property of the Examples artifact: a JSON list of ShortDay dicts.
 LIKELY_TRUNCATED_DAYS = "likely_truncated_days"
@@ -97,7 +101,7 @@ def likely_truncated_days(
         if not neighbours:
             continue
         typical = statistics.median(neighbours)
-        if before[i] - typical < LIKELY_TRUNCATED_HOURS:
+        if typical > NEIGHBOURS_MAX_HOURS or before[i] - typical < LIKELY_TRUNCATED_HOURS:
             continue
         last = datetime.datetime.fromtimestamp(last_vehicles[daily.path] / MICROS_PER_SECOND, zone)
         short.append(
@@ -110,6 +114,16 @@ def likely_truncated_days(
             )
         )
     return short
+
+
+def cut_file_indices(
+    files: list[reading.DailyFile], last_by_index: dict[int, int], timezone: str
+) -> list[int]:
+    """Indices in ``files`` of the likely truncated days, given {file index: last
+    vehicle} (what ExampleGen's labelling stages get as a side input)."""
+    last = {files[i].path: v for i, v in last_by_index.items()}
+    cut = {d.file for d in likely_truncated_days(files, last, timezone)}
+    return [i for i, f in enumerate(files) if f.path in cut]
 
 
 def to_json(days: list[ShortDay]) -> str:

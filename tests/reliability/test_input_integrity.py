@@ -23,7 +23,9 @@ import yaml
 
 from pipeline import exit_codes
 from tests import e2e_support
+from tests.components.traffic_example_gen.helpers import read_examples
 from tests.reliability import faults, generation_race
+from transforms import features
 
 slow = pytest.mark.slow
 
@@ -76,6 +78,24 @@ def test_a_day_cut_in_the_afternoon_is_reported_as_a_likely_truncated_day(baseli
     assert len(lines) == 1, baseline["london_out"]  # only the cut day, not its neighbours
     assert f"likely truncated day: {cut}: last vehicle at {cut.stem}T14:" in lines[0]
     assert "before midnight while its neighbouring days' last vehicles are" in lines[0]
+    # No vehicle of the cut day is labelled across the lost afternoon and evening.
+    examples, _, counts = faults.example_gen_outputs(
+        baseline["output"], "london", baseline["runs"]["london"]
+    )
+    end_of_day = datetime.datetime.fromisoformat(f"{cut.stem}T23:59:59+00:00").timestamp()
+    cut_day = [
+        row
+        for split in ("train", "eval")
+        for row in read_examples(examples, split)
+        if datetime.datetime.fromtimestamp(row[features.TIMESTAMP_UTC], datetime.timezone.utc)
+        .date()
+        .isoformat()
+        == cut.stem
+    ]
+    assert cut_day
+    for row in cut_day:
+        assert row[features.TIMESTAMP_UTC] + row[features.SECONDS_TO_NEXT_VEHICLE] < end_of_day
+    assert counts["unlabeled_before_gap"] >= 1
 
 
 @slow

@@ -47,8 +47,11 @@ def test_a_day_cut_in_the_afternoon_is_named_and_its_neighbours_are_not():
         coverage.check_missing_hours([short], 2)
 
 
-def test_quiet_nights_every_day_has_and_a_lone_day_are_not_reported():
-    files, last = _days({"2026-03-16": "20:00", "2026-03-17": "19:30", "2026-03-18": "20:10"})
+def test_quiet_nights_sparse_data_and_a_lone_day_are_not_reported():
+    files, last = _days({"2026-03-16": "23:00", "2026-03-17": "22:30", "2026-03-18": "23:10"})
+    assert coverage.likely_truncated_days(files, last, LONDON) == []
+    # Sparse: the neighbours themselves end hours before midnight, so nothing is judged.
+    files, last = _days({"2026-03-16": "23:00", "2026-03-17": "10:00", "2026-03-18": "12:00"})
     assert coverage.likely_truncated_days(files, last, LONDON) == []
     files, last = _days({"2026-03-16": "08:00"})
     assert coverage.likely_truncated_days(files, last, LONDON) == []
