@@ -54,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument(
         OVERWRITE_FOREIGN_FLAG,
         action="store_true",
-        help="with --overwrite: also delete files generate/import did not write there",
+        help="with --overwrite: also delete files traffic-pipeline did not write there",
     )
     p.add_argument(
         "--timezone",

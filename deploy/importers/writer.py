@@ -16,7 +16,12 @@ import numpy as np
 
 from deploy.importers.records import CountRecord
 from deploy.synthetic.counts import CountsTable, hour_start_text, write_counts_file
-from deploy.synthetic.output import GenerationError, check_target, staged_directory
+from deploy.synthetic.output import (
+    GenerationError,
+    check_holds_no_input,
+    check_target,
+    staged_directory,
+)
 from pipeline.exit_codes import UsageError
 
 # Written unquoted into CSV: printable ASCII without commas, quotes or leading/trailing blanks.
@@ -34,13 +39,8 @@ def check_output(out: Path, overwrite: bool, overwrite_foreign: bool, source: Pa
     """:class:`UsageError` unless ``out`` is absent or empty, or ``overwrite`` may replace it
     (``output.check_target``); never when ``out`` is or holds ``source``, the file being
     imported (checked before reading, so a bad --out fails fast)."""
-    folder, source = out.resolve(), source.resolve()
-    if folder == source or folder in source.parents:
-        raise UsageError(
-            f"--out {out} holds {source}, the file being imported: writing there would "
-            "replace it; choose another --out"
-        )
     try:
+        check_holds_no_input(out, source)
         check_target(out, overwrite, overwrite_foreign)
     except GenerationError as err:
         raise UsageError(str(err)) from err

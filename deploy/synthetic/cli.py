@@ -53,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         OVERWRITE_FOREIGN_FLAG,
         action="store_true",
-        help="with --overwrite: also delete files generate/import did not write there",
+        help="with --overwrite: also delete files traffic-pipeline did not write there",
     )
     parser.set_defaults(func=main)
     return parser

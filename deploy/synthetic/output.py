@@ -1,12 +1,14 @@
-"""The output directory of ``generate`` and ``import``, written atomically: staged in a
-temporary sibling, renamed into place at the end; nothing is left behind on failure.
+"""The output directory of ``generate``, ``import`` and ``simulate``, written atomically:
+staged in a temporary sibling, renamed into place at the end; nothing is left behind on
+failure.
 
 ``--overwrite`` never destroys what these tools did not write. Each output directory gets
 a marker file (``MARKER_FILE``) listing the files the tool wrote; replacing a non-empty
-directory is refused when it holds anything else (a file written later, an export being
-imported, a directory these tools never wrote) unless ``overwrite_foreign`` (the
-``--overwrite-foreign`` flag) says so. The replaced directory keeps its mode; a new one
-gets the usual mode for the umask, never the private 0700 of a temporary directory.
+directory is refused when it holds anything else (a file written later, a directory these
+tools never wrote) unless ``overwrite_foreign`` (the ``--overwrite-foreign`` flag) says so,
+and always when it is or holds the tool's own input (``check_holds_no_input``). The
+replaced directory keeps its mode; a new one gets the usual mode for the umask, never the
+private 0700 of a temporary directory.
 """
 
 from __future__ import annotations
@@ -62,9 +64,20 @@ def check_target(target: Path, overwrite: bool, overwrite_foreign: bool = False)
         shown = ", ".join(foreign[:_SHOWN_FOREIGN])
         more = f" and {len(foreign) - _SHOWN_FOREIGN} more" if len(foreign) > _SHOWN_FOREIGN else ""
         raise GenerationError(
-            f"output directory {target} holds files that generate/import did not write "
+            f"output directory {target} holds files that traffic-pipeline did not write "
             f"({shown}{more}); --overwrite would delete them: choose another --out, or pass "
             f"{OVERWRITE_FOREIGN_FLAG} to delete them too"
+        )
+
+
+def check_holds_no_input(target: Path, source: Path, option: str = "--out") -> None:
+    """Raises :class:`GenerationError` if ``target`` is, or holds, ``source`` (an input of
+    the tool): writing the output there would replace it, whatever the flags."""
+    folder, source = target.resolve(), source.resolve()
+    if folder == source or folder in source.parents:
+        raise GenerationError(
+            f"{option} {target} holds {source}, an input of this command: writing there "
+            f"would replace it; choose another {option}"
         )
 
 

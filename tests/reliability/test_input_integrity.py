@@ -222,14 +222,27 @@ def test_import_overwrite_into_the_source_folder_is_refused(tmp_path, capsys, mo
     for out in (Path("."), folder, tmp_path):
         assert _import("wide-csv", Path("export.csv"), out, "--overwrite") == exit_codes.BAD_INPUT
         faults.one_line_error(
-            capsys.readouterr().err, f"holds {source}, the file being imported", "another --out"
+            capsys.readouterr().err, f"holds {source}, an input of this command", "another --out"
         )
         _intact(folder, content)
     # Not even --overwrite-foreign replaces the source.
     code = _import("wide-csv", source, folder, "--overwrite", "--overwrite-foreign")
     assert code == exit_codes.BAD_INPUT
-    faults.one_line_error(capsys.readouterr().err, "the file being imported")
+    faults.one_line_error(capsys.readouterr().err, "an input of this command")
     _intact(folder, content)
+
+
+def test_simulate_overwrite_into_its_networks_folder_is_refused(tmp_path, capsys):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    net = folder / "city.net.xml"
+    net.write_text("<net/>\n")
+    content = {p.name: p.read_text() for p in folder.iterdir()}
+    argv = ["simulate", "--city", "london", "--network", str(net), "--out", str(folder)]
+    code = e2e_support.cli_main([*argv, "--overwrite", "--overwrite-foreign"])
+    assert code == exit_codes.BAD_INPUT
+    faults.one_line_error(capsys.readouterr().err, f"holds {net}, an input of this command")
+    assert {p.name: p.read_text() for p in folder.iterdir()} == content
 
 
 @pytest.mark.parametrize("command", ["import", "generate"])
