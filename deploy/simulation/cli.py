@@ -17,6 +17,7 @@ import sys
 from deploy.simulation import demand, network, run, simulate
 from deploy.synthetic import cities
 from deploy.synthetic.formats import FILE_FORMATS
+from deploy.synthetic.output import OVERWRITE_FOREIGN_FLAG
 from pipeline.exit_codes import BAD_INPUT as EXIT_BAD_INPUT
 from pipeline.exit_codes import one_line
 
@@ -73,7 +74,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="SUMO processes simulating dates at once (default: all cores)",
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace an output directory holding data"
+        "--overwrite",
+        action="store_true",
+        help="replace an output directory that generate/import/simulate wrote",
+    )
+    parser.add_argument(
+        OVERWRITE_FOREIGN_FLAG,
+        action="store_true",
+        help="with --overwrite: also delete files traffic-pipeline did not write there",
     )
     parser.set_defaults(func=main)
     return parser
@@ -114,6 +122,7 @@ def main(args: argparse.Namespace) -> int:
             control=args.control,
             file_format=args.file_format,
             overwrite=args.overwrite,
+            overwrite_foreign=args.overwrite_foreign,
             progress=lambda line: print(line, flush=True),
             workers=args.workers,
         )

@@ -40,7 +40,12 @@ from deploy.simulation import detectors, network, run
 from deploy.synthetic import ground_truth, sampling
 from deploy.synthetic.cities import CityProfile, intersection_ids
 from deploy.synthetic.formats import FILE_FORMATS, write_days
-from deploy.synthetic.output import GenerationError, check_target, staged_directory
+from deploy.synthetic.output import (
+    GenerationError,
+    check_holds_no_input,
+    check_target,
+    staged_directory,
+)
 from transforms import features
 
 DEFAULT_DAYS = 7
@@ -79,6 +84,7 @@ def simulate(
     control: str = DEFAULT_CONTROL,
     file_format: str = "csv",
     overwrite: bool = False,
+    overwrite_foreign: bool = False,
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
 ) -> SimulationSummary:
@@ -104,10 +110,14 @@ def simulate(
         raise GenerationError(f"network {network_file} is not a file")
     params = params or demand_mod.DemandParams()
     target = Path(out_dir).absolute()
-    check_target(target, overwrite)
+    if network_file is not None:
+        check_holds_no_input(target, Path(network_file))
+    check_target(target, overwrite, overwrite_foreign)
     say = progress or (lambda _message: None)
     began = time.monotonic()
-    with staged_directory(target, overwrite) as staging:
+    with staged_directory(
+        target, overwrite, overwrite_foreign, written_by="traffic-pipeline simulate"
+    ) as staging:
         net_path = staging / NETWORK_FILE
         try:
             if network_file is None:

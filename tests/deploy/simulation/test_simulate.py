@@ -15,6 +15,7 @@ from components.traffic_example_gen.splits import make_split_rule
 from deploy.simulation import cli, demand, network, simulate
 from deploy.synthetic import ground_truth, sampling
 from deploy.synthetic.formats import COLUMNS
+from deploy.synthetic.output import MARKER_FILE
 from tests.deploy.simulation.helpers import GRID_2X2, LONDON
 from transforms import features
 
@@ -44,6 +45,7 @@ def _parsed(out):
 def test_writes_one_event_file_per_date_the_network_and_the_truth(spring):
     out, summary = spring
     assert sorted(p.name for p in out.iterdir()) == [
+        MARKER_FILE,
         f"{SPRING_FORWARD}.csv",
         ground_truth.GROUND_TRUTH_FILE,
         network.NET_FILE,
