@@ -145,7 +145,7 @@ def write_csv(path: Path | str, rows: list[dict]) -> Path:
     """plans.csv: one row per (signal, band), ``CSV_COLUMNS``."""
     path = Path(path)
     with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     return path

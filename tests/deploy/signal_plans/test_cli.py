@@ -76,7 +76,7 @@ def test_regime_bands(model_dir, grid_2x2, tmp_path):
 
 
 def test_bad_input_is_one_line_and_exit_code_2(model_dir, grid_2x2, tmp_path, capsys):
-    other = grid_network(tmp_path / "other", first=100)  # signals X100-X103
+    other = grid_network(tmp_path / "other", ("X100", "X101", "X102", "X103"))
     old = tmp_path / "old_model"
     shutil.copytree(model_dir, old)
     (old / "approaches.json").unlink()
