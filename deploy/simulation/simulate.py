@@ -40,6 +40,7 @@ from deploy.simulation import detectors, network, run
 from deploy.synthetic import ground_truth, sampling
 from deploy.synthetic.cities import CityProfile, intersection_ids
 from deploy.synthetic.formats import FILE_FORMATS, write_days
+from deploy.synthetic.generator import parse_start_date
 from deploy.synthetic.output import (
     GenerationError,
     check_holds_no_input,
@@ -92,7 +93,7 @@ def simulate(
     and ground_truth.json to ``out_dir``; ``workers`` SUMO processes run dates at once (each
     date has its own seed, so the files do not depend on it). Raises
     :class:`GenerationError` (a ``ValueError``) for bad input; nothing is left behind then."""
-    start = _parse_start(start_date)
+    start = parse_start_date(start_date)
     seed = profile.default_seed if seed is None else seed
     if days < 1:
         raise GenerationError(f"days must be a positive integer, got {days}")
@@ -406,12 +407,3 @@ def load_summary(flows: demand_mod.Demand, ratios: demand_mod.FlowRatios) -> Loa
         peak_y_minor=round(float(ratios.y_minor.max()), 4),
         vehicles_per_week=round(float(flows.rates.sum()), 1),
     )
-
-
-def _parse_start(start_date: date | str) -> date:
-    if isinstance(start_date, date):
-        return start_date
-    try:
-        return date.fromisoformat(start_date)
-    except (TypeError, ValueError) as err:
-        raise GenerationError(f"start date {start_date!r} is not YYYY-MM-DD") from err

@@ -84,7 +84,7 @@ def generate(
     an ``out_dir`` holding only what generate/import wrote; ``overwrite_foreign`` one
     holding other files too (``output.check_target``).
     """
-    start = _parse_start(start_date)
+    start = parse_start_date(start_date)
     seed = profile.default_seed if seed is None else seed
     n_intersections = profile.intersections if intersections is None else intersections
     _validate(days, file_format, seed, n_intersections, scale)
@@ -127,7 +127,8 @@ def generate(
     )
 
 
-def _parse_start(start_date: date | str) -> date:
+def parse_start_date(start_date: date | str) -> date:
+    """A ``date`` or ``YYYY-MM-DD``; :class:`GenerationError` otherwise."""
     if isinstance(start_date, date):
         return start_date
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -52,10 +53,17 @@ def test_simulate_run_advise_then_an_hour_under_the_plans(tmp_path, capsys):
     routes = tmp_path / "hour.rou.xml"
     demand.write_routes(flows, cells, routes, SUNDAY_NOON, SUNDAY_NOON + 1)
     begin = 3600 * SUNDAY_NOON
+    probe, states = tmp_path / "probe.add.xml", tmp_path / "states.xml"
+    probe.write_text(  # the program of each switch of one signal: the WAUT's, not the net's "0"
+        f'<additional><timedEvent type="SaveTLSSwitchStates" source="LDN-0001" dest="{states}"/>'
+        "</additional>\n"
+    )
     result = run.run(
-        net_path, routes, begin, begin + 3600 + 600, [plans / "plans.add.xml"], tmp_path / "sim",
-        seed=99,
+        net_path, routes, begin, begin + 3600 + 600, [plans / "plans.add.xml", probe],
+        tmp_path / "sim", seed=99,
     )  # fmt: skip
+    programs = {e.get("programID") for e in ElementTree.parse(states).getroot().iter("tlsState")}
+    assert programs and programs <= {r["program_id"] for r in rows}, programs
     static = run.run(net_path, routes, begin, begin + 3600 + 600, [], tmp_path / "static", seed=99)
     print(
         f"Sunday 12:00, {result.depart_s.size} vehicles: mean time loss "
