@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from components.traffic_example_gen import properties as span_properties
+from components.traffic_example_gen.accounting import EXAMPLES_EVAL, EXAMPLES_TRAIN
 from components.traffic_example_gen.splits import eval_day_count
 from deploy import metadata
 from deploy.layout import LocalLayout
@@ -263,7 +265,7 @@ def raw_examples(store, trainer_execution_id: int) -> list:
     """
     result = []
     for given in metadata.inputs_of(store, trainer_execution_id, "examples"):
-        if "first_day" in metadata.custom_properties(given):
+        if span_properties.FIRST_DAY in metadata.custom_properties(given):
             result.append(given)
             continue
         producer = metadata.producer_of(store, given.id)
@@ -277,14 +279,15 @@ def split_spans(props: dict) -> tuple[str, str]:
     A time split evaluates on the last local days (``eval_days``, or ``eval_fraction`` of
     the input days, rounded as ExampleGen rounds it); a hash split mixes every day.
     """
-    first, last = props.get("first_day"), props.get("last_day")
-    counts = f"{props.get('examples_train', '?')} train / {props.get('examples_eval', '?')} eval"
+    first, last = props.get(span_properties.FIRST_DAY), props.get(span_properties.LAST_DAY)
+    train, test = props.get(EXAMPLES_TRAIN, "?"), props.get(EXAMPLES_EVAL, "?")
+    counts = f"{train} train / {test} eval"
     if not first or not last:
         return "unknown", "unknown"
-    split = json.loads(props.get("split_config") or "{}")
-    n_days = int(props.get("input_files") or 0)
-    train_rows = f"({props.get('examples_train', '?')} examples)"
-    eval_rows = f"({props.get('examples_eval', '?')} examples)"
+    split = json.loads(props.get(span_properties.SPLIT_CONFIG) or "{}")
+    n_days = int(props.get(span_properties.INPUT_FILES) or 0)
+    train_rows = f"({train} examples)"
+    eval_rows = f"({test} examples)"
     if split.get("kind", "time") != "time" or not n_days:
         both = f"{first} .. {last}, rows hashed ({counts}, split {json.dumps(split)})"
         return both, both

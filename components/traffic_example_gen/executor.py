@@ -29,7 +29,7 @@ from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
-from components.traffic_example_gen import accounting, coverage, reading, staging
+from components.traffic_example_gen import accounting, coverage, properties, reading, staging
 from components.traffic_example_gen.inputs import check_inputs, describe_range
 from components.traffic_example_gen.parsing import check_timezone
 from components.traffic_example_gen.reading import DailyFile
@@ -45,10 +45,10 @@ from transforms import features
 
 # Component spec keys.
 INPUT_BASE_KEY = "input_base"
-SPAN_BEGIN_KEY = "span_begin"
-SPAN_END_KEY = "span_end"
+SPAN_BEGIN_KEY = properties.SPAN_BEGIN
+SPAN_END_KEY = properties.SPAN_END
 TIMEZONE_KEY = "timezone"
-SPLIT_CONFIG_KEY = "split_config"
+SPLIT_CONFIG_KEY = properties.SPLIT_CONFIG
 MAX_REJECT_FRACTION_KEY = "max_reject_fraction"
 DATA_KIND_KEY = "data_kind"
 DUPLICATES_KEY = "duplicates"
@@ -155,9 +155,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 artifact.set_int_custom_property(name, value)
             artifact.set_string_custom_property(SPAN_BEGIN_KEY, span_begin)
             artifact.set_string_custom_property(SPAN_END_KEY, span_end)
-            artifact.set_string_custom_property("first_day", files[0].day.isoformat())
-            artifact.set_string_custom_property("last_day", files[-1].day.isoformat())
-            artifact.set_int_custom_property("input_files", len(files))
+            artifact.set_string_custom_property(properties.FIRST_DAY, files[0].day.isoformat())
+            artifact.set_string_custom_property(properties.LAST_DAY, files[-1].day.isoformat())
+            artifact.set_int_custom_property(properties.INPUT_FILES, len(files))
         examples.set_string_custom_property(TIMEZONE_KEY, timezone)
         examples.set_string_custom_property(SPLIT_CONFIG_KEY, split_config)
         if data_kind != features.DATA_KIND_EVENTS:  # events artifacts stay as they were
