@@ -7,17 +7,15 @@ finds the donor and says which one it chose.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import tensorflow as tf
-from tfx.utils import path_utils
 
 from deploy import metadata
 from pipeline import pipeline as wiring
 from pipeline.config import CityConfig, WarmStartConfig
-from transforms import features, warm_start
+from transforms import features, model_dir, warm_start
 
 LATEST_PREFIX = "latest:"
 
@@ -36,16 +34,6 @@ class Donor:
 
     def describe(self) -> str:
         return f"{self.city or 'unknown city'} model {self.uri} ({self.how})"
-
-
-def read_spec(model_dir: str) -> dict | None:
-    """The donor's embedding_spec.json, at the dir or under Format-Serving/."""
-    for base in (model_dir, path_utils.serving_model_dir(model_dir)):
-        path = os.path.join(base, features.EMBEDDING_SPEC_FILE)
-        if tf.io.gfile.exists(path):
-            with tf.io.gfile.GFile(path) as f:
-                return json.load(f)
-    return None
 
 
 def latest_blessed_model(store, city: str) -> str:
@@ -82,7 +70,10 @@ def resolve_donor(warm_start: WarmStartConfig, layout) -> Donor:
         how = "given path"
         if not tf.io.gfile.isdir(uri):
             raise DonorError(f"donor model {source}: no such directory")
-    spec = read_spec(uri)
+    try:
+        spec = model_dir.read_spec(uri)
+    except model_dir.ModelDirError as err:
+        raise DonorError(f"donor model {uri}: {err}") from err
     if spec is None:
         raise DonorError(
             f"donor model {uri} has no {features.EMBEDDING_SPEC_FILE}; "

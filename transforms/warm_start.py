@@ -6,15 +6,14 @@ never a silent fall back to a cold start.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
-from tfx.utils import path_utils
 
 from transforms import features
+from transforms import model_dir as model_dir_files
 
 VARIABLES_PREFIX = os.path.join("variables", "variables")
 
@@ -33,35 +32,29 @@ class DonorEmbedding:
 
 
 def resolve_saved_model_dir(base_model: str) -> str:
-    """Accepts a SavedModel dir or a Model artifact uri (with ``Format-Serving/``).
-
-    TFX hands an imported Model artifact to ``run_fn`` as ``<uri>/Format-Serving``
-    even when the imported directory is itself the SavedModel (a pushed model), so
-    the parent of a ``Format-Serving`` path is tried too.
-    """
-    candidates = [base_model, path_utils.serving_model_dir(base_model)]
-    parent = os.path.dirname(base_model.rstrip("/"))
-    if path_utils.serving_model_dir(parent) == base_model.rstrip("/"):
-        candidates.append(parent)
-    for candidate in candidates:
-        if tf.io.gfile.exists(os.path.join(candidate, tf.saved_model.SAVED_MODEL_FILENAME_PB)):
-            return candidate
-    raise WarmStartError(f"warm start: no saved_model.pb in any of {', '.join(candidates)}")
+    """Accepts a SavedModel dir, a Model artifact uri (with ``Format-Serving/``) or that
+    ``Format-Serving`` path (``transforms.model_dir`` resolves all three)."""
+    try:
+        return model_dir_files.saved_model_dir(base_model)
+    except model_dir_files.ModelDirError as err:
+        raise WarmStartError(f"warm start: {err}") from err
 
 
 def read_embedding_spec(model_dir: str) -> features.EmbeddingSpec:
     """Reads ``embedding_spec.json`` of a donor model dir."""
-    path = os.path.join(model_dir, features.EMBEDDING_SPEC_FILE)
-    if not tf.io.gfile.exists(path):
+    try:
+        raw = model_dir_files.read_spec(model_dir)
+    except model_dir_files.ModelDirError as err:
+        raise WarmStartError(f"warm start: {err}") from err
+    if raw is None:
         raise WarmStartError(
             f"warm start: donor {model_dir} has no {features.EMBEDDING_SPEC_FILE}; "
             "it was not exported by this project's Trainer"
         )
     try:
-        with tf.io.gfile.GFile(path) as f:
-            raw = json.load(f)
         return features.EmbeddingSpec(**raw)
-    except (json.JSONDecodeError, TypeError) as err:
+    except TypeError as err:
+        path = os.path.join(model_dir, features.EMBEDDING_SPEC_FILE)
         raise WarmStartError(f"warm start: {path} is not a valid embedding spec: {err}") from err
 
 
