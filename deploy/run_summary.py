@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import tensorflow_model_analysis as tfma
 from tfx.utils import path_utils
 
+from components.atomic_pusher.executor import ALREADY_PUBLISHED_PROPERTY
 from components.traffic_example_gen.accounting import (
     SAME_SECOND_VEHICLES_KEPT,
     UNLABELED_BEFORE_GAP,
@@ -35,6 +36,7 @@ class RunSummary:
     blessed: bool | None = None
     blessing_reason: str = ""
     pushed_path: str = ""
+    already_published: bool = False  # the same model was the latest version: not copied again
     model_dir: str = ""
 
     @property
@@ -128,6 +130,7 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
             for art in metadata.outputs_of(store, ex_id, "pushed_model"):
                 props = metadata.custom_properties(art)
                 summary.pushed_path = str(props.get("pushed_destination", ""))
+                summary.already_published = bool(props.get(ALREADY_PUBLISHED_PROPERTY))
     return summary
 
 
@@ -197,7 +200,10 @@ def format_summary(summary: RunSummary) -> str:
     if summary.blessed is not None:
         verdict = "BLESSED" if summary.blessed else "NOT blessed"
         lines.append(f"  model: {verdict}: {summary.blessing_reason}")
-    lines.append(f"  pushed: {summary.pushed_path or 'nothing pushed'}")
+    pushed = summary.pushed_path or "nothing pushed"
+    if summary.already_published:
+        pushed += " (the same model was already the latest version: not published again)"
+    lines.append(f"  pushed: {pushed}")
     if summary.embedding_files:
         lines.append(f"  embedding (TensorBoard projector): {' '.join(summary.embedding_files)}")
     return "\n".join(lines)
