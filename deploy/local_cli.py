@@ -137,6 +137,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     print(f"running pipeline {name} (root {root})")
     try:
         with abandoned.run_lock(root, name) as stale_owner:
+            abandoned.remove_temp(layout.tmp_dir(config.city))
             store_location = layout.metadata_location
             if metadata.is_mysql(store_location) or Path(store_location).is_file():
                 marked = abandoned.mark_abandoned_executions(

@@ -4,7 +4,7 @@ Layout under the output dir (``./output`` by default)::
 
     metadata.sqlite              one MLMD store shared by every city (cross-city lineage),
                                  unless ``metadata`` names a MySQL server instead
-    pipelines/<city>/            the pipeline root (artifacts), plus logs/
+    pipelines/<city>/            the pipeline root (artifacts), plus logs/ and tmp/
     serving/<city>/<version>/    pushed (blessed) models
     data/<city>/                 generated data when no --data is given
 """
@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,6 +88,36 @@ def _run_logging(log_dir: Path):
         log_file.close()
 
 
+@contextlib.contextmanager
+def _run_temp_dir(parent: Path):
+    """Every temp file of the run under ``parent``, removed when the run ends, whether it
+    succeeds or fails.
+
+    TFX's Beam executors each build a ~50 MB ``tfx_ephemeral`` sdist in
+    ``tempfile.mkdtemp()`` and never remove it; Beam, TensorFlow and their worker
+    processes (which inherit ``TMPDIR``) write there too. So for the run, ``TMPDIR`` and
+    Python's ``tempfile`` point into the output dir. A run killed with -9 leaves its
+    dir there, where the next run of the city removes it (``abandoned.remove_temp``).
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    run_tmp = tempfile.mkdtemp(prefix="run-", dir=parent)
+    saved_env, saved_tempdir = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"] = tempfile.tempdir = run_tmp
+    try:
+        yield run_tmp
+    finally:
+        tempfile.tempdir = saved_tempdir
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(run_tmp, onerror=_log_unremovable)
+
+
+def _log_unremovable(function, path, exc_info) -> None:
+    absl_logging.warning("could not remove temp path %s: %s", path, exc_info[1])
+
+
 def run_pipeline(
     config: CityConfig,
     layout: LocalLayout,
@@ -130,7 +162,7 @@ def run_pipeline(
     )
     name = pipeline.pipeline_info.pipeline_name
     watch = RunProgress(layout.metadata_location, name, progress or (lambda *_: None))
-    with _run_logging(layout.log_dir(city)):
+    with _run_logging(layout.log_dir(city)), _run_temp_dir(layout.tmp_dir(city)):
         try:
             with watch:
                 run_options = RunOptions(to_nodes=list(to_nodes)) if to_nodes else None
