@@ -50,12 +50,53 @@ QUIET_LOGGERS = ("absl", "tensorflow", "apache_beam")
 WORKER_WARNING_FILTERS = "ignore:You are using a non-supported Python version:FutureWarning"
 
 
+class RunLogHandler(logging.FileHandler):
+    """The run's log file. If it cannot be written (a full disk, a read-only dir), one
+    warning line on stderr and the run goes on without it, instead of logging's own
+    ``--- Logging error ---`` traceback for every record."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, delay=True)  # opened by the first record, inside emit
+        self.failed: OSError | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.failed is not None:
+            return
+        try:
+            super().emit(record)  # opening the file is outside logging's own try
+        except OSError as err:
+            self._give_up(err)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        err = sys.exc_info()[1]
+        if isinstance(err, OSError):
+            self._give_up(err)
+        else:  # a bad record (format arguments), not the disk: logging's own report
+            super().handleError(record)
+
+    def close(self) -> None:
+        try:
+            super().close()  # flushes what is buffered
+        except OSError as err:
+            self._give_up(err)
+
+    def _give_up(self, err: OSError) -> None:
+        if self.failed is None:
+            self.failed = err
+            print(
+                f"warning: cannot write the run log {self.baseFilename} "
+                f"({err.strerror or err}); the run goes on without it",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
 @contextlib.contextmanager
 def _run_logging(log_dir: Path):
     """Full logs to ``log_dir/run-*.log``, none to the terminal (progress lines come from
     ``deploy.progress``; the CLI prints a failure as one line, its traceback stays in
     the log)."""
-    log_file = logging.FileHandler(log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log")
+    log_file = RunLogHandler(log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log")
     log_file.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     loggers = [logging.getLogger(name) for name in QUIET_LOGGERS]
     saved = [(lg.propagate, lg.handlers[:]) for lg in loggers]
