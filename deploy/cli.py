@@ -1,8 +1,8 @@
 """``traffic-pipeline``: generate, import, run, lineage, compile, submit, explain, predict.
 
 Every subcommand follows the exit-code contract of ``pipeline.exit_codes`` (0 ok, 1 a
-component failed, 2 bad usage/config/input, 3 not blessed): errors are one line on
-stderr, tracebacks go to a log file.
+component failed, 2 bad usage/config/input, 3 not blessed, 130 interrupted): errors are
+one line on stderr, tracebacks go to a log file.
 """
 
 from __future__ import annotations
@@ -138,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (exit_codes.UsageError, ConfigError) as err:
         exit_codes.error(err)
         return exit_codes.BAD_INPUT
+    except KeyboardInterrupt:  # Ctrl-C outside a pipeline run (which names its component)
+        exit_codes.error(f"{args.command}: interrupted")
+        return exit_codes.INTERRUPTED
     except Exception as err:  # an unexpected failure: one line here, the traceback logged
         log = exit_codes.write_traceback(err, _log_dir(args))
         exit_codes.error(f"{args.command}: {type(err).__name__}: {err}", log)

@@ -97,7 +97,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     """``traffic-pipeline run``."""
     from components.traffic_example_gen.inputs import check_inputs
     from deploy import abandoned, donors
-    from deploy.local_runner import ComponentFailedError, run_pipeline
+    from deploy.local_runner import ComponentFailedError, RunInterrupted, run_pipeline
     from deploy.run_summary import format_summary, summarize_run
     from transforms.warm_start import WarmStartError
 
@@ -161,6 +161,11 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             )
     except abandoned.AlreadyRunningError as err:
         return _fail(str(err))
+    except RunInterrupted as err:  # the next run marks what it left RUNNING as abandoned
+        return _fail(
+            f"interrupted during {err.component}; re-run resumes from cache",
+            exit_codes.INTERRUPTED,
+        )
     except ComponentFailedError as err:
         log = _latest_log(layout.log_dir(config.city))
         if not log.is_file() or not exit_codes.append_traceback(err, log):

@@ -43,6 +43,14 @@ class ComponentFailedError(RuntimeError):
         super().__init__(f"component {component} failed: {type(reason).__name__}: {reason}")
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped the run; names the component that was running."""
+
+    def __init__(self, component: str):
+        self.component = component
+        super().__init__(f"interrupted during {component}")
+
+
 # Loggers whose records go to the run's log file instead of the terminal.
 QUIET_LOGGERS = ("absl", "tensorflow", "apache_beam")
 # Beam's worker processes inherit the environment: google-cloud libraries warn about
@@ -171,7 +179,8 @@ def run_pipeline(
     progress: ProgressCallback | None = None,
     to_nodes: Sequence[str] = (),
 ) -> str:
-    """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError.
+    """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError,
+    or RunInterrupted on Ctrl-C.
 
     ``to_nodes``: a TFX partial run of only these components and their ancestors.
     ``progress(node, state, elapsed_s)`` is called as ML Metadata records each
@@ -210,6 +219,8 @@ def run_pipeline(
                 tfx.orchestration.LocalDagRunner().run(pipeline, run_options=run_options)
         except Exception as err:  # reported with the failing component, never swallowed
             raise ComponentFailedError(watch.failed_node() or "pipeline", err) from err
+        except KeyboardInterrupt as err:  # TFX leaves the interrupted execution RUNNING
+            raise RunInterrupted(watch.failed_node() or "start-up") from err
     if watch.run_id:
         return watch.run_id
     # One run of a city at a time: the newest run of this pipeline is the one just finished.
