@@ -130,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter (CPU features, CUDA plugin registration) is not for
     # the terminal; failures still surface as Python exceptions with their reason.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # The same for ML Metadata's C++ (glog, read when MLMD loads): an unreachable MySQL
+    # server is one line from ``deploy.metadata``, not two log lines above it.
+    os.environ.setdefault("GLOG_minloglevel", "3")
     # google-cloud libraries warn about Python 3.10 on import; that is our pinned stack.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
     args = build_parser().parse_args(argv)  # usage errors: one line, exit code 2

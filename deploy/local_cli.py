@@ -88,9 +88,40 @@ def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig
 def _layout(args: argparse.Namespace, config_metadata: str = "") -> LocalLayout:
     """The output layout; ``--metadata`` (else the config's) picks the MLMD store."""
     store = args.metadata or config_metadata
+    if args.metadata:
+        metadata.check_location(args.metadata)  # the config's key is checked when it loads
     if store and not metadata.is_mysql(store):
         store = str(Path(store).resolve())  # a SQLite file elsewhere than the output dir
     return LocalLayout(Path(args.output).resolve(), metadata_store=store)
+
+
+def component_outputs(pipeline_root: Path) -> list[Path]:
+    """Output folders of components under a pipeline root: ``<node>/<key>/<execution id>``."""
+    found = []
+    for node in sorted(pipeline_root.iterdir()) if pipeline_root.is_dir() else []:
+        if not node.is_dir() or node.name.startswith("."):
+            continue
+        for key in sorted(k for k in node.iterdir() if k.is_dir() and not k.name.startswith(".")):
+            found += sorted(d for d in key.iterdir() if d.is_dir() and d.name.isdigit())
+    return found
+
+
+def check_store_matches_output(layout: LocalLayout, city: str, pipeline_name: str) -> None:
+    """Raises UsageError when the store knows nothing of the pipeline but the pipeline root
+    holds its outputs: they were recorded in another store, and TFX would number new
+    executions from 1 again and fail on the first folder that exists
+    (``AlreadyExistsError: file already exists``, naming no path)."""
+    location = layout.metadata_location
+    outputs = component_outputs(layout.pipeline_root(city))
+    if not outputs or metadata.has_pipeline(location, pipeline_name):
+        return
+    raise exit_codes.UsageError(
+        f"ML Metadata store {metadata.redact(location)} has no record of pipeline "
+        f"{pipeline_name}, but {layout.pipeline_root(city)} holds its outputs from another "
+        f"store (e.g. {outputs[0]}): pass the store that made them with --metadata (the "
+        f"default is {layout.metadata_path}), or use a new --output, or remove "
+        f"{layout.pipeline_root(city)} to start {city} afresh"
+    )
 
 
 def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
@@ -137,6 +168,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     print(f"running pipeline {name} (root {root})")
     try:
         with abandoned.run_lock(root, name) as stale_owner:
+            check_store_matches_output(layout, config.city, name)
             abandoned.remove_temp(layout.tmp_dir(config.city))
             store_location = layout.metadata_location
             if metadata.is_mysql(store_location) or Path(store_location).is_file():
@@ -159,7 +191,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 donor_city=donor.city if donor else "",
                 progress=progress,
             )
-    except abandoned.AlreadyRunningError as err:
+    except (abandoned.AlreadyRunningError, exit_codes.UsageError) as err:
         return _fail(str(err))
     except RunInterrupted as err:  # the next run marks what it left RUNNING as abandoned
         return _fail(
