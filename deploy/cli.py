@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from deploy.importers import cli as import_cli
@@ -30,15 +30,26 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(exit_codes.BAD_INPUT)
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (bad values exit with code 2 and one line)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-    return value
+def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
+    """argparse type: an integer in [low, high] (bad values exit with code 2 and one line)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"{value} must be >= {low}" if high is None else f"{value} must be {low}..{high}"
+            )
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{value} must be {low}..{high}")
+        return value
+
+    return parse
+
+
+positive_int = int_in_range(1)  # an integer >= 1
 
 
 def _print_progress(start: float):
