@@ -2,7 +2,8 @@
 
 ``baseline`` runs London once on data with row-level faults injected (a row dated a
 year before its file's day, a non-UTF-8 byte, a duplicated row, an extra header-only
-day) while Frankfurt runs at the same time on the same output dir. Later cases run
+day) while Frankfurt runs at the same time on the same output dir, as a subprocess
+whose ``TMPDIR`` is a fresh dir (what it holds afterwards is recorded). Later cases run
 against that output dir (its MLMD store, its published models) and each asserts that
 ``serving/`` did not change when nothing should have been pushed.
 """
@@ -10,6 +11,7 @@ against that output dir (its MLMD store, its published models) and each asserts 
 from __future__ import annotations
 
 import datetime
+import os
 
 import pytest
 
@@ -77,9 +79,13 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
         "Europe/Berlin",
         data={"split": {"kind": "time", "eval_days": 1}},
     )
+    frankfurt_tmpdir = root / "frankfurt-tmpdir"
+    frankfurt_tmpdir.mkdir()
+    tmpdir_before = sorted(os.listdir(frankfurt_tmpdir))
     frankfurt = faults.start_cli(
         faults.run_args("frankfurt", frankfurt_config, frankfurt_data, output),
         root / "frankfurt.log",
+        TMPDIR=str(frankfurt_tmpdir),
     )
     try:
         london_code = e2e_support.run("london", london_config, data, output)
@@ -96,4 +102,6 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
         "london_code": london_code,
         "frankfurt_code": frankfurt_code,
         "frankfurt_log": (root / "frankfurt.log").read_text(),
+        "frankfurt_tmpdir_before": tmpdir_before,
+        "frankfurt_tmpdir_after": sorted(os.listdir(frankfurt_tmpdir)),
     }
