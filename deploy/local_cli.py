@@ -95,11 +95,12 @@ def _layout(args: argparse.Namespace, config_metadata: str = "") -> LocalLayout:
     return LocalLayout(Path(args.output).resolve(), metadata_store=store)
 
 
-def component_outputs(pipeline_root: Path) -> list[Path]:
-    """Output folders of components under a pipeline root: ``<node>/<key>/<execution id>``."""
+def component_outputs(layout: LocalLayout, city: str) -> list[Path]:
+    """Output folders of the city's components: ``<root>/<node>/<key>/<execution id>``."""
+    root, own = layout.pipeline_root(city), {layout.log_dir(city), layout.tmp_dir(city)}
     found = []
-    for node in sorted(pipeline_root.iterdir()) if pipeline_root.is_dir() else []:
-        if not node.is_dir() or node.name.startswith("."):
+    for node in sorted(root.iterdir()) if root.is_dir() else []:
+        if not node.is_dir() or node.name.startswith(".") or node in own:
             continue
         for key in sorted(k for k in node.iterdir() if k.is_dir() and not k.name.startswith(".")):
             found += sorted(d for d in key.iterdir() if d.is_dir() and d.name.isdigit())
@@ -112,7 +113,7 @@ def check_store_matches_output(layout: LocalLayout, city: str, pipeline_name: st
     executions from 1 again and fail on the first folder that exists
     (``AlreadyExistsError: file already exists``, naming no path)."""
     location = layout.metadata_location
-    outputs = component_outputs(layout.pipeline_root(city))
+    outputs = component_outputs(layout, city)
     if not outputs or metadata.has_pipeline(location, pipeline_name):
         return
     raise exit_codes.UsageError(
