@@ -1,9 +1,9 @@
 """``--metadata`` faults: an unknown scheme, a store that does not match the output, a
 MySQL server that cannot be reached or refuses: exit 2 and one line, nothing run.
 
-The MySQL cases run the CLI as a subprocess, so stderr is read at the file-descriptor
-level: a C++ log line from ML Metadata would show there. One case uses a real MariaDB
-server (``tests/mariadb.py``).
+The MySQL case runs the CLI as a subprocess, so stderr is read at the file-descriptor
+level: a C++ log line from ML Metadata would show there. A server that answers but
+refuses is tested against a real MariaDB in ``tests/deploy/test_mysql_metadata.py``.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from __future__ import annotations
 import os
 import socket
 
-import pytest
-
 from pipeline import exit_codes
 from pipeline import pipeline as wiring
 from tests import e2e_support
-from tests.mariadb import USER, running_mariadb
 from tests.reliability import faults
 
 
@@ -86,28 +83,3 @@ def test_an_unreachable_mysql_server_is_one_line_with_host_port_and_reason(tmp_p
         f"cannot reach the MySQL server at 127.0.0.1:{port}: Connection refused",
     )
     assert "s3cret" not in line
-
-
-@pytest.fixture(scope="module")
-def mariadb(tmp_path_factory):
-    with running_mariadb(tmp_path_factory.mktemp("mariadb")) as server:
-        yield server
-
-
-@pytest.mark.parametrize(
-    ("user", "database", "reason"),
-    [
-        ("nobody", "mlmd", "refused user 'nobody' for database 'mlmd' without giving a reason"),
-        (USER, "other", f"says: Access denied for user '{USER}'@'%' to database 'other'"),
-    ],
-    ids=["unknown-user", "no-grant"],
-)
-def test_a_mysql_server_that_refuses_is_one_line_with_its_error(
-    mariadb, tmp_path, user, database, reason
-):
-    uri = f"mysql://{user}@127.0.0.1:{mariadb.port}/{database}"
-    done = faults.run_cli(
-        ["lineage", "--city", "london", "--output", str(tmp_path), "--metadata", uri]
-    )
-    assert done.returncode == exit_codes.BAD_INPUT
-    faults.one_line_error(done.stderr, f"the MySQL server at 127.0.0.1:{mariadb.port} {reason}")
