@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
+
 from pipeline import exit_codes
 from pipeline import pipeline as wiring
 from tests import e2e_support
@@ -41,6 +43,7 @@ def test_lineage_refuses_an_unknown_scheme_too(tmp_path, capsys):
     faults.one_line_error(capsys.readouterr().err, "unknown scheme 'sqlite'")
 
 
+@pytest.mark.slow  # the baseline run
 def test_a_fresh_store_over_an_existing_output_names_the_path_and_what_to_do(
     baseline, tmp_path, capsys
 ):
