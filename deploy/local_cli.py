@@ -139,6 +139,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
         check_writable_dir(layout.output_dir, "--output")
         if metadata.is_mysql(layout.metadata_location):  # unreachable: say so before running
             metadata.open_store(layout.metadata_location)
+        check_store_matches_output(layout, config.city, wiring.pipeline_name(config.city))
         donor = None  # resolved first: a bad donor should not cost a data generation
         if config.warm_start.enabled:
             donor = donors.resolve_donor(config.warm_start, layout)
@@ -169,7 +170,6 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     print(f"running pipeline {name} (root {root})")
     try:
         with abandoned.run_lock(root, name) as stale_owner:
-            check_store_matches_output(layout, config.city, name)
             abandoned.remove_temp(layout.tmp_dir(config.city))
             store_location = layout.metadata_location
             if metadata.is_mysql(store_location) or Path(store_location).is_file():
@@ -192,7 +192,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 donor_city=donor.city if donor else "",
                 progress=progress,
             )
-    except (abandoned.AlreadyRunningError, exit_codes.UsageError) as err:
+    except abandoned.AlreadyRunningError as err:
         return _fail(str(err))
     except RunInterrupted as err:  # the next run marks what it left RUNNING as abandoned
         return _fail(
