@@ -1,4 +1,5 @@
-"""``traffic-pipeline``: generate, import, run, lineage, compile, submit, explain, predict.
+"""``traffic-pipeline``: generate, simulate, import, run, lineage, compile, submit, explain,
+predict, advise.
 
 Every subcommand follows the exit-code contract of ``pipeline.exit_codes`` (0 ok, 1 a
 component failed, 2 bad usage/config/input, 3 not blessed, 130 interrupted): errors are
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from deploy.importers import cli as import_cli
+from deploy.simulation import cli as simulate_cli
 from deploy.synthetic import cli as generate_cli
 from pipeline import exit_codes
 from pipeline.config import ConfigError
@@ -121,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     generate_cli.add_parser(subparsers)
+    simulate_cli.add_parser(subparsers)
     import_cli.add_parser(subparsers)
     _add_run_parser(subparsers)
     _add_lineage_parser(subparsers)
@@ -130,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     from deploy.insights import cli as insights_cli
 
     insights_cli.add_parsers(subparsers)
+    from deploy.signal_plans import cli as advise_cli
+
+    advise_cli.add_parser(subparsers)
     for subparser in subparsers.choices.values():  # every --help states the contract
         subparser.epilog = exit_codes.HELP
     return parser

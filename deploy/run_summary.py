@@ -7,18 +7,26 @@ summary shows what the pipeline recorded, not what the CLI believes happened.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field
 
 import tensorflow_model_analysis as tfma
+from tensorflow_metadata.proto.v0 import statistics_pb2
+from tfx.dsl.io import fileio
 from tfx.utils import path_utils
 
 from components.atomic_pusher.executor import ALREADY_PUBLISHED_PROPERTY
+from components.traffic_example_gen import coverage
 from components.traffic_example_gen.accounting import (
+    COUNTS_FILE,
     SAME_SECOND_VEHICLES_KEPT,
+    TRUNCATED_ROW,
     UNLABELED_BEFORE_GAP,
+    files_with,
 )
+from components.traffic_example_gen.splits import EVAL, TRAIN
 from deploy import metadata
 from pipeline import pipeline as wiring
 from transforms import features
@@ -38,6 +46,20 @@ class RunSummary:
     pushed_path: str = ""
     already_published: bool = False  # the same model was the latest version: not copied again
     model_dir: str = ""
+    likely_truncated_days: list[coverage.ShortDay] = field(default_factory=list)
+    truncated_row_files: list[str] = field(default_factory=list)  # a cut last row rejected
+    # {vehicle type: eval examples} of the types with no train example.
+    eval_only_types: dict[str, int] = field(default_factory=dict)
+
+    def eval_only_note(self) -> str:
+        """Names the vehicle types seen only in the eval days ('' if none)."""
+        if not self.eval_only_types:
+            return ""
+        types = ", ".join(f"{t!r} ({n} eval examples)" for t, n in self.eval_only_types.items())
+        return (
+            f"vehicle type {types} seen only in the eval days, never in training, so the "
+            "model cannot predict it"
+        )
 
     @property
     def embedding_files(self) -> list[str]:
@@ -108,6 +130,40 @@ def metrics_by_slice(evaluation_uri: str) -> list[tuple[str, dict[str, float]]]:
     ]
 
 
+def _type_counts(statistics_uri: str, split: str) -> dict[str, int]:
+    """{vehicle type: examples} of one split, from StatisticsGen's statistics."""
+    path = os.path.join(statistics_uri, f"Split-{split}", "FeatureStats.pb")
+    if not fileio.exists(path):
+        return {}
+    stats = statistics_pb2.DatasetFeatureStatisticsList()
+    with fileio.open(path, "rb") as handle:
+        stats.ParseFromString(handle.read())
+    for dataset in stats.datasets:
+        for feature in dataset.features:
+            name = feature.path.step[-1] if feature.path.step else feature.name
+            if name == features.VEHICLE_TYPE:
+                return {v.value: int(v.frequency) for v in feature.string_stats.top_values}
+    return {}
+
+
+def eval_only_types(statistics_uri: str) -> dict[str, int]:
+    """{vehicle type: eval examples} of the types with eval examples and no train one."""
+    train = _type_counts(statistics_uri, TRAIN)
+    return {
+        t: n
+        for t, n in sorted(_type_counts(statistics_uri, EVAL).items())
+        if n and not train.get(t)
+    }
+
+
+def _truncated_row_files(rejects_uri: str) -> list[str]:
+    path = os.path.join(rejects_uri, COUNTS_FILE)
+    if not fileio.exists(path):
+        return []
+    with fileio.open(path) as handle:
+        return files_with(json.loads(handle.read()), TRUNCATED_ROW)
+
+
 def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
     """Builds the summary of one run from MLMD."""
     summary = RunSummary(run_id=run_id)
@@ -117,8 +173,15 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
         if node.node_id == wiring.EXAMPLE_GEN:
             for art in metadata.outputs_of(store, ex_id, "examples"):
                 summary.row_counts = metadata.custom_properties(art)
+                summary.likely_truncated_days = coverage.from_json(
+                    str(summary.row_counts.get(coverage.LIKELY_TRUNCATED_DAYS) or "")
+                )
             for art in metadata.outputs_of(store, ex_id, "rejects"):
                 summary.rejects_uri = art.uri
+                summary.truncated_row_files = _truncated_row_files(art.uri)
+        elif node.node_id == wiring.STATISTICS_GEN:
+            for art in metadata.outputs_of(store, ex_id, "statistics"):
+                summary.eval_only_types = eval_only_types(art.uri)
         elif node.node_id == wiring.TRAINER:
             for art in metadata.outputs_of(store, ex_id, "model"):
                 summary.model_dir = path_utils.serving_model_dir(art.uri)
@@ -169,11 +232,15 @@ def format_summary(summary: RunSummary) -> str:
             f" / eval {counts.get('examples_eval')}, rejected {counts.get('rejected_total')}"
             + (f" {rejected}" if rejected else "")
             + f", unlabeled last vehicles {counts.get('unlabeled_last_vehicles')}"
-            + (f", unlabeled before a missing day {before_gap}" if before_gap else "")
+            + (f", unlabeled before a missing day or a cut {before_gap}" if before_gap else "")
             + (f", same-second vehicles kept {same_second}" if same_second else "")
         )
         if summary.rejects_uri:
             lines.append(f"  rejects: {summary.rejects_uri}")
+        for path in summary.truncated_row_files:
+            lines.append(f"  cut last row rejected ({TRUNCATED_ROW}): {path}")
+        for day in summary.likely_truncated_days:
+            lines.append(f"  likely truncated day: {day.describe()}")
     if summary.metrics_by_slice:
         # Only the columns of the model's data kind (the others have no value anywhere).
         computed = {k for _, metrics in summary.metrics_by_slice for k in metrics}
@@ -197,6 +264,8 @@ def format_summary(summary: RunSummary) -> str:
                 else:
                     row += f"{value:>15.4g}"
             lines.append(row)
+    if summary.eval_only_types:
+        lines.append(f"  {summary.eval_only_note()}")
     if summary.blessed is not None:
         verdict = "BLESSED" if summary.blessed else "NOT blessed"
         lines.append(f"  model: {verdict}: {summary.blessing_reason}")

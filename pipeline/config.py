@@ -63,6 +63,10 @@ class DataConfig:
     schema_mode: str = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
     # exact: reject exact copies (every column identical) | keep: every row is a vehicle
     duplicates: str = accounting.DEFAULT_DUPLICATES
+    # A likely truncated day (its vehicles stop this many hours earlier than its
+    # neighbouring days'; components/traffic_example_gen/coverage.py) fails the run;
+    # None: it is only reported in the run summary.
+    max_missing_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,9 @@ def _validate(config: CityConfig) -> None:
         )
     if not 0.0 <= config.data.max_reject_fraction <= 1.0:
         raise ConfigError("data.max_reject_fraction must be in [0, 1]")
+    missing = config.data.max_missing_hours
+    if missing is not None and not 0.0 <= missing <= 24.0:
+        raise ConfigError(f"data.max_missing_hours must be in [0, 24] hours or null, got {missing}")
     if config.data.split.eval_days < 1 or not 0.0 <= config.data.split.eval_fraction < 1.0:
         raise ConfigError("data.split: eval_days must be >= 1 and eval_fraction in [0, 1)")
     for name in ("train_steps", "eval_steps", "batch_size", "location_buckets"):

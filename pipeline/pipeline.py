@@ -93,6 +93,7 @@ def create_pipeline(
         max_reject_fraction=config.data.max_reject_fraction,
         data_kind=config.data.kind,
         duplicates=config.data.duplicates,
+        max_missing_hours=config.data.max_missing_hours,
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 

@@ -14,6 +14,12 @@ from collections.abc import Iterable
 
 from transforms import features
 
+# Row faults, found while a CSV is read (``reading.RowFault``): the last line of a file
+# that does not end with a line break (the file was cut inside that row), and a row
+# with another number of fields than the header.
+TRUNCATED_ROW = "truncated_row"
+WRONG_FIELD_COUNT = "wrong_field_count"
+ROW_FAULTS = (TRUNCATED_ROW, WRONG_FIELD_COUNT)
 INVALID_UTF8 = "invalid_utf8"
 MISSING_FIELD = "missing_field"
 UNPARSABLE_TIMESTAMP = "unparsable_timestamp"
@@ -23,6 +29,7 @@ UNKNOWN_VEHICLE_TYPE = "unknown_vehicle_type"
 UNPARSABLE_NUMBER = "unparsable_number"
 DUPLICATE = "duplicate"
 REASONS = (
+    *ROW_FAULTS,
     INVALID_UTF8,
     MISSING_FIELD,
     UNPARSABLE_TIMESTAMP,
@@ -36,6 +43,7 @@ REASONS = (
 NOT_HOUR_START = "not_hour_start"  # hour_start is not on an hour of the city's local time
 INVALID_COUNT = "invalid_count"  # count missing, unparsable, negative or not an integer
 COUNT_REASONS = (
+    *ROW_FAULTS,
     INVALID_UTF8,
     MISSING_FIELD,
     UNPARSABLE_TIMESTAMP,
@@ -136,6 +144,12 @@ def check_identity(summary: dict[str, int]) -> None:
             f"examples_train + examples_eval + rejected_total + unlabeled_last_vehicles"
             f" + unlabeled_before_gap = {accounted} ({summary})"
         )
+
+
+def files_with(counts: dict[str, int], reason: str) -> list[str]:
+    """The input files with at least one reject of ``reason``, sorted."""
+    prefix = file_rejected_key(reason, "")
+    return sorted(k[len(prefix) :] for k, n in counts.items() if k.startswith(prefix) and n)
 
 
 def worst_file(counts: dict[str, int]) -> tuple[str, str, int, int]:

@@ -36,6 +36,7 @@ class TrafficExampleGenSpec(types.ComponentSpec):
         executor.MAX_REJECT_FRACTION_KEY: ExecutionParameter(type=float, optional=True),
         executor.DATA_KIND_KEY: ExecutionParameter(type=str, optional=True),
         executor.DUPLICATES_KEY: ExecutionParameter(type=str, optional=True),
+        executor.MAX_MISSING_HOURS_KEY: ExecutionParameter(type=float, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -56,7 +57,9 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
     days are eval).
     Fails if more than ``max_reject_fraction`` of the rows are rejected.
     ``duplicates`` is the duplicate rule (``accounting.DUPLICATE_RULES``; None: the
-    executor's default, ``accounting.DEFAULT_DUPLICATES``).
+    executor's default, ``accounting.DEFAULT_DUPLICATES``). ``max_missing_hours``
+    (events; None: report only) fails the run on a likely truncated day missing more
+    hours than that (``coverage``).
     """
 
     SPEC_CLASS = TrafficExampleGenSpec
@@ -72,6 +75,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
         max_reject_fraction: float | types.RuntimeParameter = DEFAULT_MAX_REJECT_FRACTION,
         data_kind: str = features.DATA_KIND_EVENTS,
         duplicates: str | types.RuntimeParameter | None = None,
+        max_missing_hours: float | types.RuntimeParameter | None = None,
     ):
         executor.check_data_kind(data_kind)
         super().__init__(
@@ -84,6 +88,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
                 max_reject_fraction=max_reject_fraction,
                 data_kind=data_kind,
                 duplicates=duplicates,
+                max_missing_hours=max_missing_hours,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejects=types.Channel(type=TrafficRejects),
             )

@@ -1,7 +1,8 @@
 """Hourly counts (``data.kind: counts``): validate, parse, de-duplicate and encode.
 
 Each row is valid or rejected with exactly one reason, the first failing check in the
-order of ``accounting.COUNT_REASONS``: invalid UTF-8, missing field, unparsable
+order of ``accounting.COUNT_REASONS``: a row fault found while reading (a cut last row, a
+wrong number of fields), invalid UTF-8, missing field, unparsable
 ``hour_start``, not the start of a local hour in the city's time zone (minute, second
 or microsecond not 0, e.g. a ``+05:30`` offset in London), date outside the file's
 day, unknown direction, unknown vehicle type, invalid count (missing, unparsable,
@@ -17,13 +18,14 @@ tfx_bsl's ``RecordBatchToExamplesEncoder`` and framed with ``example_wire``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from components.traffic_example_gen import accounting
+from components.traffic_example_gen import accounting, reading
 from components.traffic_example_gen.chunks import MICROS_PER_SECOND
 from components.traffic_example_gen.parsing import (
     INT_PATTERN,
@@ -37,6 +39,7 @@ from components.traffic_example_gen.parsing import (
     matches,
     parse_timestamps,
 )
+from components.traffic_example_gen.splits import yyyymmdd
 from transforms import features
 
 # Example keys in the order they are encoded.
@@ -120,10 +123,11 @@ def _on_local_hour(ts_us: np.ndarray, timezone: str) -> np.ndarray:
 
 
 def parse_counts_batch(
-    batch: pa.RecordBatch, *, first_row: int, timezone: str, file_yyyymmdd: int
+    batch: pa.RecordBatch, *, rows: np.ndarray, timezone: str, file_yyyymmdd: int
 ) -> tuple[CountRows, Rejects]:
-    """Validates ``batch`` (rows ``first_row``.. of the file of local day ``file_yyyymmdd``);
-    returns its valid rows with local calendar fields, and its rejects."""
+    """Validates ``batch`` (its rows are the file's data rows ``rows``; the file is of local
+    day ``file_yyyymmdd``); returns its valid rows with local calendar fields, and its
+    rejects."""
     field_names = list(features.REQUIRED_COUNT_COLUMNS)
     columns, checks = decode_columns(batch, field_names)
     for name in field_names:
@@ -144,9 +148,7 @@ def parse_counts_batch(
     count, count_ok = parse_counts(columns[features.RAW_COUNT])
     checks.append((~count_ok, features.RAW_COUNT, accounting.INVALID_COUNT))
 
-    rejects, good, rows = apply_checks(
-        checks, columns, field_names, accounting.COUNT_REASONS, first_row
-    )
+    rejects, good, rows = apply_checks(checks, columns, field_names, accounting.COUNT_REASONS, rows)
     intersection = as_strings(columns[features.RAW_INTERSECTION]).filter(pa.array(good))
     valid = CountRows(
         ts_us=ts_us[good],
@@ -211,3 +213,20 @@ def to_record_batch(rows: CountRows) -> pa.RecordBatch:
 def direction_names(rows: CountRows) -> np.ndarray:
     """The rows' directions as strings (what the split rule hashes)."""
     return np.asarray(features.DIRECTIONS, dtype=object)[rows.direction]
+
+
+def parse_counts_file(
+    daily: reading.DailyFile, timezone: str
+) -> Iterator[tuple[int, CountRows, Rejects]]:
+    """(rows read, valid rows, rejects) of each record batch of one daily counts file, as
+    ExampleGen reads it (the rows rejected while reading are among the rejects)."""
+    for numbered in reading.iter_record_batches(daily, features.DATA_KIND_COUNTS):
+        valid, rejects = parse_counts_batch(
+            numbered.batch,
+            rows=numbered.rows,
+            timezone=timezone,
+            file_yyyymmdd=yyyymmdd(daily.day),
+        )
+        if numbered.faults:
+            rejects = Rejects.of_faults(numbered.faults) + rejects
+        yield numbered.rows_read, valid, rejects

@@ -29,7 +29,7 @@ from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
-from components.traffic_example_gen import accounting, reading, staging
+from components.traffic_example_gen import accounting, coverage, reading, staging
 from components.traffic_example_gen.inputs import check_inputs, describe_range
 from components.traffic_example_gen.parsing import check_timezone
 from components.traffic_example_gen.reading import DailyFile
@@ -52,6 +52,7 @@ SPLIT_CONFIG_KEY = "split_config"
 MAX_REJECT_FRACTION_KEY = "max_reject_fraction"
 DATA_KIND_KEY = "data_kind"
 DUPLICATES_KEY = "duplicates"
+MAX_MISSING_HOURS_KEY = "max_missing_hours"
 EXAMPLES_KEY = "examples"
 REJECTS_KEY = "rejects"
 
@@ -139,6 +140,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 f"{describe_range(input_base, span_begin, span_end)}"
             )
         accounting.check_identity(summary)
+        short_days = []
+        if data_kind == features.DATA_KIND_EVENTS:
+            short_days = coverage.likely_truncated_days(
+                files, coverage.last_vehicles_of(counts), timezone
+            )
 
         examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
         examples_utils.set_file_format(
@@ -158,4 +164,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             examples.set_string_custom_property(DATA_KIND_KEY, data_kind)
         else:
             examples.set_string_custom_property(DUPLICATES_KEY, duplicates)
+            examples.set_string_custom_property(
+                coverage.LIKELY_TRUNCATED_DAYS, coverage.to_json(short_days)
+            )
         accounting.check_reject_fraction(counts, max_reject_fraction, rejects.uri, data_kind)
+        max_missing_hours = exec_properties.get(MAX_MISSING_HOURS_KEY)
+        coverage.check_missing_hours(
+            short_days, None if max_missing_hours is None else float(max_missing_hours)
+        )

@@ -8,8 +8,11 @@ by ``resolve_slab_tails``.
 
 A label is valid only if every local day from the vehicle's file's day to its next
 vehicle's file's day has an input file: a missing day (a gap in the export) may have
-held the real next vehicle. Such vehicles are counted (``unlabeled_before_gap``),
-never labelled. Empty days that have a file are real quiet days and are crossed.
+held the real next vehicle. The end of a likely truncated day (``coverage``: its
+vehicles stop hours before its neighbours') counts as such a gap too: the vehicles that
+were cut off may have been the next ones. Such vehicles are counted
+(``unlabeled_before_gap``), never labelled. Empty days that have a file are real quiet
+days and are crossed.
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ def missing_days_before(days: Sequence[datetime.date]) -> np.ndarray:
         raise ValueError(f"file days are not strictly increasing: {list(days)}")
     steps = np.arange(len(ordinal), dtype=np.int64)
     return ordinal - (ordinal[0] if len(ordinal) else 0) - steps
+
+
+def with_cuts_as_gaps(gaps: np.ndarray, cut_files: Sequence[int]) -> np.ndarray:
+    """``gaps`` (``missing_days_before``) with a missing day after each file of
+    ``cut_files`` (indices of likely truncated days)."""
+    after_cut = np.zeros(len(gaps), dtype=np.int64)
+    for index in cut_files:
+        after_cut[index + 1 :] += 1
+    return gaps + after_cut
 
 
 def _no_missing_day(

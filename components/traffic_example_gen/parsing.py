@@ -1,10 +1,11 @@
 """Validates and parses one raw record batch, vectorised (Arrow compute + numpy).
 
 Each row is either valid (becomes part of a ``Chunk``) or rejected with exactly one
-reason: the first failing check in the order invalid UTF-8, missing field, unparsable
-timestamp, date outside the file's day (the local date in the city's time zone is not
-the day in the file name), unknown direction, unknown vehicle type, unparsable number
-(lane / speed).
+reason: a row fault found while reading (``reading.RowFault``: a cut last row, a wrong
+number of fields), else the first failing check in the order invalid UTF-8, missing
+field, unparsable timestamp, date outside the file's day (the local date in the city's
+time zone is not the day in the file name), unknown direction, unknown vehicle type,
+unparsable number (lane / speed).
 
 Local day and hour come from the UTC instant in the city's IANA time zone
 (``local_calendar``, vectorised, DST-correct; ``predict`` uses it too).
@@ -82,6 +83,24 @@ class Rejects:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @classmethod
+    def of_faults(cls, faults: list[reading.RowFault]) -> Rejects:
+        """The rows rejected while reading (every field: ``*``; value: the raw row)."""
+        return cls(
+            rows=np.asarray([f.row for f in faults], dtype=np.int64),
+            fields=["*"] * len(faults),
+            reasons=[f.reason for f in faults],
+            values=[f.text for f in faults],
+        )
+
+    def __add__(self, other: Rejects) -> Rejects:
+        return Rejects(
+            rows=np.concatenate([self.rows, other.rows]).astype(np.int64),
+            fields=self.fields + other.fields,
+            reasons=self.reasons + other.reasons,
+            values=self.values + other.values,
+        )
 
     def records(self, file_name: str) -> list[dict]:
         """One JSON-able dict per rejected row."""
@@ -268,7 +287,7 @@ def apply_checks(
     columns: dict[str, pa.Array],
     field_names: list[str],
     reasons: tuple[str, ...],
-    first_row: int,
+    rows: np.ndarray,
 ) -> tuple[Rejects, np.ndarray, np.ndarray]:
     """(rejects, mask of good rows, file row numbers): each bad row is rejected for the
     first check it fails, naming that check's field and the raw value."""
@@ -278,7 +297,7 @@ def apply_checks(
     for failed, name, why in reversed(checks):  # the first failing check wins
         reason[failed] = reasons.index(why)
         field[failed] = field_names.index(name)
-    rows = first_row + np.arange(n, dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
     bad = np.flatnonzero(reason >= 0)
     rejects = Rejects(
         rows=rows[bad],
@@ -293,13 +312,13 @@ def parse_batch(
     batch: pa.RecordBatch,
     *,
     file_index: int,
-    first_row: int,
+    rows: np.ndarray,
     timezone: str,
     split_rule: SplitRule,
     file_yyyymmdd: int,
 ) -> ParsedBatch:
-    """Validates ``batch`` (rows ``first_row``.. of the file of local day ``file_yyyymmdd``)
-    and derives local calendar fields."""
+    """Validates ``batch`` (its rows are the file's data rows ``rows``, 1-based; the file
+    is of local day ``file_yyyymmdd``) and derives local calendar fields."""
     field_names = list(features.REQUIRED_RAW_COLUMNS + features.OPTIONAL_RAW_COLUMNS)
     columns, checks = decode_columns(batch, field_names)
 
@@ -321,7 +340,7 @@ def parse_batch(
     checks.append((bad_lane, features.RAW_LANE, accounting.UNPARSABLE_NUMBER))
     speeds, bad_speed = parse_speeds(column(features.RAW_SPEED))
     checks.append((bad_speed, features.RAW_SPEED, accounting.UNPARSABLE_NUMBER))
-    rejects, good, rows = apply_checks(checks, columns, field_names, accounting.REASONS, first_row)
+    rejects, good, rows = apply_checks(checks, columns, field_names, accounting.REASONS, rows)
     ts_good = ts_us[good]
     intersection = as_strings(column(features.RAW_INTERSECTION)).filter(pa.array(good))
     intersection = intersection.to_numpy(zero_copy_only=False)
@@ -350,18 +369,17 @@ def parse_daily_file(
     daily: reading.DailyFile, *, file_index: int, timezone: str, split_rule: SplitRule
 ) -> Iterator[tuple[int, ParsedBatch]]:
     """(rows read, parse) of each record batch of one daily events file, rows numbered
-    from 1 across batches, as ExampleGen reads it."""
-    first_row = 1
-    for batch in reading.iter_record_batches(daily):
-        yield (
-            batch.num_rows,
-            parse_batch(
-                batch,
-                file_index=file_index,
-                first_row=first_row,
-                timezone=timezone,
-                split_rule=split_rule,
-                file_yyyymmdd=yyyymmdd(daily.day),
-            ),
+    from 1 across batches, as ExampleGen reads it; the rows rejected while reading (a cut
+    last row, a wrong number of fields) are among the parse's rejects."""
+    for numbered in reading.iter_record_batches(daily):
+        parsed = parse_batch(
+            numbered.batch,
+            file_index=file_index,
+            rows=numbered.rows,
+            timezone=timezone,
+            split_rule=split_rule,
+            file_yyyymmdd=yyyymmdd(daily.day),
         )
-        first_row += batch.num_rows
+        if numbered.faults:
+            parsed.rejects = Rejects.of_faults(numbered.faults) + parsed.rejects
+        yield numbered.rows_read, parsed

@@ -46,7 +46,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystems import FileSystems
 
-from components.traffic_example_gen import accounting, counts, reading, staging
+from components.traffic_example_gen import accounting, counts, coverage, reading, staging
 from components.traffic_example_gen.chunks import MICROS_PER_DAY, Slab
 from components.traffic_example_gen.example_wire import (
     ExampleFramer,
@@ -62,11 +62,11 @@ from components.traffic_example_gen.labels import (
     slab_of,
     sort_and_dedup_slab,
     split_by_key,
+    with_cuts_as_gaps,
 )
 from components.traffic_example_gen.parsing import parse_daily_file
 from components.traffic_example_gen.reading import DailyFile
-from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule, yyyymmdd
-from transforms import features
+from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule
 
 EXAMPLES_FILE_PREFIX = "data_tfrecord"  # as stock ExampleGen
 BOUNDARY_EXAMPLES_FILE_PREFIX = "data_tfrecord_day_boundaries"  # labeled last vehicles of days
@@ -80,6 +80,7 @@ _REJECTS = "rejects"
 _COUNTS = "counts"
 _TAILS = "tails"
 _FILE_ERRORS = "file_errors"
+_LAST_VEHICLES = "last_vehicles"  # (file index, its last valid vehicle): likely cut days
 # Written to the rejects artifact: one line per input file that could not be read.
 FILE_ERRORS_FILE = "file_errors.json"
 
@@ -118,6 +119,7 @@ class ParseAndStage(beam.DoFn):
         pending: list[Slab] = []
         pending_rows = 0
         part = 0
+        last_vehicle = None  # the file's last valid vehicle (likely truncated days)
         for rows_read, parsed in parse_daily_file(
             daily, file_index=file_index, timezone=self._timezone, split_rule=self._split_rule
         ):
@@ -127,6 +129,8 @@ class ParseAndStage(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(_REJECTS, parsed.rejects.records(daily.path))
             yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
             if len(parsed.chunk):
+                batch_last = int(parsed.chunk.ts_us.max())
+                last_vehicle = batch_last if last_vehicle is None else max(last_vehicle, batch_last)
                 pending.append(slab_of(parsed))
                 pending_rows += len(parsed.chunk)
             if pending_rows >= STAGE_ROWS:
@@ -134,6 +138,11 @@ class ParseAndStage(beam.DoFn):
                 pending, pending_rows, part = [], 0, part + 1
         if pending:
             yield from self._stage(file_index, part, Slab.concat(pending))
+        if last_vehicle is not None:
+            yield beam.pvalue.TaggedOutput(
+                _COUNTS, {coverage.last_vehicle_key(daily.path): last_vehicle}
+            )
+            yield beam.pvalue.TaggedOutput(_LAST_VEHICLES, (file_index, last_vehicle))
 
     def _stage(self, file_index: int, part: int, slab: Slab):
         utc_day = slab.chunk.ts_us // MICROS_PER_DAY
@@ -168,15 +177,32 @@ def _framed(framer: ExampleFramer, rows: Slab, labels: np.ndarray, counts: Count
             )
 
 
+class _Gaps:
+    """The days each file's vehicles may not be labelled across: missing days, and the
+    end of each likely truncated day (computed once, from the side input of each file's
+    last vehicle)."""
+
+    def __init__(self, files: list[DailyFile], timezone: str):
+        self._files = files
+        self._timezone = timezone
+        self._gaps: np.ndarray | None = None
+
+    def get(self, last_vehicles: dict[int, int]) -> np.ndarray:
+        if self._gaps is None:
+            cut = coverage.cut_file_indices(self._files, last_vehicles, self._timezone)
+            self._gaps = with_cuts_as_gaps(missing_days_before([f.day for f in self._files]), cut)
+        return self._gaps
+
+
 class LabelDayGroup(beam.DoFn):
     """One (utc_day, shard) group -> framed examples, duplicates, the day tails."""
 
-    def __init__(self, files: list[DailyFile], duplicates: str):
+    def __init__(self, files: list[DailyFile], duplicates: str, timezone: str):
         self._paths = [f.path for f in files]
-        self._gaps = missing_days_before([f.day for f in files])
+        self._gaps = _Gaps(files, timezone)
         self._duplicates = duplicates
 
-    def process(self, element: tuple[tuple[int, int], Any]):
+    def process(self, element: tuple[tuple[int, int], Any], last_vehicles: dict[int, int]):
         (utc_day, _), paths = element
         slab = Slab.concat([staging.read_slab(p) for p in sorted(paths)])
         kept, duplicates, originals = sort_and_dedup_slab(slab, duplicates=self._duplicates)
@@ -186,7 +212,7 @@ class LabelDayGroup(beam.DoFn):
             yield beam.pvalue.TaggedOutput(
                 _REJECTS, self._duplicate_records(duplicates, originals, counts)
             )
-        day = label_day_slab(kept, utc_day, self._gaps)
+        day = label_day_slab(kept, utc_day, self._gaps.get(last_vehicles))
         counts[accounting.UNLABELED_BEFORE_GAP] += day.before_gap
         yield from _framed(ExampleFramer(kept.intersections), day.labeled, day.labels, counts)
         for shard, index in split_by_key(approach_shards(day.tails.rows, TAIL_SHARDS)):
@@ -219,12 +245,12 @@ class LabelDayGroup(beam.DoFn):
 class ResolveTails(beam.DoFn):
     """An approach shard's day tails -> those labeled across day boundaries."""
 
-    def __init__(self, files: list[DailyFile]):
-        self._gaps = missing_days_before([f.day for f in files])
+    def __init__(self, files: list[DailyFile], timezone: str):
+        self._gaps = _Gaps(files, timezone)
 
-    def process(self, element: tuple[int, Any]):
+    def process(self, element: tuple[int, Any], last_vehicles: dict[int, int]):
         _, parts = element
-        resolved = resolve_slab_tails(list(parts), self._gaps)
+        resolved = resolve_slab_tails(list(parts), self._gaps.get(last_vehicles))
         counts: Counter[str] = Counter(
             {
                 accounting.UNLABELED_LAST_VEHICLES: resolved.last_vehicles,
@@ -273,14 +299,15 @@ def build_pipeline(
         >> (
             beam.ParDo(
                 ParseAndStage(files, timezone, split_rule, staging_dir, day_shards)
-            ).with_outputs(_REJECTS, _COUNTS, _FILE_ERRORS, main="staged")
+            ).with_outputs(_REJECTS, _COUNTS, _FILE_ERRORS, _LAST_VEHICLES, main="staged")
         )
     )
+    last_vehicles = beam.pvalue.AsDict(read[_LAST_VEHICLES])
     labeled = (
         read.staged
         | "GroupByDay" >> beam.GroupByKey()
         | "LabelDayGroup"
-        >> beam.ParDo(LabelDayGroup(files, duplicates)).with_outputs(
+        >> beam.ParDo(LabelDayGroup(files, duplicates, timezone), last_vehicles).with_outputs(
             TRAIN, EVAL, _REJECTS, _TAILS, _COUNTS
         )
     )
@@ -292,7 +319,10 @@ def build_pipeline(
     resolved = (
         labeled[_TAILS]
         | "GroupTails" >> beam.GroupByKey()
-        | "ResolveTails" >> beam.ParDo(ResolveTails(files)).with_outputs(TRAIN, EVAL, _COUNTS)
+        | "ResolveTails"
+        >> beam.ParDo(ResolveTails(files, timezone), last_vehicles).with_outputs(
+            TRAIN, EVAL, _COUNTS
+        )
     )
     # No Flatten before the sinks: the DirectRunner would buffer a flattened
     # PCollection in memory; writing each producer's output separately streams.
@@ -364,17 +394,9 @@ class ParseCounts(beam.DoFn):
 
     def _parse(self, file_index: int):
         daily = self._files[file_index]
-        first_row = 1
         parts: list[counts.CountRows] = []
-        for batch in reading.iter_record_batches(daily, features.DATA_KIND_COUNTS):
-            valid, rejects = counts.parse_counts_batch(
-                batch,
-                first_row=first_row,
-                timezone=self._timezone,
-                file_yyyymmdd=yyyymmdd(daily.day),
-            )
-            first_row += batch.num_rows
-            tally: Counter[str] = Counter({accounting.ROWS_READ: batch.num_rows})
+        for rows_read, valid, rejects in counts.parse_counts_file(daily, self._timezone):
+            tally: Counter[str] = Counter({accounting.ROWS_READ: rows_read})
             if len(rejects):
                 _count_rejects(tally, rejects.reasons, daily.path)
                 yield beam.pvalue.TaggedOutput(_REJECTS, rejects.records(daily.path))

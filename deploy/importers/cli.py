@@ -17,6 +17,7 @@ from deploy.importers.records import ImportStats
 from deploy.importers.wide import ImportOptions, convert
 from deploy.importers.writer import check_output, write_daily_counts
 from deploy.synthetic.formats import FILE_FORMATS
+from deploy.synthetic.output import OVERWRITE_FOREIGN_FLAG
 from pipeline.config import DataConfig
 from pipeline.exit_codes import OK, UsageError
 from transforms import features
@@ -45,7 +46,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("file", metavar="FILE", help="the export (CSV, CSV.gz; JSON for seattle)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--format", dest="file_format", choices=FILE_FORMATS, default="csv")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an --out that generate/import wrote (never the folder of FILE)",
+    )
+    p.add_argument(
+        OVERWRITE_FOREIGN_FLAG,
+        action="store_true",
+        help="with --overwrite: also delete files traffic-pipeline did not write there",
+    )
     p.add_argument(
         "--timezone",
         metavar="TZ",
@@ -95,7 +105,13 @@ def main(args: argparse.Namespace) -> int:
         check_total=args.check_total,
     )
     return import_file(
-        args.source, Path(args.file), Path(args.out), options, args.file_format, args.overwrite
+        args.source,
+        Path(args.file),
+        Path(args.out),
+        options,
+        args.file_format,
+        args.overwrite,
+        args.overwrite_foreign,
     )
 
 
@@ -106,6 +122,7 @@ def import_file(
     options: ImportOptions,
     file_format: str = "csv",
     overwrite: bool = False,
+    overwrite_foreign: bool = False,
 ) -> int:
     """Imports ``path`` from ``source`` into daily counts files in ``out``; returns 0."""
     if not path.is_file():
@@ -116,7 +133,7 @@ def import_file(
                 f"--{name.replace('_', '-')} applies to --source {owner}, not {source}"
             )
     out = out.absolute()
-    check_output(out, overwrite)
+    check_output(out, overwrite, overwrite_foreign, path)
     spec, rows, notes = SOURCES[source](path, options)
     stats = ImportStats(file=str(path))
     records = convert(rows, spec, stats)
@@ -136,7 +153,7 @@ def import_file(
             f"({stats.reject_fraction:.1%} > {MAX_REJECT_FRACTION:.0%}), nothing written; "
             f"first: {stats.rejects[0]}"
         )
-    rows_per_file = write_daily_counts(records, out, file_format, overwrite)
+    rows_per_file = write_daily_counts(records, out, file_format, overwrite, overwrite_foreign)
     print(f"{source} {path}: {stats.summary()}")
     files = f"{len(rows_per_file)} daily file{'s' if len(rows_per_file) != 1 else ''}"
     print(f"wrote {len(records)} hourly count rows in {files} to {out}")

@@ -1,6 +1,9 @@
 """Reading a source file as a header and numbered rows: CSV (``.csv``, ``.csv.gz``) or a
 JSON list of objects (Socrata's API export). Unreadable files raise :class:`UsageError`
-naming the file; a row with the wrong number of fields is a :class:`RowRejected`."""
+naming the file; a row with the wrong number of fields is a :class:`RowRejected`, and so is
+a CSV's last row when the file does not end with a line break (``truncated_row``: the file
+was cut inside that row, so a count ``35`` may read as ``3``). A cut JSON export is not
+valid JSON and is refused whole."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from components.traffic_example_gen.accounting import TRUNCATED_ROW
 from deploy.importers.records import RowRejected
 from deploy.importers.wide import SourceRow
 from pipeline.exit_codes import UsageError
@@ -49,6 +53,24 @@ def csv_table(path: Path, text: str) -> tuple[list[str], Iterator[SourceRow]]:
         raise UsageError(f"{path}: column {duplicates[0]!r} appears twice in the header")
 
     def rows() -> Iterator[SourceRow]:
+        held: SourceRow | None = None  # the last row waits: the file may end inside it
+        for row in _rows():
+            if held is not None:
+                yield held
+            held = row
+        if held is not None and text and not text.endswith(("\n", "\r")):
+            held = (
+                held[0],
+                RowRejected(
+                    "row",
+                    f"{TRUNCATED_ROW}: the file ends inside this row (no line break after "
+                    "it), so its last value may be cut",
+                ),
+            )
+        if held is not None:
+            yield held
+
+    def _rows() -> Iterator[SourceRow]:
         number = 0
         while True:
             number += 1

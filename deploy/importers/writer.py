@@ -16,7 +16,12 @@ import numpy as np
 
 from deploy.importers.records import CountRecord
 from deploy.synthetic.counts import CountsTable, hour_start_text, write_counts_file
-from deploy.synthetic.output import GenerationError, check_target, staged_directory
+from deploy.synthetic.output import (
+    GenerationError,
+    check_holds_no_input,
+    check_target,
+    staged_directory,
+)
 from pipeline.exit_codes import UsageError
 
 # Written unquoted into CSV: printable ASCII without commas, quotes or leading/trailing blanks.
@@ -30,17 +35,23 @@ def check_intersection_id(value: str) -> str | None:
     return f"intersection id {value!r} must be printable ASCII without commas or quotes"
 
 
-def check_output(out: Path, overwrite: bool) -> None:
-    """:class:`UsageError` unless ``out`` is absent, empty or ``overwrite`` (checked before
-    reading, so a bad --out fails fast)."""
+def check_output(out: Path, overwrite: bool, overwrite_foreign: bool, source: Path) -> None:
+    """:class:`UsageError` unless ``out`` is absent or empty, or ``overwrite`` may replace it
+    (``output.check_target``); never when ``out`` is or holds ``source``, the file being
+    imported (checked before reading, so a bad --out fails fast)."""
     try:
-        check_target(out, overwrite)
+        check_holds_no_input(out, source)
+        check_target(out, overwrite, overwrite_foreign)
     except GenerationError as err:
         raise UsageError(str(err)) from err
 
 
 def write_daily_counts(
-    records: Iterable[CountRecord], out: Path, file_format: str, overwrite: bool
+    records: Iterable[CountRecord],
+    out: Path,
+    file_format: str,
+    overwrite: bool,
+    overwrite_foreign: bool = False,
 ) -> dict[str, int]:
     """Writes ``records`` as one file per local date into ``out``; returns rows per file."""
     by_date: dict = defaultdict(list)
@@ -48,7 +59,9 @@ def write_daily_counts(
         by_date[record.local_date].append(record)
     rows_per_file: dict[str, int] = {}
     try:
-        with staged_directory(out, overwrite) as staging:
+        with staged_directory(
+            out, overwrite, overwrite_foreign, written_by="traffic-pipeline import"
+        ) as staging:
             for day in sorted(by_date):
                 name = f"{day.isoformat()}.{file_format}"
                 write_counts_file(staging / name, _table(by_date[day]), file_format)

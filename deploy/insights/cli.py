@@ -73,6 +73,12 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--out", help="write to this file instead of stdout")
+    p.add_argument(
+        "--allow-unseen",
+        action="store_true",
+        help="predict an --intersection the model never saw (from its untrained unseen-"
+        "location bucket) instead of exit 2; a seen_in_training column marks those rows",
+    )
     p.set_defaults(func=predict_command)
 
 
@@ -157,6 +163,7 @@ def predict_command(args: argparse.Namespace) -> int:
             hours=args.hours,
             week=args.week,
             interval=args.interval,
+            allow_unseen=args.allow_unseen,
         )
     except ModelError as err:
         return _fail(str(err))

@@ -97,7 +97,7 @@ def explain(
     if signal is None:
         frame = predictions.run_model(files, all_pairs, predictions.week_times())
         signal = _busiest_intersection(files, frame)
-    signal_pairs = predictions.approaches_for(files, signal, predictions.ALL)
+    signal_pairs = predictions.approaches_for(files, signal, predictions.ALL, option="--signal")
     signal_per_hour = predictions.city_week(files, signal_pairs)
 
     assignment, found = analysis.regimes(files.vectors, view.per_hour, k=regimes)

@@ -127,13 +127,7 @@ def _count_rows(files, split_rule, timezone: str) -> pd.DataFrame:
     """One row per valid, first-of-its-key hourly count."""
     parts = []
     for daily in files:
-        first_row, valid = 1, []
-        for batch in reading.iter_record_batches(daily, features.DATA_KIND_COUNTS):
-            rows, _ = count_rows.parse_counts_batch(
-                batch, first_row=first_row, timezone=timezone, file_yyyymmdd=yyyymmdd(daily.day)
-            )
-            first_row += batch.num_rows
-            valid.append(rows)
+        valid = [rows for _, rows, _ in count_rows.parse_counts_file(daily, timezone)]
         if not valid:
             continue
         kept, _ = count_rows.dedup(count_rows.CountRows.concat(valid))

@@ -15,6 +15,7 @@ model's mean, not the model's own uncertainty about that mean.
 
 from __future__ import annotations
 
+import difflib
 import sys
 import zoneinfo
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ WEEK_COLUMNS = (
     *VALUE_COLUMNS,
 )
 INTERVAL_COLUMNS = (*features.VEHICLE_TYPES, TOTAL)  # the Poisson means an interval is added to
+# With --allow-unseen: False on the rows of an intersection the model never saw in training.
+SEEN_COLUMN = "seen_in_training"
+ALLOW_UNSEEN_FLAG = "--allow-unseen"
 
 
 @dataclass(frozen=True)
@@ -150,10 +154,43 @@ def add_interval(
     return out
 
 
+def close_matches(name: str, known: list[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``known`` that look like ``name`` (case first, then spelling)."""
+    same_case = [k for k in known if k.lower() == name.lower()]
+    by_lower = {k.lower(): k for k in known}
+    similar = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.6)
+    return list(dict.fromkeys(same_case + [by_lower[s] for s in similar]))[:n]
+
+
+def unseen_intersection_message(
+    intersection: str, known: list[tuple[str, str]], option: str, hint: str
+) -> str:
+    """Names an intersection the model never saw, with close matches and ``hint``."""
+    names = sorted({i for i, _ in known})
+    matches = close_matches(intersection, names)
+    similar = f"did you mean {', '.join(matches)}?" if matches else f"known: {', '.join(names[:5])}"
+    more = f" ... ({len(names)} in all)" if not matches and len(names) > 5 else ""
+    return (
+        f"{option} {intersection!r} was not seen in training ({similar}{more}); its predictions "
+        f"would come from the untrained unseen-location bucket{hint}"
+    )
+
+
 def approaches_for(
-    files: ModelFiles, intersection: str, direction: str, warn=None
+    files: ModelFiles,
+    intersection: str,
+    direction: str,
+    warn=None,
+    *,
+    allow_unseen: bool = False,
+    option: str = "--intersection",
+    hint: str = "",
 ) -> list[tuple[str, str]]:
-    """The (intersection, direction) pairs asked for; ``all`` uses approaches.json."""
+    """The (intersection, direction) pairs asked for; ``all`` uses approaches.json.
+
+    An intersection the model never saw raises ``ModelError`` naming it and close matches
+    (``option``: the flag that named it; ``hint``: appended), unless ``allow_unseen``
+    (then a warning)."""
     warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
     if direction != ALL and direction not in features.DIRECTIONS:
         raise ModelError(f"--direction {direction!r}: not one of {', '.join(features.DIRECTIONS)}")
@@ -170,10 +207,10 @@ def approaches_for(
         return pairs
     seen = [(i, d) for i, d in known or [] if i == intersection]
     if known is not None and not seen:
-        warn(
-            f"intersection {intersection!r} was not seen in training: its predictions use "
-            "the unseen-location hashing bucket (an untrained intersection embedding)"
-        )
+        message = unseen_intersection_message(intersection, known, option, hint)
+        if not allow_unseen:
+            raise ModelError(message)
+        warn(message)
     if direction == ALL:
         return seen or [(intersection, d) for d in features.DIRECTIONS]
     return [(intersection, direction)]
@@ -246,6 +283,7 @@ def predict(
     hours: int = 1,
     week: bool = False,
     interval: int | str | None = None,
+    allow_unseen: bool = False,
 ) -> pd.DataFrame:
     """Predicted traffic per (intersection, direction, time) of a pushed model.
 
@@ -254,7 +292,9 @@ def predict(
     ``intersection_id, direction, local_time`` (or ``day_of_week, hour``),
     ``seconds_to_next_vehicle, car, truck, bus, bicycle, total`` (vehicles per hour).
     ``interval`` (percent, 1-99): each of car ... total is followed by its Poisson
-    percentile counts (``add_interval``). Raises ``ModelError`` on bad input.
+    percentile counts (``add_interval``). An intersection the model never saw is an error
+    unless ``allow_unseen``; then a ``seen_in_training`` column (after ``direction``)
+    marks its rows False. Raises ``ModelError`` on bad input.
     """
     if (at is None) == (not week):
         raise ModelError("give exactly one of --at TIME and --week")
@@ -262,7 +302,17 @@ def predict(
     files = model_files.find(city, output, model)
     tz_name = files.timezone
     times = week_times() if week else times_from(parse_at(at, tz_name), hours, tz_name)
-    frame = run_model(files, approaches_for(files, intersection, direction), times)
+    pairs = approaches_for(
+        files,
+        intersection,
+        direction,
+        allow_unseen=allow_unseen,
+        hint=f"; pass {ALLOW_UNSEEN_FLAG} to predict it anyway",
+    )
+    frame = run_model(files, pairs, times)
+    if allow_unseen and files.approaches is not None:
+        known = {i for i, _ in files.approaches}
+        frame.insert(2, SEEN_COLUMN, frame[features.INTERSECTION].isin(known))
     return frame if percent is None else add_interval(frame, percent)
 
 

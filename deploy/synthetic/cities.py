@@ -363,6 +363,11 @@ def _check_timezone(timezone: str) -> None:
         raise ValueError(f"timezone {timezone!r} is not an IANA time zone") from err
 
 
+def intersection_ids(profile: CityProfile, n: int) -> tuple[str, ...]:
+    """The ids of a city's first ``n`` intersections: ``f"{id_prefix}-{k:04d}"``, k from 1."""
+    return tuple(f"{profile.id_prefix}-{k + 1:04d}" for k in range(n))
+
+
 def _id_prefix(name: str) -> str:
     letters = re.sub(r"[^A-Z]", "", name.upper())
     return (letters + "XXX")[:3]

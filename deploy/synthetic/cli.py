@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from deploy.synthetic import cities, generator
+from deploy.synthetic.output import OVERWRITE_FOREIGN_FLAG
 from pipeline.exit_codes import BAD_INPUT as EXIT_BAD_INPUT
 from transforms import features
 
@@ -45,7 +46,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--intersections", type=int, metavar="N", help="number of intersections")
     parser.add_argument("--scale", type=float, default=1.0, metavar="X", help="volume multiplier")
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace an output directory holding data"
+        "--overwrite",
+        action="store_true",
+        help="replace an output directory that generate/import wrote",
+    )
+    parser.add_argument(
+        OVERWRITE_FOREIGN_FLAG,
+        action="store_true",
+        help="with --overwrite: also delete files traffic-pipeline did not write there",
     )
     parser.set_defaults(func=main)
     return parser
@@ -65,6 +73,7 @@ def main(args: argparse.Namespace) -> int:
             intersections=args.intersections,
             scale=args.scale,
             overwrite=args.overwrite,
+            overwrite_foreign=args.overwrite_foreign,
             kind=args.kind,
         )
     except (ValueError, OSError) as err:

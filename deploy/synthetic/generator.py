@@ -73,27 +73,32 @@ def generate(
     scale: float = 1.0,
     overwrite: bool = False,
     kind: str = features.DATA_KIND_EVENTS,
+    overwrite_foreign: bool = False,
 ) -> GenerationSummary:
     """Writes ``days`` daily files of observations for ``profile`` plus ground_truth.json.
 
     ``kind`` is ``events`` (one row per vehicle) or ``counts`` (the same vehicles counted
     per local hour, approach and vehicle type, zeros included). Deterministic for a seed
     (default: the city's). Raises :class:`GenerationError` for bad input or an
-    unwritable/non-empty ``out_dir``; nothing is left behind then.
+    unwritable/non-empty ``out_dir``; nothing is left behind then. ``overwrite`` replaces
+    an ``out_dir`` holding only what generate/import wrote; ``overwrite_foreign`` one
+    holding other files too (``output.check_target``).
     """
-    start = _parse_start(start_date)
+    start = parse_start_date(start_date)
     seed = profile.default_seed if seed is None else seed
     n_intersections = profile.intersections if intersections is None else intersections
     _validate(days, file_format, seed, n_intersections, scale)
     if kind not in features.DATA_KINDS:
         raise GenerationError(f"kind {kind!r} not in {', '.join(features.DATA_KINDS)}")
     target = Path(out_dir).absolute()
-    check_target(target, overwrite)
+    check_target(target, overwrite, overwrite_foreign)
 
     layout = sampling.draw_layout(profile, n_intersections, scale, seed)
     cells = sampling.local_hour_cells(profile.timezone, start, days)
     truth = ground_truth.describe(profile, layout, seed, start, days, scale, file_format)
-    with staged_directory(target, overwrite) as staging:
+    with staged_directory(
+        target, overwrite, overwrite_foreign, written_by="traffic-pipeline generate"
+    ) as staging:
         if kind == features.DATA_KIND_COUNTS:
             counts = sampling.hourly_counts(profile, layout, cells, days, seed)
             rows_per_file = write_count_days(
@@ -122,7 +127,8 @@ def generate(
     )
 
 
-def _parse_start(start_date: date | str) -> date:
+def parse_start_date(start_date: date | str) -> date:
+    """A ``date`` or ``YYYY-MM-DD``; :class:`GenerationError` otherwise."""
     if isinstance(start_date, date):
         return start_date
     try:

@@ -67,9 +67,15 @@ def describe(
     days: int,
     scale: float,
     file_format: str,
+    approaches: np.ndarray | None = None,
 ) -> dict:
-    """The truth of a run (without "files" and "total_rows", known once written)."""
-    approaches = approach_intensity(profile, layout)  # (I, D, V, 7, 24)
+    """The truth of a run (without "files" and "total_rows", known once written).
+
+    ``approaches`` (I, D, V, 7, 24) replaces the profile's expected rates
+    (``sampling.approach_intensity``), e.g. with the rates ``simulate`` derived from routes.
+    """
+    if approaches is None:
+        approaches = approach_intensity(profile, layout)  # (I, D, V, 7, 24)
     city = approaches.sum(axis=(0, 1))
     intensity = {
         v: np.round(city[k], _DECIMALS).tolist() for k, v in enumerate(features.VEHICLE_TYPES)

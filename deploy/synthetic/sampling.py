@@ -33,7 +33,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from deploy.synthetic.cities import INTERSECTION_KINDS, RADIAL, CityProfile, approach_shapes
+from deploy.synthetic.cities import (
+    INTERSECTION_KINDS,
+    RADIAL,
+    CityProfile,
+    approach_shapes,
+    intersection_ids,
+)
 from transforms import features
 
 MS_PER_HOUR = 3_600_000
@@ -133,7 +139,7 @@ def draw_layout(profile: CityProfile, n: int, scale: float, seed: int) -> Layout
     factors = axis * rng.uniform(0.8, 1.2, (n, len(features.DIRECTIONS)))
     factors /= factors.sum(axis=1, keepdims=True)
     lanes = rng.integers(1, profile.max_lanes + 1, (n, len(features.DIRECTIONS)))
-    ids = tuple(f"{profile.id_prefix}-{k + 1:04d}" for k in range(n))
+    ids = intersection_ids(profile, n)
     # Drawn after the above, so base volumes, factors and lanes keep their former values.
     bearing = rng.uniform(0.0, 360.0, n)
     distance = profile.radius_km * np.sqrt(rng.random(n))

@@ -35,6 +35,7 @@ def test_no_same_second_vehicles_leaves_the_line_as_before():
 def test_vehicles_before_a_missing_day_are_shown_when_there_are_some():
     line = _rows_line({**COUNTS, acc.UNLABELED_BEFORE_GAP: 4, acc.SAME_SECOND_VEHICLES_KEPT: 3})
     assert line.endswith(
-        "unlabeled last vehicles 1, unlabeled before a missing day 4, same-second vehicles kept 3"
+        "unlabeled last vehicles 1, unlabeled before a missing day or a cut 4, "
+        "same-second vehicles kept 3"
     )
     assert _rows_line({**COUNTS, acc.UNLABELED_BEFORE_GAP: 0}).endswith("unlabeled last vehicles 1")

@@ -110,6 +110,22 @@ def test_duplicates_rule_defaults_to_exact_and_is_validated(tmp_path):
         load_config("paris", path)
 
 
+def test_max_missing_hours_defaults_to_report_only_and_is_validated(tmp_path):
+    assert load_config("london").data.max_missing_hours is None
+    path = tmp_path / "paris.yaml"
+    base = "timezone: Europe/Paris\nevaluation: {thresholds: {headway_nll: {upper_bound: 5}}}\n"
+    path.write_text(base + "data: {max_missing_hours: 3}\n")
+    assert load_config("paris", path).data.max_missing_hours == 3.0
+    for value, message in (
+        ("-1", r"data\.max_missing_hours must be in \[0, 24\] hours or null, got -1"),
+        ("25.5", r"data\.max_missing_hours must be in \[0, 24\]"),
+        ("'3h'", r"data\.max_missing_hours must be a number, got '3h'"),
+    ):
+        path.write_text(base + f"data: {{max_missing_hours: {value}}}\n")
+        with pytest.raises(ConfigError, match=rf"paris\.yaml: {message}"):
+            load_config("paris", path)
+
+
 def test_a_config_without_split_gets_the_components_default_split():
     config = CityConfig(city="x", timezone="Europe/Paris")
     assert config.data.split.to_json_dict() == json.loads(DEFAULT_SPLIT_CONFIG)

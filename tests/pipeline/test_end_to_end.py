@@ -1,7 +1,9 @@
 """End to end: the real pipeline on small generated data, read back from MLMD.
 
-One London run (the session fixture ``london`` in conftest.py) is shared; each later
-test adds a run to the same output dir and MLMD store.
+Two London runs (the session fixture ``london`` in conftest.py: a first run and an
+unchanged re-run) are shared and checked by run id; tests that add runs of their own to
+the same output dir and MLMD store compare with what was there before them, so the
+tests pass in any order.
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ def _serving_example() -> bytes:
 
 def test_first_run_executes_every_component_once_and_pushes_a_reloadable_model(london):
     store, runs = _runs(london["layout"])
-    assert len(runs) == 1
-    executions = metadata.run_executions(store, LONDON, runs[0])
+    assert runs[0] == london["first_run"]
+    executions = metadata.run_executions(store, LONDON, london["first_run"])
     executed = [e.node_id for e in executions if e.node_id in COMPONENTS]
     assert sorted(executed) == sorted(COMPONENTS)  # each exactly once
     assert all(e.state == "COMPLETE" for e in executions if e.node_id in COMPONENTS)
@@ -90,10 +92,9 @@ def test_first_run_executes_every_component_once_and_pushes_a_reloadable_model(l
 
 
 def test_second_run_with_no_change_only_uses_the_cache(london):
-    assert e2e_support.run("london", london["config"], london["data"], london["output"]) == 0
     store, runs = _runs(london["layout"])
-    assert len(runs) == 2
-    executions = metadata.run_executions(store, LONDON, runs[-1])
+    assert runs[:2] == [london["first_run"], london["cached_run"]]
+    executions = metadata.run_executions(store, LONDON, london["cached_run"])
     states = {e.node_id: e.state for e in executions if e.node_id in COMPONENTS}
     assert set(states) == COMPONENTS
     assert set(states.values()) == {"CACHED"}, states
@@ -101,11 +102,13 @@ def test_second_run_with_no_change_only_uses_the_cache(london):
 
 def test_changing_train_steps_retrains_but_keeps_transform_cached(london):
     steps = str(e2e_support.E2E_TRAIN_STEPS + 10)
+    runs_before = len(_runs(london["layout"])[1])
     code = e2e_support.run(
         "london", london["config"], london["data"], london["output"], "--train-steps", steps
     )
     assert code == 0
     store, runs = _runs(london["layout"])
+    assert len(runs) == runs_before + 1
     executions = metadata.run_executions(store, LONDON, runs[-1])
     states = {e.node_id: e.state for e in executions if e.node_id in COMPONENTS}
     upstream = (wiring.EXAMPLE_GEN, wiring.STATISTICS_GEN, wiring.TRANSFORM)

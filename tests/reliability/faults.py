@@ -35,6 +35,11 @@ LOOSE_GATE = {
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The baseline's day cut in the afternoon (a copy interrupted at 14:31): its index among
+# the daily files, the time, and the row of its short row (in another file).
+CUT_DAY = 1
+CUT_AT = "T14:31"
+SHORT_ROW = 11
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -136,6 +141,30 @@ def append_rows(path: Path, *rows: bytes) -> None:
     with path.open("ab") as handle:
         for row in rows:
             handle.write(row.rstrip(b"\n") + b"\n")
+
+
+def insert_row(path: Path, row: int, line: bytes) -> None:
+    """Inserts raw ``line`` so that it becomes data row ``row`` (1-based)."""
+    lines = path.read_bytes().split(b"\n")
+    lines.insert(row, line)
+    path.write_bytes(b"\n".join(lines))
+
+
+def cut_day_at(path: Path, local_time: str) -> None:
+    """Keeps the rows before ``local_time`` (e.g. 'T14:31', UTC = London's winter time) of
+    a time-ordered daily file: a copy cut there, its last line complete."""
+    header, *rows = path.read_bytes().rstrip(b"\n").split(b"\n")
+    stop = f"{path.stem}{local_time}".encode()
+    path.write_bytes(b"\n".join([header, *(r for r in rows if r < stop)]) + b"\n")
+
+
+def cut_last_row(path: Path, keep: int) -> str:
+    """Cuts the file inside its last row (``keep`` bytes of it, negative: from its end),
+    with no line break after it; returns what is left of that row."""
+    text = path.read_bytes().rstrip(b"\n")
+    head, last = text.rsplit(b"\n", 1)
+    path.write_bytes(head + b"\n" + last[:keep])
+    return last[:keep].decode()
 
 
 def data_line(path: Path, row: int) -> bytes:

@@ -154,7 +154,9 @@ def test_missing_data_dir_and_unknown_city(london_config, tmp_path, capsys):
     faults.one_line_error(capsys.readouterr().err, "no built-in config for city 'atlantis'")
 
 
-@pytest.mark.parametrize("command", ["generate", "import", "run", "lineage", "compile", "submit"])
+@pytest.mark.parametrize(
+    "command", ["generate", "simulate", "import", "run", "lineage", "compile", "submit"]
+)
 def test_help_states_the_exit_code_contract(capsys, command):
     with pytest.raises(SystemExit) as exit_info:
         e2e_support.cli_main([command, "--help"])

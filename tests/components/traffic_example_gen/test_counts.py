@@ -163,6 +163,7 @@ BAD_ROWS = [
     (("2026-10-24T05:00:00+01:00", "LDN-0001", "N", "car", 2.5), "count", "invalid_count"),
     (("2026-10-24T05:00:00+01:00", "LDN-0001", "N", "car", "many"), "count", "invalid_count"),
     (("2026-10-24T05:00:00+01:00", "LDN-0001", "N", "car", ""), "count", "invalid_count"),
+    (("2026-10-24T05:00:00+01:00", "LDN-0001", "N"), "*", "wrong_field_count"),
 ]
 
 
@@ -172,7 +173,9 @@ def test_each_reject_reason_names_file_row_and_field(tmp_path):
     # Rows 1-5 valid; then one bad row per reason; then two duplicates of row 2.
     rows = list(SATURDAY) + [cells for cells, _, _ in BAD_ROWS]
     rows += [(*SATURDAY[1][:4], 251), SATURDAY[1]]  # same key as row 2: count differs / same
+    rows += [("2026-10-24T09:00:00+01:00", "LDN-0001", "N", "car", 35)]  # cut: "3", no newline
     saturday = write_counts_csv(data / "2026-10-24.csv", rows)
+    saturday.write_bytes(saturday.read_bytes()[:-2])
     write_counts_csv(data / "2026-10-25.csv", SUNDAY)
     examples, rejects = run_executor(
         data, tmp_path / "out", data_kind=COUNTS, max_reject_fraction=1.0
@@ -186,6 +189,7 @@ def test_each_reject_reason_names_file_row_and_field(tmp_path):
     ]
     dup_rows = (first_bad + len(BAD_ROWS), first_bad + len(BAD_ROWS) + 1)
     expected += [(str(saturday), row, "*", "duplicate") for row in dup_rows]
+    expected += [(str(saturday), len(rows), "*", "truncated_row")]
     assert [(r["file"], r["row"], r["field"], r["reason"]) for r in got] == expected
     assert {r["reason"] for r in got} == set(acc.COUNT_REASONS)
     values = {r["row"]: r["value"] for r in got}
@@ -207,7 +211,7 @@ def test_each_reject_reason_names_file_row_and_field(tmp_path):
         props[acc.ROWS_READ]
         == props[acc.EXAMPLES_TRAIN] + props[acc.EXAMPLES_EVAL] + props[acc.REJECTED_TOTAL]
     )
-    assert props[acc.REJECTED_TOTAL] == len(BAD_ROWS) + 2
+    assert props[acc.REJECTED_TOTAL] == len(BAD_ROWS) + 3
     assert props[acc.rejected_key("not_hour_start")] == 3
     assert props[acc.rejected_key("invalid_count")] == 4
     assert props[acc.rejected_key("duplicate")] == 2

@@ -134,6 +134,8 @@ def test_each_reject_reason_is_recorded_and_accounted(tmp_path):
     input_dir = _write_days(tmp_path / "in", days)
     with (input_dir / "2026-03-29.csv").open("ab") as handle:
         handle.write(NON_UTF8_ROW)
+        handle.write(b"2026-03-29T08:00:08Z,A,N\n")  # 3 of 6 fields
+        handle.write(b"2026-03-29T08:00:09Z,A,N,car,1,28.4\n"[:-3])  # cut: 28.4 -> "28"
     examples, rejects = run_executor(input_dir, tmp_path / "out", max_reject_fraction=1.0)
     path = str(tmp_path / "in" / "2026-03-29.csv")
     got = [(r["file"], r["row"], r["field"], r["reason"]) for r in read_rejects(rejects)]
@@ -147,17 +149,24 @@ def test_each_reject_reason_is_recorded_and_accounted(tmp_path):
         (path, 8, "*", acc.DUPLICATE),
         (path, 10, f.RAW_TIMESTAMP, acc.DATE_OUTSIDE_FILE),
         (path, 11, f.RAW_INTERSECTION, acc.INVALID_UTF8),
+        (path, 12, "*", acc.WRONG_FIELD_COUNT),
+        (path, 13, "*", acc.TRUNCATED_ROW),
     ]
     values = [r["value"] for r in read_rejects(rejects)]
     assert values[2:6] == ["29/03/2026 08:00", "NE", "tram", "two"]
     assert values[6] == f"identical to {path} row 1"
-    assert values[7:9] == ["2025-03-18T08:00:06Z", "A\\xff"]
+    assert values[7:11] == [
+        "2025-03-18T08:00:06Z",
+        "A\\xff",
+        "3 fields, the header has 6: 2026-03-29T08:00:08Z,A,N",
+        "2026-03-29T08:00:09Z,A,N,car,1,28",
+    ]
     props = int_properties(examples)
     assert props == int_properties(rejects)
     for reason in acc.REASONS:
         expected = 2 if reason == acc.MISSING_FIELD else 1
         assert props[acc.rejected_key(reason)] == expected, reason
-    assert props[acc.REJECTED_TOTAL] == 9 and props[acc.ROWS_READ] == 12
+    assert props[acc.REJECTED_TOTAL] == 11 and props[acc.ROWS_READ] == 14
     assert (
         props[acc.EXAMPLES_TRAIN]
         + props[acc.EXAMPLES_EVAL]
@@ -273,9 +282,17 @@ def test_multi_processing_gives_identical_examples_and_accounting(tmp_path):
     assert read_rejects(multi_rejects) == read_rejects(single_rejects)
 
 
-def test_malformed_csv_line_fails_naming_the_file(tmp_path):
+def test_rows_after_a_short_row_keep_their_numbers(tmp_path):
     _write_days(tmp_path / "in", SPRING)
     path = tmp_path / "in" / "2026-03-29.csv"
-    path.write_text(path.read_text() + "2026-03-29T14:00:00Z,A,N\n")
-    with pytest.raises(ValueError, match=r"2026-03-29\.csv: malformed CSV: .*Expected 6 columns"):
-        run_executor(tmp_path / "in", tmp_path / "out")
+    header, first, rest = path.read_text().split("\n", 2)
+    path.write_text(
+        f"{header}\n{first}\n2026-03-29T14:00:00Z,A,N\n{rest}2026-03-29T08:00:00Z,A,N,tram,1,3\n"
+    )
+    _, rejects = run_executor(tmp_path / "in", tmp_path / "out", max_reject_fraction=1.0)
+    got = [(r["row"], r["field"], r["reason"]) for r in read_rejects(rejects)]
+    last = len(path.read_text().splitlines()) - 1
+    assert got == [
+        (2, "*", acc.WRONG_FIELD_COUNT),
+        (last, f.RAW_VEHICLE_TYPE, acc.UNKNOWN_VEHICLE_TYPE),
+    ]

@@ -112,3 +112,38 @@ def test_a_day_whose_file_exists_is_crossed(tmp_path, quiet_day):
     assert props[acc.UNLABELED_BEFORE_GAP] == 0
     assert props[acc.UNLABELED_LAST_VEHICLES] == 3 + len(quiet_day)
     assert props[acc.EXAMPLES_TRAIN] + props[acc.EXAMPLES_EVAL] == 10
+
+
+CUT = {  # 2026-04-02 stops at 14:10 while its neighbours run until about midnight
+    "2026-04-01.csv": [
+        ("2026-04-01T08:00:00+01:00", "A", "N", "car", 1, 30),
+        ("2026-04-01T23:30:00+01:00", "A", "N", "car", 1, 30),
+    ],
+    "2026-04-02.csv": [
+        ("2026-04-02T08:00:00+01:00", "A", "N", "car", 1, 30),
+        ("2026-04-02T14:00:00+01:00", "A", "N", "car", 1, 30),  # next: 04-03, UTC day 04-03
+        ("2026-04-02T14:10:00+01:00", "B", "E", "car", 1, 30),  # next: 04-03, UTC day 04-02
+    ],
+    "2026-04-03.csv": [
+        ("2026-04-03T00:30:00+01:00", "B", "E", "car", 1, 30),
+        ("2026-04-03T08:00:00+01:00", "A", "N", "car", 1, 30),
+        ("2026-04-03T23:40:00+01:00", "A", "N", "car", 1, 30),
+    ],
+    "2026-04-04.csv": [("2026-04-04T23:50:00+01:00", "A", "N", "car", 1, 30)],
+}
+
+
+def test_no_label_spans_the_end_of_a_likely_truncated_day(tmp_path):
+    got, props = _run(tmp_path, CUT)
+    assert got[("A", "N")] == [
+        (_epoch("2026-04-01T08:00:00+01:00"), 15.5 * HOUR),
+        (_epoch("2026-04-01T23:30:00+01:00"), 8.5 * HOUR),  # into the cut day: fine
+        (_epoch("2026-04-02T08:00:00+01:00"), 6 * HOUR),
+        # 2026-04-02T14:00: the cut afternoon may have held its next vehicle
+        (_epoch("2026-04-03T08:00:00+01:00"), 15 * HOUR + 40 * 60),
+        (_epoch("2026-04-03T23:40:00+01:00"), DAY + 10 * 60),
+    ]
+    assert ("B", "E") not in got  # 14:10 -> 00:30 spans the cut; 00:30 is B/E's last
+    assert props[acc.UNLABELED_BEFORE_GAP] == 2
+    assert props[acc.UNLABELED_LAST_VEHICLES] == 2
+    assert props[acc.EXAMPLES_TRAIN] + props[acc.EXAMPLES_EVAL] == 5

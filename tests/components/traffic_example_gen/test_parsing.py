@@ -93,7 +93,7 @@ def test_parse_batch_assigns_one_reason_per_row_in_check_order():
     parsed = parse_batch(
         batch,
         file_index=0,
-        first_row=11,
+        rows=np.arange(11, 18),
         timezone="Europe/London",
         split_rule=SplitRule(kind="time", eval_from_yyyymmdd=20260329),
         file_yyyymmdd=20260329,

@@ -107,7 +107,7 @@ def write_json(path: Path) -> Path:
 def imported(out: Path) -> dict[str, list[tuple]]:
     return {
         p.name: [tuple(row.values()) for row in helpers.read_counts(p)]
-        for p in sorted(out.iterdir())
+        for p in helpers.data_files(out)
     }
 
 
@@ -277,5 +277,8 @@ def test_missing_file_and_non_empty_output(tmp_path, capsys):
     code, _, stderr = run(argv, capsys)
     assert code == 2 and "already holds data" in stderr
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["keep.csv"]
-    assert run([*argv, "--overwrite"], capsys)[0] == 0
+    code, _, stderr = run([*argv, "--overwrite"], capsys)
+    assert code == 2 and "did not write (keep.csv)" in stderr
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["keep.csv"]
+    assert run([*argv, "--overwrite", "--overwrite-foreign"], capsys)[0] == 0
     assert "keep.csv" not in [p.name for p in (tmp_path / "o").iterdir()]

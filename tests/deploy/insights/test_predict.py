@@ -107,11 +107,16 @@ def test_a_local_time_in_the_dst_gap_and_a_malformed_time_are_input_errors(model
         predictions.predict(model=model_dir, intersection="X001", direction="N", at="tuesday 8am")
 
 
-def test_unknown_intersection_warns_about_the_unseen_bucket(model_dir, capsys):
-    frame = predictions.predict(model=model_dir, intersection="NEW-1", direction="all", week=True)
+def test_unknown_intersection_is_an_error_unless_allowed_then_marked(model_dir, capsys):
+    with pytest.raises(ModelError, match=r"'NEW-1' was not seen in training.*--allow-unseen"):
+        predictions.predict(model=model_dir, intersection="NEW-1", direction="all", week=True)
+    frame = predictions.predict(
+        model=model_dir, intersection="NEW-1", direction="all", week=True, allow_unseen=True
+    )
     err = capsys.readouterr().err
-    assert "NEW-1" in err and "unseen-location hashing bucket" in err
+    assert "NEW-1" in err and "unseen-location bucket" in err
     assert sorted(set(frame["direction"])) == sorted(features.DIRECTIONS)
+    assert not frame[predictions.SEEN_COLUMN].any()
     with pytest.raises(ModelError, match="--direction 'Q'"):
         predictions.predict(model=model_dir, intersection="X001", direction="Q", week=True)
 

@@ -50,9 +50,19 @@ def test_report_files(report):
     summary = json.loads((report / "summary.json").read_text())
     assert summary["model"]["city"] == "testville"
     assert summary["comparison"]["with_city"] == "otherville"
-    assert -1.0 <= summary["comparison"]["cross_city_distance_spearman"] <= 1.0
+    # Two cities trained apart: related, but not the same map.
+    assert 0.0 < summary["comparison"]["cross_city_distance_spearman"] < 0.999
+    assert summary["comparison"]["procrustes_disparity"] > 1e-6
     regimes = list(csv.DictReader(io.StringIO((report / "regimes.csv").read_text())))
     assert sum(int(r["cells"]) for r in regimes) == 168
+
+
+def test_a_model_compared_with_itself_is_the_same_map(model_dir, tmp_path):
+    summary = explain(model=model_dir, report_dir=str(tmp_path), compare_with=model_dir)
+    comparison = summary["comparison"]
+    assert comparison["cross_city_distance_spearman"] == pytest.approx(1.0, abs=1e-9)
+    assert comparison["procrustes_disparity"] == pytest.approx(0.0, abs=1e-9)
+    assert comparison["mean_cell_shift"] == pytest.approx(0.0, abs=1e-6)
 
 
 def test_report_renders_offline_in_chromium(report, tmp_path):

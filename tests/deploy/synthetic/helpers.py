@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from deploy.synthetic.output import MARKER_FILE
 from transforms import features
 
 
@@ -35,7 +36,8 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 
 def data_files(out_dir: Path) -> list[Path]:
-    return sorted(p for p in out_dir.iterdir() if p.name != "ground_truth.json")
+    """The daily files (not ground_truth.json, not the marker of what the tool wrote)."""
+    return sorted(p for p in out_dir.iterdir() if p.name not in ("ground_truth.json", MARKER_FILE))
 
 
 def all_rows(out_dir: Path) -> list[dict[str, str]]:

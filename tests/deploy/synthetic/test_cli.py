@@ -7,6 +7,7 @@ import argparse
 import pytest
 
 from deploy.synthetic import cities, cli, generator
+from deploy.synthetic.output import MARKER_FILE
 
 
 def run(argv: list[str]) -> int:
@@ -25,6 +26,7 @@ def test_generate_writes_files_and_reports(tmp_path, capsys):
     code = run(["--city", "london", "--out", str(out), "--days", "3", "--intersections", "2"])
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        MARKER_FILE,
         "2026-03-16.csv",
         "2026-03-17.csv",
         "2026-03-18.csv",
@@ -60,7 +62,12 @@ def test_overwrite_flag(tmp_path, capsys):
     assert (out / "2026-03-16.csv").read_bytes() == first  # untouched
     assert run([*base, "--seed", "1", "--overwrite"]) == 0
     assert (out / "2026-03-16.csv").read_bytes() != first
-    assert snapshot(tmp_path) == ["out", "out/2026-03-16.csv", "out/ground_truth.json"]
+    assert snapshot(tmp_path) == [
+        "out",
+        f"out/{MARKER_FILE}",
+        "out/2026-03-16.csv",
+        "out/ground_truth.json",
+    ]
 
 
 BAD_INPUTS = {
@@ -130,4 +137,9 @@ def test_empty_existing_out_dir_is_used(tmp_path):
     assert (
         run(["--city", "frankfurt", "--days", "1", "--intersections", "2", "--out", str(out)]) == 0
     )
-    assert snapshot(tmp_path) == ["out", "out/2026-03-16.csv", "out/ground_truth.json"]
+    assert snapshot(tmp_path) == [
+        "out",
+        f"out/{MARKER_FILE}",
+        "out/2026-03-16.csv",
+        "out/ground_truth.json",
+    ]

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from deploy.synthetic import cities, generator
+from deploy.synthetic.output import MARKER_FILE
 from tests.deploy.synthetic import helpers
 from transforms import features
 
@@ -340,7 +341,13 @@ def test_overwrite_replaces_existing_output(tmp_path):
     (out / "stale.csv").write_text("old\n")
     with pytest.raises(generator.GenerationError, match="already holds data"):
         generator.generate(cities.get_city("london"), out, days=1, intersections=2)
+    with pytest.raises(generator.GenerationError, match=r"did not write \(stale.csv\)"):
+        generator.generate(cities.get_city("london"), out, days=1, intersections=2, overwrite=True)
     assert [p.name for p in out.iterdir()] == ["stale.csv"]
-    generator.generate(cities.get_city("london"), out, days=1, intersections=2, overwrite=True)
-    assert sorted(p.name for p in out.iterdir()) == ["2026-03-16.csv", "ground_truth.json"]
+    london = cities.get_city("london")
+    generator.generate(london, out, days=1, overwrite=True, overwrite_foreign=True)
+    written = [MARKER_FILE, "2026-03-16.csv", "ground_truth.json"]
+    assert sorted(p.name for p in out.iterdir()) == written
+    generator.generate(london, out, days=1, intersections=2, overwrite=True)  # its own files
+    assert sorted(p.name for p in out.iterdir()) == written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temp dirs left

@@ -1,0 +1,231 @@
+"""The pure entry point: time-of-day plans of a SUMO network from per-approach rates.
+
+``plans_from_rates`` is what ``advise`` (rates from the model) and the closed-loop
+benchmark (rates from the model, or the generator's truth for the oracle) call::
+
+    plans = plans_from_rates("grid.net.xml", approaches, rates)           # time-of-day
+    fixed = plans_from_rates("grid.net.xml", approaches, rates, bands="single")
+    plans.write_additional("plans.add.xml")  # sumo -n grid.net.xml -a plans.add.xml
+    plans.write_csv("plans.csv")
+
+``rates[a, cell, type]``: vehicles per hour of approach ``approaches[a]`` =
+``(intersection_id, direction)`` in local day-hour cell ``cell``
+(``features.all_day_hours()`` order, Monday 00:00 first) by vehicle type
+(``features.VEHICLE_TYPES`` order), e.g. ``predictions.approach_week``.
+
+A band's plan is timed for the mean flow of its hours (per approach), or with
+``design_hour="peak"`` for its busiest hour. An approach of the
+network without rates gets no flow (listed in ``SignalPlans.unrated``); rates of
+approaches the network does not have are ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from deploy.signal_plans import bands as bands_module
+from deploy.signal_plans import writer
+from deploy.signal_plans.bands import Bands
+from deploy.signal_plans.phases import Signal, read_signals
+from deploy.signal_plans.webster import PlanSettings, Timing, flow_ratios, pcu_per_hour, timing
+from transforms import features
+
+AUTO = "auto"
+SINGLE = "single"
+MEAN = "mean"
+BIKE_LANE_TYPES = ("bicycle",)  # on an approach with a bicycle-only lane, off the car lanes
+PEAK = "peak"
+
+
+@dataclass
+class SignalPlans:
+    """Every signal's timing per band, and the bands' times."""
+
+    signals: list[Signal]
+    bands: Bands
+    timings: dict[tuple[str, int], Timing]  # (intersection, band) -> timing
+    design_flows: dict[tuple[str, int], np.ndarray]  # pcu/h per approach (signal order)
+    settings: PlanSettings
+    pcu: np.ndarray  # [signal approaches in order, 168] pcu/h, what the plans were built from
+    unrated: list[tuple[str, str]] = field(default_factory=list)
+
+    def program(self, intersection: str, band: int) -> list[tuple[float, str]]:
+        """``(duration s, state)`` of the signal's re-timed program for ``band``."""
+        signal = next(s for s in self.signals if s.intersection == intersection)
+        return writer.program(signal, self.timings[intersection, band], self.settings)
+
+    def load(self) -> dict[int, float]:
+        """Per band the largest Y over signals (the load to report beside results)."""
+        out: dict[int, float] = {}
+        for (_, band), t in self.timings.items():
+            out[band] = max(out.get(band, 0.0), t.total_ratio)
+        return dict(sorted(out.items()))
+
+    def write_additional(
+        self, path: Path | str, start: datetime | None = None, days: int = 7
+    ) -> Path:
+        """The SUMO additional file (``tlLogic`` per signal and band, one ``WAUT``); time 0
+        is local Monday 00:00, or the local midnight ``start`` (``writer`` explains
+        ``start``, ``days`` and DST)."""
+        programs = {
+            (s.intersection, b): self.program(s.intersection, b)
+            for s in self.signals
+            for b in range(self.bands.count)
+        }
+        return writer.write_additional(
+            path,
+            programs,
+            start_band=int(self.bands.assignment[24 * start.weekday() if start else 0]),
+            switches=writer.switch_times(self.bands.switches(), start, days),
+            repeat_weekly=start is None,
+        )
+
+    def rows(self) -> list[dict]:
+        """plans.csv's rows: one per (signal, band)."""
+        out = []
+        for s in self.signals:
+            for b in range(self.bands.count):
+                t = self.timings[s.intersection, b]
+                days, hours = self.bands.describe(b)
+                flows = self.design_flows[s.intersection, b]
+                out.append(
+                    {
+                        "signal": s.intersection,
+                        "band": b,
+                        "program_id": writer.program_id(b),
+                        "days": days,
+                        "hours": hours,
+                        "cycle_s": round(sum(d for d, _ in self.program(s.intersection, b)), 1),
+                        "green_s": ";".join(f"{g:.1f}" for g in t.greens),
+                        "phase_approaches": ";".join(
+                            "+".join(s.directions[a] for a in served) or "-" for served in s.serves
+                        ),
+                        "flow_ratios": ";".join(f"{y:.3f}" for y in t.flow_ratios),
+                        "Y": round(t.total_ratio, 3),
+                        "degree_of_saturation": ";".join(f"{x:.3f}" for x in t.saturation),
+                        "max_degree_of_saturation": round(max(t.saturation), 3),
+                        "oversaturated": t.oversaturated,
+                        "design_pcu_per_hour": ";".join(
+                            f"{d}={q:.0f}" for d, q in zip(s.directions, flows, strict=True)
+                        ),
+                    }
+                )
+        return out
+
+    def write_csv(self, path: Path | str) -> Path:
+        return writer.write_csv(path, self.rows())
+
+
+def network_approaches(network_path: Path | str) -> list[tuple[str, str]]:
+    """Every (intersection, direction) approach of the network's signals, in signal order:
+    the ``approaches`` to ask the model or the truth about."""
+    return [a for s in read_signals(str(network_path)) for a in s.approaches]
+
+
+def signal_pcu(
+    signals: list[Signal],
+    approaches: list[tuple[str, str]],
+    rates: np.ndarray,
+    settings: PlanSettings,
+) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """[network approaches, 168] pcu/h on the car lanes in ``signals`` order (bicycles
+    count 0 where a bicycle-only lane takes them), and the approaches without rates."""
+    index = {tuple(a): i for i, a in enumerate(approaches)}
+    pcu = pcu_per_hour(rates, settings.pce)  # [A, 168]
+    on_bike_lane = pcu_per_hour(rates, {**settings.pce, **{t: 0.0 for t in BIKE_LANE_TYPES}})
+    rows, unrated = [], []
+    for s in signals:
+        for approach, bike_lanes in zip(s.approaches, s.bike_lanes, strict=True):
+            if approach in index:
+                rows.append((on_bike_lane if bike_lanes else pcu)[index[approach]])
+            else:
+                rows.append(np.zeros(features.DAY_HOUR_CELLS))
+                unrated.append(approach)
+    return np.asarray(rows).reshape(-1, features.DAY_HOUR_CELLS), unrated
+
+
+def design_flows(
+    block: np.ndarray, cells: np.ndarray, signal: Signal, settings: PlanSettings, how: str
+) -> np.ndarray:
+    """pcu/h per approach a band's plan is timed for: the mean over ``cells`` or, for
+    ``"peak"``, the flows of the cell where the signal's Y is largest."""
+    if how == MEAN:
+        return block[:, cells].mean(axis=1)
+    load = [
+        sum(flow_ratios(block[:, c], signal.lanes, signal.serves, settings.saturation_flow))
+        for c in cells
+    ]
+    return block[:, cells[int(np.argmax(load))]]
+
+
+def cell_features(signals: list[Signal], pcu: np.ndarray, settings: PlanSettings) -> np.ndarray:
+    """[168, green phases of all signals] critical flow ratio y per phase and cell: what
+    ``bands.plan_bands`` groups hours by."""
+    columns, offset = [], 0
+    for s in signals:
+        block = pcu[offset : offset + len(s.directions)]
+        offset += len(s.directions)
+        per_cell = [
+            flow_ratios(block[:, c], s.lanes, s.serves, settings.saturation_flow)
+            for c in range(features.DAY_HOUR_CELLS)
+        ]
+        columns.append(np.asarray(per_cell))
+    return np.concatenate(columns, axis=1)
+
+
+def plans_from_rates(
+    network_path: Path | str,
+    approaches: list[tuple[str, str]],
+    rates: np.ndarray,
+    bands: Bands | str = AUTO,
+    settings: PlanSettings | None = None,
+    max_plans_per_day: int = bands_module.DEFAULT_MAX_PLANS_PER_DAY,
+    design_hour: str = MEAN,
+) -> SignalPlans:
+    """Time-of-day Webster plans for every signal of ``network_path``.
+
+    ``rates``: [len(approaches), 168, len(VEHICLE_TYPES)] vehicles/h (see the module doc).
+    ``bands``: ``"auto"`` (``bands.plan_bands`` of the cells' flow ratios, at most
+    ``max_plans_per_day`` plans a day), ``"single"`` (one all-day plan for the whole
+    week: the best single fixed plan), or a ``Bands`` computed by the caller.
+    ``settings``: the engineering constants (default ``PlanSettings()``).
+    ``design_hour``: what a band's plan is timed for, per signal: ``"mean"`` (the mean
+    flow of the band's hours) or ``"peak"`` (the band's hour with the signal's largest
+    Y, as a practitioner times one plan for its peak hour).
+    """
+    if design_hour not in (MEAN, PEAK):
+        raise ValueError(f"design_hour must be {MEAN!r} or {PEAK!r}, not {design_hour!r}")
+    settings = settings or PlanSettings()
+    rates = np.asarray(rates, dtype=np.float64)
+    shape = (len(approaches), features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES))
+    if rates.shape != shape:
+        raise ValueError(f"rates must have shape {shape} (approach, cell, type), not {rates.shape}")
+    if not np.all(np.isfinite(rates) & (rates >= 0)):
+        raise ValueError("rates must be finite and >= 0")
+    signals = read_signals(str(network_path))
+    if not signals:
+        raise ValueError(f"{network_path} has no traffic lights")
+    approaches = [(str(i), str(d)) for i, d in approaches]
+    pcu, unrated = signal_pcu(signals, approaches, rates, settings)
+    if isinstance(bands, str):
+        if bands == SINGLE:
+            bands = bands_module.single_band()
+        elif bands == AUTO:
+            x = cell_features(signals, pcu, settings)
+            bands = bands_module.plan_bands(x, max_plans_per_day=max_plans_per_day)
+        else:
+            raise ValueError(f"bands must be {AUTO!r}, {SINGLE!r} or a Bands, not {bands!r}")
+    timings, design = {}, {}
+    offset = 0
+    for s in signals:
+        block = pcu[offset : offset + len(s.directions)]
+        offset += len(s.directions)
+        for b in range(bands.count):
+            flows = design_flows(block, bands.cells(b), s, settings, design_hour)
+            design[s.intersection, b] = flows
+            timings[s.intersection, b] = timing(flows, s.lanes, s.serves, settings)
+    return SignalPlans(signals, bands, timings, design, settings, pcu, unrated)
