@@ -7,7 +7,7 @@ pipeline still ``RUNNING`` (or ``NEW``) in ML Metadata was left by a dead proces
 is marked ``FAILED`` with the custom property ``abandoned`` saying why and when, and
 its partial output folders under the pipeline root are removed. Published models
 (``serving/``) are never touched; only hidden staging folders a dead Pusher left
-there are removed.
+there are removed, and so are the temp dirs of dead runs (``remove_temp``).
 """
 
 from __future__ import annotations
@@ -147,6 +147,23 @@ def mark_abandoned_executions(
         for staging in serving_base.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(staging)
     return marked
+
+
+def remove_temp(tmp_dir: Path) -> list[str]:
+    """Removes the temp dirs dead runs left in ``tmp_dir`` (the city's ``LocalLayout.tmp_dir``).
+
+    Call only while holding ``run_lock``: a live run of the city would own them.
+    """
+    if not tmp_dir.is_dir():
+        return []
+    removed = []
+    for left in sorted(tmp_dir.iterdir()):
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left)
+        else:
+            left.unlink()
+        removed.append(str(left))
+    return removed
 
 
 def describe(marked: list[AbandonedExecution]) -> str:

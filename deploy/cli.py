@@ -2,8 +2,8 @@
 predict, advise.
 
 Every subcommand follows the exit-code contract of ``pipeline.exit_codes`` (0 ok, 1 a
-component failed, 2 bad usage/config/input, 3 not blessed): errors are one line on
-stderr, tracebacks go to a log file.
+component failed, 2 bad usage/config/input, 3 not blessed, 130 interrupted): errors are
+one line on stderr, tracebacks go to a log file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from deploy.importers import cli as import_cli
@@ -32,15 +32,26 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(exit_codes.BAD_INPUT)
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (bad values exit with code 2 and one line)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-    return value
+def int_in_range(low: int, high: int | None = None) -> Callable[[str], int]:
+    """argparse type: an integer in [low, high] (bad values exit with code 2 and one line)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"{value} must be >= {low}" if high is None else f"{value} must be {low}..{high}"
+            )
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{value} must be {low}..{high}")
+        return value
+
+    return parse
+
+
+positive_int = int_in_range(1)  # an integer >= 1
 
 
 def _print_progress(start: float):
@@ -136,6 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter (CPU features, CUDA plugin registration) is not for
     # the terminal; failures still surface as Python exceptions with their reason.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # The same for ML Metadata's C++ (glog, read when MLMD loads): an unreachable MySQL
+    # server is one line from ``deploy.metadata``, not two log lines above it.
+    os.environ.setdefault("GLOG_minloglevel", "3")
     # google-cloud libraries warn about Python 3.10 on import; that is our pinned stack.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\..*")
     args = build_parser().parse_args(argv)  # usage errors: one line, exit code 2
@@ -144,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (exit_codes.UsageError, ConfigError) as err:
         exit_codes.error(err)
         return exit_codes.BAD_INPUT
+    except KeyboardInterrupt:  # Ctrl-C outside a pipeline run (which names its component)
+        exit_codes.error(f"{args.command}: interrupted")
+        return exit_codes.INTERRUPTED
     except Exception as err:  # an unexpected failure: one line here, the traceback logged
         log = exit_codes.write_traceback(err, _log_dir(args))
         exit_codes.error(f"{args.command}: {type(err).__name__}: {err}", log)

@@ -4,7 +4,8 @@ Layout under the output dir (``./output`` by default)::
 
     metadata.sqlite              one MLMD store shared by every city (cross-city lineage),
                                  unless ``metadata`` names a MySQL server instead
-    pipelines/<city>/            the pipeline root (artifacts), plus logs/
+    pipelines/<city>/            the pipeline root (artifacts), plus logs/ and tmp/ (every
+                                 temp file of a run; removed when the run ends)
     serving/<city>/<version>/    pushed (blessed) models
     data/<city>/                 generated data when no --data is given
     data/<city>-counts/          the same, as hourly counts (``data.kind: counts``)
@@ -47,3 +48,7 @@ class LocalLayout:
 
     def log_dir(self, city: str) -> Path:
         return self.pipeline_root(city) / "logs"
+
+    def tmp_dir(self, city: str) -> Path:
+        """The run's temp dir (``TMPDIR`` while it runs), under its own output."""
+        return self.pipeline_root(city) / "tmp"

@@ -108,9 +108,41 @@ def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig
 def _layout(args: argparse.Namespace, config_metadata: str = "") -> LocalLayout:
     """The output layout; ``--metadata`` (else the config's) picks the MLMD store."""
     store = args.metadata or config_metadata
+    if args.metadata:
+        metadata.check_location(args.metadata)  # the config's key is checked when it loads
     if store and not metadata.is_mysql(store):
         store = str(Path(store).resolve())  # a SQLite file elsewhere than the output dir
     return LocalLayout(Path(args.output).resolve(), metadata_store=store)
+
+
+def component_outputs(layout: LocalLayout, city: str) -> list[Path]:
+    """Output folders of the city's components: ``<root>/<node>/<key>/<execution id>``."""
+    root, own = layout.pipeline_root(city), {layout.log_dir(city), layout.tmp_dir(city)}
+    found = []
+    for node in sorted(root.iterdir()) if root.is_dir() else []:
+        if not node.is_dir() or node.name.startswith(".") or node in own:
+            continue
+        for key in sorted(k for k in node.iterdir() if k.is_dir() and not k.name.startswith(".")):
+            found += sorted(d for d in key.iterdir() if d.is_dir() and d.name.isdigit())
+    return found
+
+
+def check_store_matches_output(layout: LocalLayout, city: str, pipeline_name: str) -> None:
+    """Raises UsageError when the store knows nothing of the pipeline but the pipeline root
+    holds its outputs: they were recorded in another store, and TFX would number new
+    executions from 1 again and fail on the first folder that exists
+    (``AlreadyExistsError: file already exists``, naming no path)."""
+    location = layout.metadata_location
+    outputs = component_outputs(layout, city)
+    if not outputs or metadata.has_pipeline(location, pipeline_name):
+        return
+    raise exit_codes.UsageError(
+        f"ML Metadata store {metadata.redact(location)} has no record of pipeline "
+        f"{pipeline_name}, but {layout.pipeline_root(city)} holds its outputs from another "
+        f"store (e.g. {outputs[0]}): pass the store that made them with --metadata (the "
+        f"default is {layout.metadata_path}), or use a new --output, or remove "
+        f"{layout.pipeline_root(city)} to start {city} afresh"
+    )
 
 
 def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
@@ -118,7 +150,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     from components.traffic_example_gen import coverage
     from components.traffic_example_gen.inputs import check_inputs
     from deploy import abandoned, donors
-    from deploy.local_runner import ComponentFailedError, run_pipeline
+    from deploy.local_runner import ComponentFailedError, RunInterrupted, run_pipeline
     from deploy.run_summary import format_summary, summarize_run
     from transforms.warm_start import WarmStartError
 
@@ -128,6 +160,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
         check_writable_dir(layout.output_dir, "--output")
         if metadata.is_mysql(layout.metadata_location):  # unreachable: say so before running
             metadata.open_store(layout.metadata_location)
+        check_store_matches_output(layout, config.city, wiring.pipeline_name(config.city))
         donor = None  # resolved first: a bad donor should not cost a data generation
         if config.warm_start.enabled:
             donor = donors.resolve_donor(config.warm_start, layout)
@@ -163,6 +196,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     print(f"running pipeline {name} (root {root})")
     try:
         with abandoned.run_lock(root, name) as stale_owner:
+            abandoned.remove_temp(layout.tmp_dir(config.city))
             store_location = layout.metadata_location
             if metadata.is_mysql(store_location) or Path(store_location).is_file():
                 marked = abandoned.mark_abandoned_executions(
@@ -186,6 +220,11 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             )
     except abandoned.AlreadyRunningError as err:
         return _fail(str(err))
+    except RunInterrupted as err:  # the next run marks what it left RUNNING as abandoned
+        return _fail(
+            f"interrupted during {err.component}; re-run resumes from cache",
+            exit_codes.INTERRUPTED,
+        )
     except ComponentFailedError as err:
         log = _latest_log(layout.log_dir(config.city))
         if not log.is_file() or not exit_codes.append_traceback(err, log):

@@ -2,14 +2,16 @@
 
 The store is the embedded SQLite file by default, or a MySQL-compatible server (as
 Kubeflow deploys it) given as ``mysql://user[:password]@host[:port]/database``; the
-connection configs come from TFX's own helpers. Queries are used by the CLI summary,
-``traffic-pipeline lineage`` and the end-to-end tests.
+connection configs are filled as TFX's own helpers fill them. Queries are used by the
+CLI summary, ``traffic-pipeline lineage`` and the end-to-end tests.
 TFX records one ``pipeline`` context per pipeline, one ``pipeline_run`` context per
 run and one ``node`` context (``<pipeline>.<node id>``) per component.
 """
 
 from __future__ import annotations
 
+import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,17 +20,38 @@ from ml_metadata import errors as mlmd_errors
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-# TFX's connection-config helpers are imported where used: importing tfx.orchestration
-# loads TensorFlow (~15 s), and ``lineage`` reads MLMD without it.
+from pipeline.exit_codes import UsageError
+
+# The connection configs are MLMD's protos filled as TFX's helpers fill them: importing
+# tfx.orchestration loads TensorFlow (~15 s), and ``lineage`` reads MLMD without it.
 
 CACHED = metadata_store_pb2.Execution.CACHED
 COMPLETE = metadata_store_pb2.Execution.COMPLETE
 MYSQL_SCHEME = "mysql://"
 MYSQL_DEFAULT_PORT = 3306
+ACCEPTED_LOCATIONS = "a SQLite file path, or mysql://user[:password]@host[:port]/database"
+CONNECT_TIMEOUT_S = 5.0
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: not a drive
+# MLMD's message when the MySQL client library could not connect: its fields are empty.
+_MYSQL_FIELDS = re.compile(r"errno: (?P<errno>[^,]*), error: (?P<error>.*)$")
 
 
-class MetadataLocationError(ValueError):
-    """The metadata location is malformed, or its store cannot be opened."""
+class MetadataLocationError(UsageError):
+    """The metadata location is malformed, or its store cannot be opened (exit code 2)."""
+
+
+def check_location(location: str | Path, option: str = "--metadata") -> None:
+    """Raises MetadataLocationError unless ``location`` is a SQLite path or a mysql:// URI.
+
+    Any other ``scheme:`` (``postgres://...``, ``sqlite://...``) would otherwise become a
+    SQLite file with that odd name.
+    """
+    match = _SCHEME.match(str(location))
+    if match and not is_mysql(location):
+        raise MetadataLocationError(
+            f"{option} {redact(location)}: unknown scheme {match.group(1)!r}; "
+            f"accepted: {ACCEPTED_LOCATIONS}"
+        )
 
 
 def is_mysql(location: str | Path) -> bool:
@@ -63,14 +86,16 @@ def mysql_config(uri: str) -> metadata_store_pb2.ConnectionConfig:
         raise MetadataLocationError(
             f"metadata {redact(uri)}: expected mysql://user[:password]@host[:port]/database"
         )
-    from tfx.orchestration import metadata as tfx_metadata
-
-    return tfx_metadata.mysql_metadata_connection_config(
-        host=parts.hostname,
-        port=port,
-        database=database,
-        username=unquote(parts.username),
-        password=unquote(parts.password or ""),
+    # MLMD's own proto, filled as TFX's ``mysql_metadata_connection_config`` fills it,
+    # without importing TFX (and TensorFlow): ``lineage`` on MySQL answers in a second.
+    return metadata_store_pb2.ConnectionConfig(
+        mysql=metadata_store_pb2.MySQLDatabaseConfig(
+            host=parts.hostname,
+            port=port,
+            database=database,
+            user=unquote(parts.username),
+            password=unquote(parts.password or ""),
+        )
     )
 
 
@@ -82,11 +107,14 @@ def connection_config(location: str | Path) -> metadata_store_pb2.ConnectionConf
 def redact(location: str | Path) -> str:
     """The location with any password hidden, for messages and logs."""
     text = str(location)
-    if not is_mysql(text):
+    if "://" not in text:
         return text
-    parts = urlsplit(text)
-    if parts.password is None:
-        return text
+    try:
+        parts = urlsplit(text)
+        if parts.password is None:
+            return text
+    except ValueError:  # unparseable: hide everything between :// and @
+        return re.sub(r"://[^@/]*@", "://***@", text)
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
 
@@ -98,13 +126,47 @@ def open_store(location: str | Path) -> metadata_store.MetadataStore:
         if not Path(location).is_file():
             raise FileNotFoundError(f"no ML Metadata store at {location}; run the pipeline first")
         return metadata_store.MetadataStore(sqlite_config(location))
+    config = connection_config(location)
     try:
-        return metadata_store.MetadataStore(connection_config(location))
+        return metadata_store.MetadataStore(config)
     except (mlmd_errors.StatusError, RuntimeError) as err:  # RuntimeError: cannot connect
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise MetadataLocationError(
-            f"cannot open ML Metadata store {redact(location)}: {message}"
+            f"cannot open ML Metadata store {redact(location)}: {_mysql_failure(config, err)}"
         ) from err
+
+
+def _mysql_failure(config: metadata_store_pb2.ConnectionConfig, err: Exception) -> str:
+    """Why MLMD could not open a MySQL store, with the server's host and port.
+
+    When the client library cannot connect, MLMD's message has empty ``errno`` and
+    ``error`` fields; a TCP connection of our own then says why (refused, unknown host,
+    timed out). When the server answers, its error is MLMD's ``error`` field if there
+    is one.
+    """
+    host, port = config.mysql.host, config.mysql.port or MYSQL_DEFAULT_PORT
+    message = " ".join(str(err).split()) or type(err).__name__
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as unreachable:
+        reason = unreachable.strerror or str(unreachable) or type(unreachable).__name__
+        return f"cannot reach the MySQL server at {host}:{port}: {reason}"
+    fields = _MYSQL_FIELDS.search(message)
+    if fields and fields["error"].strip():
+        return f"the MySQL server at {host}:{port} says: {fields['error'].strip()}"
+    return (
+        f"the MySQL server at {host}:{port} refused user {config.mysql.user!r} for database "
+        f"{config.mysql.database!r} without giving a reason (MLMD: {message}); check the "
+        "user, its password and its grants"
+    )
+
+
+def has_pipeline(location: str | Path, pipeline_name: str) -> bool:
+    """Whether the store holds any record of the pipeline (False for no SQLite file)."""
+    if not is_mysql(location) and not Path(location).is_file():
+        return False
+    store = open_store(location)
+    return store.get_context_by_type_and_name("pipeline", pipeline_name) is not None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx.dsl.io import fileio
 from tfx.utils import path_utils
 
+from components.atomic_pusher.executor import ALREADY_PUBLISHED_PROPERTY
 from components.traffic_example_gen import coverage
 from components.traffic_example_gen.accounting import (
     COUNTS_FILE,
@@ -43,6 +44,7 @@ class RunSummary:
     blessed: bool | None = None
     blessing_reason: str = ""
     pushed_path: str = ""
+    already_published: bool = False  # the same model was the latest version: not copied again
     model_dir: str = ""
     likely_truncated_days: list[coverage.ShortDay] = field(default_factory=list)
     truncated_row_files: list[str] = field(default_factory=list)  # a cut last row rejected
@@ -191,6 +193,7 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
             for art in metadata.outputs_of(store, ex_id, "pushed_model"):
                 props = metadata.custom_properties(art)
                 summary.pushed_path = str(props.get("pushed_destination", ""))
+                summary.already_published = bool(props.get(ALREADY_PUBLISHED_PROPERTY))
     return summary
 
 
@@ -266,7 +269,10 @@ def format_summary(summary: RunSummary) -> str:
     if summary.blessed is not None:
         verdict = "BLESSED" if summary.blessed else "NOT blessed"
         lines.append(f"  model: {verdict}: {summary.blessing_reason}")
-    lines.append(f"  pushed: {summary.pushed_path or 'nothing pushed'}")
+    pushed = summary.pushed_path or "nothing pushed"
+    if summary.already_published:
+        pushed += " (the same model was already the latest version: not published again)"
+    lines.append(f"  pushed: {pushed}")
     if summary.embedding_files:
         lines.append(f"  embedding (TensorBoard projector): {' '.join(summary.embedding_files)}")
     return "\n".join(lines)

@@ -4,6 +4,8 @@
 - ``COMPONENT_FAILED`` (1): a pipeline component failed (the message names it).
 - ``BAD_INPUT`` (2): bad usage, config or input, found before anything ran.
 - ``NOT_BLESSED`` (3): the run completed but the model was not blessed: nothing pushed.
+- ``INTERRUPTED`` (130, the shell's code for SIGINT): stopped by Ctrl-C; the message
+  names the component that was running, and a re-run resumes from ML Metadata's cache.
 
 Every error is one line on stderr (``error: ...``), plus the path of the log file that
 holds the traceback; tracebacks never go to the terminal.
@@ -21,11 +23,13 @@ OK = 0
 COMPONENT_FAILED = 1
 BAD_INPUT = 2
 NOT_BLESSED = 3
+INTERRUPTED = 130
 
 HELP = (
     "exit codes: 0 success (model pushed, or unchanged and cached); 1 a pipeline component "
     "failed (named); 2 bad usage, config or input found before running; 3 the run completed "
-    "but the model was not blessed, so nothing was pushed"
+    "but the model was not blessed, so nothing was pushed; 130 interrupted (Ctrl-C), a re-run "
+    "resumes from cache"
 )
 
 

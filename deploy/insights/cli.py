@@ -1,7 +1,8 @@
 """``traffic-pipeline explain`` and ``traffic-pipeline predict``: argparse glue only.
 
 Exit codes: 0 ok; 2 bad usage or input (no pushed model, a dir that is not one of our
-models, an unknown city, a malformed ``--at`` or ``--interval``), with one line on stderr.
+models or a corrupt one, an unknown city, a malformed ``--at`` or ``--interval``, an
+unwritable ``--report``, a count out of range), with one line on stderr.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from deploy.cli import int_in_range, positive_int
 from deploy.insights import analysis
 from pipeline import exit_codes
+from transforms import features
 
 FORMATS = ("table", "csv", "json")
 
@@ -28,7 +32,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     """Registers ``explain`` and ``predict``; each sets ``func(args) -> exit code``."""
     p = subparsers.add_parser("explain", help="an HTML report of what a pushed model learned")
     _add_model_args(p)
-    p.add_argument("--report", required=True, help="report dir (index.html and files)")
+    p.add_argument(
+        "--report", required=True, help="report dir (index.html and files), created if missing"
+    )
     p.add_argument("--compare-with", help="another city (latest pushed) or model dir")
     p.add_argument("--signal", help="intersection of the per-signal heatmaps (default: busiest)")
     reference = p.add_mutually_exclusive_group()
@@ -38,9 +44,14 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     reference.add_argument(
         "--observed", metavar="DATA_DIR", help="daily input files: score on their last eval days"
     )
-    p.add_argument("--eval-days", type=int, help="with --observed (default: the city's config)")
-    p.add_argument("--regimes", type=int, default=analysis.DEFAULT_REGIMES)
-    p.add_argument("--neighbours", type=int, default=analysis.DEFAULT_NEIGHBOURS)
+    p.add_argument(
+        "--eval-days", type=positive_int, help="with --observed (default: the city's config)"
+    )
+    cells = features.DAY_HOUR_CELLS  # k-means clusters and neighbours of the 168 cells
+    p.add_argument("--regimes", type=int_in_range(1, cells), default=analysis.DEFAULT_REGIMES)
+    p.add_argument(
+        "--neighbours", type=int_in_range(1, cells - 1), default=analysis.DEFAULT_NEIGHBOURS
+    )
     p.set_defaults(func=explain_command)
 
     p = subparsers.add_parser("predict", help="predicted traffic from a pushed model")
@@ -50,7 +61,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     when = p.add_mutually_exclusive_group(required=True)
     when.add_argument("--at", help="ISO-8601 time with offset, or local time in the city")
     when.add_argument("--week", action="store_true", help="the 168 local day-hour cells")
-    p.add_argument("--hours", type=int, default=1, help="hourly steps from --at (default 1)")
+    p.add_argument(
+        "--hours", type=positive_int, default=1, help="hourly steps from --at (default 1)"
+    )
     p.add_argument(
         "--interval",
         metavar="PERCENT",
@@ -78,8 +91,10 @@ def explain_command(args: argparse.Namespace) -> int:
     """``traffic-pipeline explain``."""
     from deploy.insights.explainer import explain
     from deploy.insights.model_files import ModelError
+    from deploy.local_cli import check_writable_dir
 
     try:
+        check_writable_dir(Path(args.report), "--report")
         summary = explain(
             args.city,
             report_dir=args.report,

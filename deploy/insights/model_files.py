@@ -167,7 +167,14 @@ def find(city: str | None, output_dir: str | None = None, model: str | None = No
 def serving_function(model_dir: str):
     """The SavedModel's ``serving_default`` concrete function."""
     keras_mode.require_legacy_keras("explain/predict")
-    loaded = tf.saved_model.load(model_dir)
+    try:
+        loaded = tf.saved_model.load(model_dir)
+    # A truncated saved_model.pb fails to parse (OSError); truncated variables fail while
+    # they are restored (IndexError "Read less bytes than requested", DataLossError).
+    except (OSError, IndexError, ValueError, tf.errors.OpError) as err:
+        raise ModelError(
+            f"{model_dir}: corrupt or truncated model, cannot load it: {type(err).__name__}: {err}"
+        ) from err
     if SERVING_SIGNATURE not in loaded.signatures:
         raise ModelError(f"{model_dir}: the SavedModel has no {SERVING_SIGNATURE} signature")
     return loaded, loaded.signatures[SERVING_SIGNATURE]

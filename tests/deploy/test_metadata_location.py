@@ -22,6 +22,26 @@ def test_mysql_uri_becomes_tfx_mysql_connection_config():
     assert (config.mysql.database, config.mysql.user) == ("mlmd", "ml@team")
     assert config.mysql.password == "p/w"  # percent-decoded
     assert metadata.connection_config("mysql://u@h/db").mysql.port == metadata.MYSQL_DEFAULT_PORT
+    # Filled exactly as TFX's own helper fills it (without importing TFX at run time).
+    from tfx.orchestration import metadata as tfx_metadata
+
+    assert config == tfx_metadata.mysql_metadata_connection_config(
+        host="db.internal", port=3307, database="mlmd", username="ml@team", password="p/w"
+    )
+
+
+@pytest.mark.parametrize(
+    "location", ["postgres://u@h/db", "sqlite:///x.db", "file:///x", "mysql:/u@h/db"]
+)
+def test_unknown_schemes_are_refused_naming_the_accepted_ones(location):
+    with pytest.raises(metadata.MetadataLocationError, match="unknown scheme") as err:
+        metadata.check_location(location)
+    assert metadata.ACCEPTED_LOCATIONS in str(err.value)
+
+
+@pytest.mark.parametrize("location", ["/srv/mlmd.sqlite", "rel/m.sqlite", "mysql://u@h/db"])
+def test_sqlite_paths_and_mysql_uris_are_accepted(location):
+    metadata.check_location(location)
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ from deploy.cli import main as cli_main
 from pipeline import exit_codes
 from pipeline import pipeline as wiring
 from tests import e2e_support
-from tests.mariadb import running_mariadb
+from tests.mariadb import USER, running_mariadb
+from tests.reliability import faults
 
 pytestmark = pytest.mark.slow
 LONDON = wiring.pipeline_name("london")
@@ -137,3 +138,23 @@ def test_two_cities_run_at_once_against_one_server(cities, mariadb):
     # The two runs overlapped in time: each started before the other finished.
     (a_start, a_end), (b_start, b_end) = spans.values()
     assert a_start < b_end and b_start < a_end
+
+
+@pytest.mark.parametrize(
+    ("user", "database", "reason"),
+    [
+        ("nobody", "mlmd", "refused user 'nobody' for database 'mlmd' without giving a reason"),
+        (USER, "other", f"says: Access denied for user '{USER}'@'%' to database 'other'"),
+    ],
+    ids=["unknown-user", "no-grant"],
+)
+def test_a_server_that_refuses_is_one_line_with_host_port_and_its_error(
+    mariadb, tmp_path, user, database, reason
+):
+    # A subprocess: stderr read at the file-descriptor level, where MLMD's C++ logs go.
+    uri = f"mysql://{user}@127.0.0.1:{mariadb.port}/{database}"
+    done = faults.run_cli(
+        ["lineage", "--city", "london", "--output", str(tmp_path), "--metadata", uri]
+    )
+    assert done.returncode == exit_codes.BAD_INPUT
+    faults.one_line_error(done.stderr, f"the MySQL server at 127.0.0.1:{mariadb.port} {reason}")

@@ -3,7 +3,8 @@
 ``baseline`` runs London once on data with row-level faults injected (a row dated a
 year before its file's day, a non-UTF-8 byte, a duplicated row, a row with 3 of 6
 fields, a last row cut inside its last value, a day cut at 14:31, an extra header-only
-day) while Frankfurt runs at the same time on the same output dir. Later cases run
+day) while Frankfurt runs at the same time on the same output dir, as a subprocess
+whose ``TMPDIR`` is a fresh dir (what it holds afterwards is recorded). Later cases run
 against that output dir (its MLMD store, its published models) and each asserts that
 ``serving/`` did not change when nothing should have been pushed.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
+import os
 
 import pytest
 
@@ -91,9 +93,13 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
         "Europe/Berlin",
         data={"split": {"kind": "time", "eval_days": 1}},
     )
+    frankfurt_tmpdir = root / "frankfurt-tmpdir"
+    frankfurt_tmpdir.mkdir()
+    tmpdir_before = sorted(os.listdir(frankfurt_tmpdir))
     frankfurt = faults.start_cli(
         faults.run_args("frankfurt", frankfurt_config, frankfurt_data, output),
         root / "frankfurt.log",
+        TMPDIR=str(frankfurt_tmpdir),
     )
     try:
         with contextlib.redirect_stdout(io.StringIO()) as london_out:
@@ -112,4 +118,6 @@ def baseline(tmp_path_factory, london_data, london_config, frankfurt_data):
         "london_out": london_out.getvalue(),
         "frankfurt_code": frankfurt_code,
         "frankfurt_log": (root / "frankfurt.log").read_text(),
+        "frankfurt_tmpdir_before": tmpdir_before,
+        "frankfurt_tmpdir_after": sorted(os.listdir(frankfurt_tmpdir)),
     }

@@ -6,12 +6,15 @@ case changes exactly one thing.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from deploy import metadata
@@ -39,19 +42,67 @@ CUT_AT = "T14:31"
 SHORT_ROW = 11
 
 
-def start_cli(args: list[str], log: Path) -> subprocess.Popen:
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``traffic-pipeline`` subprocess (``extra`` added)."""
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_USE_LEGACY_KERAS": "1", **extra}
+
+
+def start_cli(
+    args: list[str], log: Path, stderr: Path | None = None, **env: str
+) -> subprocess.Popen:
     """``traffic-pipeline ARGS`` in its own process group (so it can be killed whole);
-    stdout and stderr go to ``log``."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_USE_LEGACY_KERAS": "1"}
-    with log.open("w") as out:
+    stdout goes to ``log``, stderr too unless ``stderr`` names its own file; ``env``
+    adds environment variables (e.g. ``TMPDIR``)."""
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(log.open("w"))
+        err = files.enter_context(stderr.open("w")) if stderr else subprocess.STDOUT
         return subprocess.Popen(
             [sys.executable, "-m", "deploy.cli", *args],
             stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
+            stderr=err,
+            env=cli_env(**env),
             cwd=REPO_ROOT,
             start_new_session=True,
         )
+
+
+def run_cli(args: list[str], timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """``traffic-pipeline ARGS`` to completion; stdout and stderr captured apart (stderr
+    at the file-descriptor level: C++ log lines would show)."""
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.cli", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(**env),
+        cwd=REPO_ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size: str, fill: bool = False) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``path`` (CI runs as root), unmounted on exit;
+    ``fill``: filled up first, so no write succeeds. A failing mount is a failure."""
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        if fill:
+            fd = os.open(path / ".filler", os.O_WRONLY | os.O_CREAT)
+            try:
+                while os.write(fd, b"\0" * 4096):
+                    pass
+            except OSError as err:
+                assert err.errno == errno.ENOSPC, err
+            finally:
+                os.close(fd)
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True, capture_output=True)
 
 
 def run_args(city: str, config: Path, data: Path, output: Path, *extra: str) -> list[str]:
@@ -125,10 +176,13 @@ def row_count(path: Path) -> int:
     return sum(1 for line in path.read_bytes().split(b"\n")[1:] if line.strip())
 
 
-def one_line_error(err: str, *needles: str, with_log: bool = False) -> str:
-    """Asserts stderr is one ``error:`` line (plus a log path line) holding ``needles``."""
+def one_line_error(err: str, *needles: str, with_log: bool = False, warnings: int = 0) -> str:
+    """Asserts stderr is one ``error:`` line (plus a log path line) holding ``needles``,
+    after ``warnings`` lines that start with ``warning:``."""
     lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == (2 if with_log else 1), err
+    assert len(lines) == (2 if with_log else 1) + warnings, err
+    assert all(line.startswith("warning: ") for line in lines[:warnings]), err
+    lines = lines[warnings:]
     assert lines[0].startswith("error: "), err
     assert "Traceback" not in err, err
     for needle in needles:

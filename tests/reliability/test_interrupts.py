@@ -121,3 +121,49 @@ def test_kill_9_in_the_trainer_then_resume(baseline, tmp_path, capsys):
     assert len(new) == 1 and all(name.isdigit() for name in after)  # no staging debris
     for version in after:
         assert set(MODEL_FILES) <= set(after[version]), version
+
+
+def test_ctrl_c_in_the_trainer_is_one_line_and_exit_130_then_resume(baseline, tmp_path, capsys):
+    output = baseline["output"]
+    before = faults.serving_listing(output)
+    known = {e.id for e in _node_executions(output, wiring.TRAINER)}
+    tmpdir = tmp_path / "TMPDIR"
+    tmpdir.mkdir()
+    out, err = tmp_path / "interrupted.out", tmp_path / "interrupted.err"
+    process = faults.start_cli(
+        faults.run_args(
+            "london", baseline["config"], baseline["data"], output, "--train-steps", "5000"
+        ),
+        out,
+        stderr=err,
+        TMPDIR=str(tmpdir),
+    )
+    try:
+        interrupted = _wait_until_running(output, wiring.TRAINER, process, known)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+        code = process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert code == exit_codes.INTERRUPTED, out.read_text() + err.read_text()
+    assert err.read_text().splitlines() == [
+        f"error: interrupted during {wiring.TRAINER}; re-run resumes from cache"
+    ]
+    assert faults.serving_listing(output) == before
+    assert os.listdir(tmpdir) == []  # nothing left in TMPDIR, nor in the run's own temp dir
+    assert os.listdir(baseline["layout"].tmp_dir("london")) == []
+    assert _execution(output, wiring.TRAINER, interrupted.id).last_known_state == RUNNING
+
+    # A re-run (a short Trainer, as after kill -9): what ran before the Trainer comes
+    # from cache, the interrupted execution is marked abandoned.
+    extra = ("--train-steps", "400")
+    assert e2e_support.run("london", baseline["config"], baseline["data"], output, *extra) == 0
+    assert f"{wiring.TRAINER} (execution {interrupted.id})" in capsys.readouterr().out
+    marked = _execution(output, wiring.TRAINER, interrupted.id)
+    assert marked.last_known_state == metadata_store_pb2.Execution.FAILED
+    _, nodes = faults.latest_run(output, "london")
+    for node in (wiring.EXAMPLE_GEN, wiring.STATISTICS_GEN, wiring.TRANSFORM):
+        assert nodes[node].cached, node
+    after = faults.serving_listing(output)
+    assert set(before["london"]) <= set(after["london"])  # nothing published was lost

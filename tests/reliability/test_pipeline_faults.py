@@ -216,3 +216,13 @@ def test_bad_donor_is_a_warm_start_error_before_running(baseline, tmp_path, caps
     faults.one_line_error(capsys.readouterr().err, "WarmStartError", *needles)
     assert faults.run_count(baseline["output"], "london") == runs
     assert faults.serving_listing(baseline["output"]) == before
+
+
+def test_a_small_city_run_leaves_nothing_in_tmpdir(baseline):
+    # Frankfurt (4 days x 1 intersection) ran as a subprocess with a fresh TMPDIR: TFX
+    # used to leave four ~50 MB tfx_ephemeral sdist dirs there, one per Beam component.
+    assert baseline["frankfurt_code"] == exit_codes.OK, baseline["frankfurt_log"]
+    assert baseline["frankfurt_tmpdir_before"] == []
+    assert baseline["frankfurt_tmpdir_after"] == []
+    run_tmp = baseline["layout"].tmp_dir("frankfurt")  # the run's own, under its output
+    assert not run_tmp.exists() or list(run_tmp.iterdir()) == []

@@ -50,3 +50,38 @@ def test_failed_copy_leaves_no_staging_and_no_version(tmp_path):
         publish.publish_atomically({"": str(tmp_path / "missing")}, str(base), 7)
     assert not base.exists() or list(base.iterdir()) == []
     assert publish.published_versions(str(base)) == []
+
+
+def test_fingerprint_is_the_content_of_every_file(tmp_path):
+    a, b = _model(tmp_path / "a"), _model(tmp_path / "b")
+    assert publish.fingerprint(str(a)) == publish.fingerprint(str(b))
+    assert publish.fingerprint(str(a)).startswith("sha256:")
+    (b / "variables" / "variables.index").write_bytes(b"idy")  # one byte differs
+    assert publish.fingerprint(str(a)) != publish.fingerprint(str(b))
+    (b / "variables" / "variables.index").write_bytes(b"idx")
+    (b / "variables" / "extra").write_bytes(b"")  # one more (empty) file
+    assert publish.fingerprint(str(a)) != publish.fingerprint(str(b))
+
+
+def test_only_the_latest_version_counts_as_already_published(tmp_path):
+    src, base = _model(tmp_path), tmp_path / "serving"
+    same = publish.fingerprint(str(src))
+    assert publish.latest_if_same(str(base), same) is None  # nothing published yet
+    publish.publish_atomically({"": str(src)}, str(base), 5)
+    assert publish.latest_if_same(str(base), same) == 5
+    other = _model(tmp_path / "other")
+    (other / "embedding.tsv").write_text("0.3\t0.4\n")
+    publish.publish_atomically({"": str(other)}, str(base), 6)
+    assert publish.latest_if_same(str(base), same) is None  # 5 is no longer what is served
+
+
+def test_a_failure_inside_the_staged_block_publishes_nothing(tmp_path):
+    src, base = _model(tmp_path), tmp_path / "serving"
+    with (
+        pytest.raises(OSError, match="No space left"),
+        publish.staged_version(str(base), 9) as staging,
+    ):
+        publish.io_utils.copy_dir(str(src), staging)
+        raise OSError(28, "No space left on device")  # e.g. the archive copy
+    assert list(base.iterdir()) == []
+    assert publish.published_versions(str(base)) == []
