@@ -21,7 +21,7 @@ from deploy.synthetic import cities, generator
 from pipeline import exit_codes
 from pipeline import names as wiring
 from pipeline.config import CityConfig, ConfigError, load_config
-from transforms import features
+from transforms import features, model_dir
 
 # Heavy modules (TFX, TensorFlow, Beam) are imported inside ``run_command``: ``lineage``
 # only reads MLMD and must answer in about a second.
@@ -280,20 +280,19 @@ def lineage_command(args: argparse.Namespace) -> int:
         f"version {version}, artifact id {donor.id}"
     )
     print(f"  mode: {custom_config.get('warm_start_mode') or props.get('warm_start_mode') or '?'}")
-    spec = _read_local_spec(donor.uri)
+    spec = None if "://" in donor.uri else _donor_spec(donor.uri)  # remote: see ``explain``
     if spec:
         shared = {k: spec.get(k) for k in ("cross_buckets", "embedding_dim", "timezone")}
         print(f"  donor embedding spec: {shared}")
     return 0
 
 
-def _read_local_spec(model_dir: str) -> dict | None:
-    """The donor's embedding_spec.json if it is on local disk (remote: see ``explain``)."""
-    for base in (Path(model_dir), Path(model_dir) / "Format-Serving"):
-        path = base / features.EMBEDDING_SPEC_FILE
-        if "://" not in model_dir and path.is_file():
-            return json.loads(path.read_text())
-    return None
+def _donor_spec(uri: str) -> dict | None:
+    try:
+        return model_dir.read_spec(uri)
+    except model_dir.ModelDirError as err:
+        print(f"  donor embedding spec: unreadable ({exit_codes.one_line(err)})")
+        return None
 
 
 def raw_examples(store, trainer_execution_id: int) -> list:

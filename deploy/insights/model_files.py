@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from tfx.utils import path_utils
 
 from components.atomic_pusher.publish import published_versions
 from deploy import donors
 from deploy.local_runner import LocalLayout
 from pipeline.config import WarmStartConfig, builtin_cities
 from transforms import features, keras_mode
+from transforms import model_dir as model_dir_files
 from transforms.export import read_embedding_tsv
 
 SERVING_SIGNATURE = "serving_default"
@@ -63,14 +63,10 @@ class ModelFiles:
         return os.path.basename(self.model_dir.rstrip("/"))
 
 
-def _serving_dir(model_dir: str) -> str:
-    """``model_dir`` itself, or its ``Format-Serving/`` when it is a Trainer artifact."""
-    nested = path_utils.serving_model_dir(model_dir)
-    if not tf.io.gfile.exists(os.path.join(model_dir, "saved_model.pb")) and tf.io.gfile.isdir(
-        nested
-    ):
-        return nested
-    return model_dir
+def _serving_dir(model: str) -> str:
+    """The SavedModel dir of ``model`` (``transforms.model_dir``), else ``model`` itself
+    (``load`` then says what is missing)."""
+    return model_dir_files.find_saved_model_dir(model) or model
 
 
 def latest_pushed(output_dir: str, city: str) -> str:
