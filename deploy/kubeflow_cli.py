@@ -83,11 +83,6 @@ def _add_compile_args(p: argparse.ArgumentParser, *, city_required: bool) -> Non
     p.add_argument("--no-cache", action="store_true", help="disable step caching")
 
 
-def _fail(message: str) -> int:
-    exit_codes.error(message)
-    return exit_codes.BAD_INPUT
-
-
 def _config(args: argparse.Namespace) -> CityConfig:
     config = load_config(args.city, args.config)
     config = kr.with_overrides(
@@ -146,7 +141,7 @@ def compile_command(args: argparse.Namespace) -> int:
     try:
         _compile(args, args.output)
     except (ConfigError, ValueError, OSError) as err:
-        return _fail(str(err))
+        return exit_codes.fail(str(err))
     return 0
 
 
@@ -179,4 +174,4 @@ def submit_command(args: argparse.Namespace) -> int:
             )
             return vertex_submit.submit(request, dry_run=args.dry_run)
         except (ConfigError, ValueError, OSError) as err:
-            return _fail(str(err))
+            return exit_codes.fail(str(err))

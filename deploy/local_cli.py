@@ -27,11 +27,6 @@ from transforms import features, model_dir
 # only reads MLMD and must answer in about a second.
 
 
-def _fail(message: str, code: int = exit_codes.BAD_INPUT) -> int:
-    exit_codes.error(message)
-    return code
-
-
 def _latest_log(log_dir: Path) -> Path:
     """The newest run log in ``log_dir`` (the directory itself if there is none)."""
     logs = sorted(log_dir.glob("run-*.log"), key=lambda p: p.stat().st_mtime)
@@ -189,7 +184,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 coverage.check_missing_hours(short, missing)
     except (ConfigError, donors.DonorError, ValueError, OSError) as err:
         prefix = "WarmStartError: " if isinstance(err, WarmStartError) else ""
-        return _fail(f"{prefix}{err}")
+        return exit_codes.fail(f"{prefix}{err}")
 
     root = layout.pipeline_root(config.city)
     name = wiring.pipeline_name(config.city)
@@ -219,9 +214,9 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 progress=progress,
             )
     except abandoned.AlreadyRunningError as err:
-        return _fail(str(err))
+        return exit_codes.fail(str(err))
     except RunInterrupted as err:  # the next run marks what it left RUNNING as abandoned
-        return _fail(
+        return exit_codes.fail(
             f"interrupted during {err.component}; re-run resumes from cache",
             exit_codes.INTERRUPTED,
         )
@@ -254,12 +249,12 @@ def lineage_command(args: argparse.Namespace) -> int:
     try:
         store = metadata.open_store(layout.metadata_location)
     except (FileNotFoundError, metadata.MetadataLocationError) as err:
-        return _fail(str(err))
+        return exit_codes.fail(str(err))
     name = wiring.pipeline_name(args.city)
     trainer = metadata.latest_execution_of(store, name, wiring.TRAINER)
     if trainer is None:
         where = metadata.redact(layout.metadata_location)
-        return _fail(f"no trained model for city {args.city!r} in {where}")
+        return exit_codes.fail(f"no trained model for city {args.city!r} in {where}")
     model = metadata.outputs_of(store, trainer.id, "model")
     print(f"city {args.city}: model {model[0].uri if model else '?'} (execution {trainer.id})")
     custom_config = json.loads(trainer.properties["custom_config"].string_value or "{}")

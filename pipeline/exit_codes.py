@@ -53,6 +53,12 @@ def error(message: object, log_path: Path | str | None = None) -> None:
         print(f"full log: {log_path}", file=sys.stderr)
 
 
+def fail(message: object, code: int = BAD_INPUT) -> int:
+    """:func:`error` (one line), then ``code`` for the command to return."""
+    error(message)
+    return code
+
+
 def append_traceback(err: BaseException, path: Path) -> bool:
     """Appends ``err``'s traceback (its causes included) to ``path``; False if unwritable."""
     text = "".join(traceback.format_exception(type(err), err, err.__traceback__))

@@ -82,11 +82,6 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=predict_command)
 
 
-def _fail(message: str) -> int:
-    exit_codes.error(message)
-    return exit_codes.BAD_INPUT
-
-
 def explain_command(args: argparse.Namespace) -> int:
     """``traffic-pipeline explain``."""
     from deploy.insights.explainer import explain
@@ -109,7 +104,7 @@ def explain_command(args: argparse.Namespace) -> int:
             neighbours=args.neighbours,
         )
     except ModelError as err:
-        return _fail(str(err))
+        return exit_codes.fail(str(err))
     print(f"report: {args.report}/index.html")
     if "comparison" in summary:
         rho = summary["comparison"]["cross_city_distance_spearman"]
@@ -166,7 +161,7 @@ def predict_command(args: argparse.Namespace) -> int:
             allow_unseen=args.allow_unseen,
         )
     except ModelError as err:
-        return _fail(str(err))
+        return exit_codes.fail(str(err))
     if args.format == "csv":
         text = frame.to_csv(index=False, float_format="%.6g")
     elif args.format == "json":
@@ -178,7 +173,7 @@ def predict_command(args: argparse.Namespace) -> int:
             with open(args.out, "w") as f:
                 f.write(text)
         except OSError as err:
-            return _fail(f"--out {args.out}: {err.strerror}")
+            return exit_codes.fail(f"--out {args.out}: {err.strerror}")
     else:
         sys.stdout.write(text)
     return 0
