@@ -155,16 +155,22 @@ def run(
     if proc.returncode != 0:
         errors = [line for line in proc.stderr.splitlines() if line.strip()] or ["(no output)"]
         raise SimulationError(f"sumo failed (exit {proc.returncode}): {errors[-1]}")
-    depart, delay, waiting, loss, vtype = _read_tripinfo(tripinfo)
+    return read_result(out, float(end - begin), wall)
+
+
+def read_result(out_dir: str | Path, simulated_s: float, wall_s: float = 0.0) -> RunResult:
+    """The :class:`RunResult` of a finished :func:`run` from the files it wrote."""
+    out = Path(out_dir)
+    depart, delay, waiting, loss, vtype = _read_tripinfo(out / "tripinfo.xml")
     return RunResult(
         depart_s=depart,
         time_loss_s=loss,
         waiting_s=waiting,
         depart_delay_s=delay,
         vehicle_type=vtype,
-        teleports=read_teleports(stats),
-        wall_s=wall,
-        simulated_s=float(end - begin),
+        teleports=read_teleports(out / "statistics.xml"),
+        wall_s=wall_s,
+        simulated_s=simulated_s,
         out_dir=out,
     )
 
