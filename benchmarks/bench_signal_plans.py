@@ -209,6 +209,11 @@ def run_benchmark(setup: Setup, work: Path) -> tuple[dict[str, Outcome], dict]:
         )
         print(f"  {summary.total_rows} stop-line rows, {summary.wall_s:.0f} s")
     net = network.read_network(data / network.NET_FILE)
+    if len(net.intersections) != setup.grid.rows * setup.grid.cols:
+        raise SystemExit(
+            f"error: {data} holds a {len(net.intersections)}-signal network, not the "
+            f"{setup.grid.rows}x{setup.grid.cols} grid asked for; use another --work"
+        )
     flows = demand_mod.grid_demand(profile, setup.grid, net, demand_mod.DemandParams())
     ratios = demand_mod.flow_ratios(flows, net)
 
