@@ -16,6 +16,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from deploy.simulation import run
 from deploy.simulation.network import Network
 from transforms import features
 
@@ -64,6 +65,9 @@ def write_detectors(network: Network, out_path: str | Path, output_file: str | P
 def read_detections(path: str | Path, chunk_lines: int = 200_000) -> Detections:
     """The ``enter`` events of an instantInductionLoop output file, as arrays (read in
     chunks of lines, so a simulated day's million events need no more than a few arrays)."""
+    if not run.output_complete(Path(path)):
+        # SUMO exits 0 when it cannot write (e.g. a full disk): a cut file is no smaller day.
+        raise run.SimulationError(f"{path} is incomplete (a full disk?); simulate again")
     type_index = {v: k for k, v in enumerate(features.VEHICLE_TYPES)}
     parts: list[tuple[np.ndarray, ...]] = []
     with open(path) as handle:

@@ -161,7 +161,12 @@ def run(
 def read_result(out_dir: str | Path, simulated_s: float, wall_s: float = 0.0) -> RunResult:
     """The :class:`RunResult` of a finished :func:`run` from the files it wrote."""
     out = Path(out_dir)
-    depart, delay, waiting, loss, vtype = _read_tripinfo(out / "tripinfo.xml")
+    tripinfo = out / "tripinfo.xml"
+    if not output_complete(tripinfo):
+        # SUMO exits 0 when it cannot write its outputs (e.g. a full disk): never read a
+        # cut file as a smaller run.
+        raise SimulationError(f"{tripinfo} is incomplete (a full disk?); run it again")
+    depart, delay, waiting, loss, vtype = _read_tripinfo(tripinfo)
     return RunResult(
         depart_s=depart,
         time_loss_s=loss,
@@ -173,6 +178,17 @@ def read_result(out_dir: str | Path, simulated_s: float, wall_s: float = 0.0) ->
         simulated_s=simulated_s,
         out_dir=out,
     )
+
+
+def output_complete(path: Path) -> bool:
+    """Whether a SUMO XML output file ends with a closing root tag (``</tripinfos>``,
+    ``</instantE1>``, ...): SUMO writes it last, so a cut file lacks it."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 256))
+        tail = f.read().rstrip()
+    return tail.endswith(b">") and tail.rsplit(b"<", 1)[-1].startswith(b"/")
 
 
 def _read_tripinfo(path: Path) -> tuple[np.ndarray, ...]:

@@ -142,3 +142,18 @@ def test_the_seed_draws_the_arrivals_and_reproduces_a_run(tmp_path):
     assert first.depart_s.size != other.depart_s.size or not np.array_equal(
         first.depart_s, other.depart_s
     )
+
+
+def test_a_cut_output_file_is_an_error_not_a_smaller_run(tmp_path):
+    # SUMO exits 0 when a full disk cuts its outputs; reading them must not pass for a run.
+    net = grid_2x2(tmp_path)
+    routes = _routes(tmp_path, net, peak_y=0.3)
+    span = (3600 * MORNING, 3600 * MORNING + 600)
+    result = run.run(net.path, routes, *span, out_dir=tmp_path / "whole")
+    tripinfo = tmp_path / "whole" / "tripinfo.xml"
+    assert run.output_complete(tripinfo)
+    assert run.read_result(tmp_path / "whole", 600.0).depart_s.size == result.depart_s.size > 0
+    text = tripinfo.read_bytes()
+    tripinfo.write_bytes(text[: len(text) // 2])
+    with pytest.raises(run.SimulationError, match="tripinfo.xml is incomplete"):
+        run.read_result(tmp_path / "whole", 600.0)
