@@ -155,5 +155,5 @@ def test_a_cut_output_file_is_an_error_not_a_smaller_run(tmp_path):
     assert run.read_result(tmp_path / "whole", 600.0).depart_s.size == result.depart_s.size > 0
     text = tripinfo.read_bytes()
     tripinfo.write_bytes(text[: len(text) // 2])
-    with pytest.raises(run.SimulationError, match="tripinfo.xml is incomplete"):
+    with pytest.raises(run.SimulationError, match=r"tripinfo\.xml is incomplete"):
         run.read_result(tmp_path / "whole", 600.0)
