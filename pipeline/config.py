@@ -19,7 +19,7 @@ import yaml
 
 from components.traffic_example_gen import accounting, splits
 from pipeline import gates
-from transforms import features
+from transforms import features, memory_budget
 from transforms.hparams import HParams
 
 CONFIG_PACKAGE = "pipeline.configs"
@@ -157,6 +157,18 @@ class BeamConfig:
 
 
 @dataclass(frozen=True)
+class ResourcesConfig:
+    """Machine resources the stages plan for (transforms/memory_budget.py)."""
+
+    # A stage holds data in memory only under this budget, else it streams;
+    # 0: an eighth of the machine's physical memory.
+    memory_budget_mb: int = 0
+
+    def memory_budget_bytes(self) -> int:
+        return memory_budget.memory_budget_bytes(self.memory_budget_mb)
+
+
+@dataclass(frozen=True)
 class CityConfig:
     """Everything one city's pipeline needs; frozen so runs are reproducible."""
 
@@ -170,6 +182,7 @@ class CityConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
     beam: BeamConfig = field(default_factory=BeamConfig)
+    resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     image: str = "traffic-embeddings:latest"
     # ML Metadata for local runs: mysql://user[:password]@host[:port]/database;
     # empty: the embedded SQLite file OUTPUT/metadata.sqlite.
@@ -246,6 +259,8 @@ def _validate(config: CityConfig) -> None:
     for name in ("train_steps", "eval_steps", "batch_size", "location_buckets"):
         if getattr(config.training, name) < 1:
             raise ConfigError(f"training.{name} must be a positive integer")
+    if config.resources.memory_budget_mb < 0:
+        raise ConfigError("resources.memory_budget_mb must be >= 0 (0: an eighth of memory)")
     if config.training.learning_rate <= 0:
         raise ConfigError("training.learning_rate must be positive")
     try:  # the Trainer's own checks (validation_fraction, approach_basis, ...), before running

@@ -183,3 +183,23 @@ def test_unknown_threshold_metric_is_named():
             data=DataConfig(kind="counts"),
             evaluation=EvaluationConfig(thresholds={"headway_mse": MetricThreshold(1.0)}),
         )
+
+
+def test_memory_budget_defaults_to_an_eighth_of_memory_and_is_validated(tmp_path):
+    from transforms import memory_budget
+
+    default = load_config("london").resources
+    assert default.memory_budget_mb == 0
+    physical = memory_budget.physical_memory_bytes()
+    assert physical > 1 << 30  # a real machine's memory, read from the OS
+    assert default.memory_budget_bytes() == physical // 8
+    path = tmp_path / "london.yaml"
+    base = "timezone: Europe/London\n"
+    path.write_text(base + "resources: {memory_budget_mb: 256}\n")
+    assert load_config("london", path).resources.memory_budget_bytes() == 256 << 20
+    path.write_text(base + "resources: {memory_budget_mb: -1}\n")
+    with pytest.raises(ConfigError, match="memory_budget_mb"):
+        load_config("london", path)
+    path.write_text(base + "resources: {memory_gb: 1}\n")
+    with pytest.raises(ConfigError, match=r"resources\.memory_gb"):
+        load_config("london", path)
