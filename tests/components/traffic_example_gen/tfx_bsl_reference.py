@@ -29,19 +29,27 @@ def _singletons(values: np.ndarray, arrow_type: pa.DataType, present: np.ndarray
     return pa.ListArray.from_arrays(offsets, pa.array(values[present], arrow_type))
 
 
+def _utf8(strings: np.ndarray) -> np.ndarray:
+    return np.array([s.encode() for s in strings], dtype=object)
+
+
 def to_record_batch(
-    intersection: str, direction: str, chunk: Chunk, label_seconds: np.ndarray
+    intersection: str | np.ndarray,
+    direction: str | np.ndarray,
+    chunk: Chunk,
+    label_seconds: np.ndarray,
 ) -> pa.RecordBatch:
-    """The Examples columns (features.* keys) of ``chunk`` as a RecordBatch of lists."""
+    """The Examples columns (features.* keys) of ``chunk`` as a RecordBatch of lists;
+    ``intersection`` and ``direction`` are one string for every row or one per row."""
     n = len(chunk)
+    intersection = np.broadcast_to(np.asarray(intersection, dtype=object), (n,))
+    direction = np.broadcast_to(np.asarray(direction, dtype=object), (n,))
     columns = {
         features.TIMESTAMP_UTC: _singletons(chunk.ts_us // MICROS_PER_SECOND, pa.int64()),
         features.DAY_OF_WEEK: _singletons(chunk.day_of_week.astype(np.int64), pa.int64()),
         features.HOUR: _singletons(chunk.hour.astype(np.int64), pa.int64()),
-        features.INTERSECTION: _singletons(
-            np.full(n, intersection.encode(), dtype=object), pa.binary()
-        ),
-        features.DIRECTION: _singletons(np.full(n, direction.encode(), dtype=object), pa.binary()),
+        features.INTERSECTION: _singletons(_utf8(intersection), pa.binary()),
+        features.DIRECTION: _singletons(_utf8(direction), pa.binary()),
         features.VEHICLE_TYPE: _singletons(_VEHICLE_TYPE_BYTES[chunk.vehicle_type], pa.binary()),
         features.LANE: _singletons(chunk.lane, pa.int64(), chunk.lane != NO_LANE),
         features.SPEED: _singletons(
