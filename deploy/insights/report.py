@@ -265,7 +265,8 @@ def render(page: Page) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{_esc(page.title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{_esc(page.title)}</h1>
-<p class="note">Model {_esc(page.lineage.model_dir)}; {s["embedding_dim"]}-dimensional day x hour
+<p class="note">Model {_esc(page.lineage.city)} version {_esc(page.lineage.version)} (its
+folder and lineage at the end); {s["embedding_dim"]}-dimensional day x hour
 embedding; {s["approaches"]} approaches (intersection x direction) seen in training.</p>
 <h2>The day x hour map</h2>
 <p class="note">Each point is one local day-hour cell (hover for its label); each day's 24 hours

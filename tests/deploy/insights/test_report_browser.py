@@ -49,6 +49,12 @@ def test_report_files(report):
     assert len(rows) == 168 * 5
     summary = json.loads((report / "summary.json").read_text())
     assert summary["model"]["city"] == "testville"
+    # The page names the model by city and version up top (screenshots carry no machine
+    # path); the folder is in the lineage table.
+    html = (report / "index.html").read_text()
+    top = html.split("<h2>", 1)[0]
+    assert f"Model testville version {summary['model']['version']}" in top
+    assert summary["model"]["model_dir"] not in top and summary["model"]["model_dir"] in html
     assert summary["comparison"]["with_city"] == "otherville"
     # Two cities trained apart: related, but not the same map.
     assert 0.0 < summary["comparison"]["cross_city_distance_spearman"] < 0.999
