@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deploy.datasets.synthetic.ground_truth import load_approach_intensity
 from deploy.insights import accuracy, observed
 from deploy.insights.accuracy import Scores
-from deploy.synthetic.ground_truth import load_approach_intensity
 from transforms import features
 
 MODEL = "model"

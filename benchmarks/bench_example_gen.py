@@ -1,6 +1,6 @@
 """Benchmark: TrafficExampleGen vs stock CsvExampleGen on the same generated city.
 
-Generates a ~1M-row London (``deploy.synthetic``) unless ``--input-dir`` is given,
+Generates a ~1M-row London (``deploy.datasets.synthetic``) unless ``--input-dir`` is given,
 then runs each executor in a fresh process on the same files and the same Beam
 options, and prints rows/s, peak RSS and the speed ratio measured in this run.
 Rows/s are of the executor's ``Do``; the launching process's start-up (Python and
@@ -179,8 +179,8 @@ def _in_fresh_process(*args) -> dict:
 
 
 def _generate(out_dir: str, days: int, scale: float) -> tuple[int, list[str]]:
-    from deploy.synthetic.cities import get_city
-    from deploy.synthetic.generator import generate
+    from deploy.datasets.synthetic.cities import get_city
+    from deploy.datasets.synthetic.generator import generate
 
     generate(get_city("london"), out_dir, days=days, file_format="csv", scale=scale)
     return _count_rows(out_dir)

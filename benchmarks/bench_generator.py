@@ -18,7 +18,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from deploy.synthetic import cities, generator  # noqa: E402
+from deploy.datasets.synthetic import cities, generator  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 100_000
 

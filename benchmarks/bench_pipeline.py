@@ -87,7 +87,7 @@ def stage_of(node_id: str) -> str:
 
 def stage_seconds(metadata_path: str, pipeline_name: str) -> dict[str, float]:
     """Seconds per stage of the pipeline's latest run, from MLMD execution times."""
-    from deploy import metadata
+    from deploy.mlmd import metadata
 
     store = metadata.open_store(metadata_path)
     result: dict[str, float] = {}
@@ -100,8 +100,8 @@ def stage_seconds(metadata_path: str, pipeline_name: str) -> dict[str, float]:
 
 
 def generate_city(out: Path, rows: int) -> int:
-    from deploy.synthetic.cities import get_city
-    from deploy.synthetic.generator import generate
+    from deploy.datasets.synthetic.cities import get_city
+    from deploy.datasets.synthetic.generator import generate
 
     summary = generate(get_city("london"), out, days=28, scale=rows / ROWS_PER_SCALE)
     return summary.total_rows
@@ -147,7 +147,7 @@ def stock_csv(data_dir: Path, out: Path, timezone: str, eval_days: int) -> dict[
 def _run_stock(data_dir: str, work: str, train_steps: int, workers: int) -> dict:
     from tfx import v1 as tfx
 
-    from deploy import metadata
+    from deploy.mlmd import metadata
     from pipeline.config import load_config
     from pipeline.evaluation import build_eval_config
     from pipeline.pipeline import PREPROCESSING_FN
@@ -230,7 +230,7 @@ def _run_stock(data_dir: str, work: str, train_steps: int, workers: int) -> dict
 
 
 def _run_ours(data_dir: str, work: str, train_steps: int, workers: int) -> dict:
-    from deploy.local_runner import LocalLayout, run_pipeline
+    from deploy.runners.local.runner import LocalLayout, run_pipeline
     from pipeline.config import load_config
     from pipeline.pipeline import EVALUATOR, pipeline_name
 

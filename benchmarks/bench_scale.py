@@ -92,8 +92,8 @@ class TreePeak:
 
 def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
     """In a fresh process: the pipeline up to StatisticsGen and Transform, measured."""
-    from deploy import metadata
-    from deploy.local_runner import LocalLayout, run_pipeline
+    from deploy.mlmd import metadata
+    from deploy.runners.local.runner import LocalLayout, run_pipeline
     from pipeline.config import load_config
 
     config = load_config(CITY)
@@ -129,7 +129,7 @@ def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
 
 def _generate(out: Path, rows: int) -> int:
     """Generates about ``rows`` rows: a small calibration run, then corrections."""
-    from deploy.synthetic import cities, generator
+    from deploy.datasets.synthetic import cities, generator
     from pipeline.config import load_config
 
     gen = load_config(CITY).generator

@@ -1,7 +1,7 @@
 """The closed loop: simulate, learn, advise signal plans, and prove them in SUMO.
 
 1. ``simulate`` a training period on a signalised grid (SUMO's actuated control, the
-   city's tidal demand, ``deploy.simulation``), Monday first.
+   city's tidal demand, ``deploy.datasets.simulation``), Monday first.
 2. ``run`` the pipeline on the stop-line detector files (the city's config, a time split
    with the period's last day for eval) and take the model it trained.
 3. ``advise``: time-of-day Webster plans from the model's predicted vehicles per hour of
@@ -17,7 +17,7 @@
    - ``oracle``: plans computed the same way, on the advised bands, from the true rates;
    - ``actuated``: SUMO's gap-actuated control on the network's phases.
 
-Reported per control, overall and per local hour band (``deploy.simulation.report``):
+Reported per control, overall and per local hour band (``deploy.datasets.simulation.report``):
 mean time loss, waiting time and departure delay per vehicle, vehicles and teleports,
 with the load (peak critical flow ratio Y) of each band beside it; a table, a plot
 (``--plot``) and, last, one machine-readable line::
@@ -46,13 +46,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import warm_start_runs
+from deploy.datasets.simulation import demand as demand_mod
+from deploy.datasets.simulation import network, report
+from deploy.datasets.simulation import run as sim
+from deploy.datasets.simulation.simulate import simulate
+from deploy.datasets.synthetic import cities, sampling
 from deploy.insights import model_files, predictions
 from deploy.signal_plans import api as plans_api
-from deploy.simulation import demand as demand_mod
-from deploy.simulation import network, report
-from deploy.simulation import run as sim
-from deploy.simulation.simulate import simulate
-from deploy.synthetic import cities, sampling
 from transforms import features, keras_mode
 
 DEFAULT = "default"

@@ -106,7 +106,7 @@ def reference_profile(
             raise ValueError("a data directory needs its IANA time zone (--timezone)")
         return profile_from_data(data_dir, timezone)
     if ground_truth is not None:
-        from deploy.synthetic.generator import load_ground_truth
+        from deploy.datasets.synthetic.generator import load_ground_truth
 
         expected = load_ground_truth(ground_truth)
         return expected, np.ones(len(expected), dtype=bool)

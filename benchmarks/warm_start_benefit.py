@@ -42,7 +42,7 @@ from benchmarks.warm_start_runs import (
     run_city_pipeline,
     write_config,
 )
-from deploy.synthetic import generator
+from deploy.datasets.synthetic import generator
 from transforms import features, keras_mode
 
 DONOR_CITY = "london"
@@ -54,7 +54,7 @@ SUMMARY_LOSSES = ("headway_nll", "type_xent", "total")
 
 def london_donor(args: argparse.Namespace, out: Path) -> str:
     """London's pushed model dir; trains London first unless one is already pushed."""
-    from deploy.local_runner import LocalLayout
+    from deploy.runners.local.runner import LocalLayout
 
     data = out / "data" / f"{DONOR_CITY}-{args.london_days}d"
     if pushed_model(LocalLayout((out / DONOR_CITY).resolve()), DONOR_CITY) is None:

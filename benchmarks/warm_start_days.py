@@ -55,7 +55,7 @@ from benchmarks.warm_start_runs import (
     run_city_pipeline,
     write_config,
 )
-from deploy.synthetic import generator
+from deploy.datasets.synthetic import generator
 from pipeline.config import ConfigError, load_config
 from transforms import features, keras_mode
 

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import yaml
 
-from deploy import metadata
+from deploy import exit_codes
 from deploy.cli import main as cli_main
-from deploy.synthetic import cities, generator
-from pipeline import exit_codes
+from deploy.datasets.synthetic import cities, generator
+from deploy.mlmd import metadata
 from pipeline.config import CONFIG_PACKAGE
 
 if TYPE_CHECKING:  # modules that import TensorFlow load in the functions, after main()
-    from deploy.local_runner import LocalLayout
-    from deploy.run_summary import RunSummary
+    from deploy.runners.local.run_summary import RunSummary
+    from deploy.runners.local.runner import LocalLayout
 
 
 class BenchmarkError(RuntimeError):
@@ -124,8 +124,8 @@ def run_city_pipeline(
     A run whose model is not blessed (exit code 3) counts as finished: its Trainer model
     is scored like any other.
     """
-    from deploy.local_runner import LocalLayout
-    from deploy.run_summary import summarize_run
+    from deploy.runners.local.run_summary import summarize_run
+    from deploy.runners.local.runner import LocalLayout
     from pipeline import pipeline as wiring
 
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -177,7 +177,7 @@ def donor_model(
 ) -> str:
     """The donor's pushed model dir under ``output``; runs its pipeline first unless one is
     already pushed there. An unblessed run's Trainer model is still a valid donor."""
-    from deploy.local_runner import LocalLayout
+    from deploy.runners.local.runner import LocalLayout
 
     layout = LocalLayout(output.resolve())
     donor = pushed_model(layout, city)

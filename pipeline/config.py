@@ -142,7 +142,7 @@ class WarmStartConfig:
 
 @dataclass(frozen=True)
 class BeamConfig:
-    """Beam runner profile; see deploy/beam_profiles.py for what each yields."""
+    """Beam runner profile; see deploy/runners/beam_profiles.py for what each yields."""
 
     profile: str = "direct"
     direct_num_workers: int = 0  # 0 = all cores

@@ -12,9 +12,9 @@ import os
 
 import numpy as np
 
+from deploy.datasets.synthetic.ground_truth import load_approach_intensity
 from deploy.insights import accuracy, observed, predictions
 from deploy.insights.model_files import ModelFiles
-from deploy.synthetic.ground_truth import load_approach_intensity
 from transforms import features
 
 MODEL = "model"

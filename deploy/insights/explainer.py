@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from deploy.datasets.synthetic.generator import load_ground_truth
 from deploy.insights import (
     analysis,
     approach_accuracy,
@@ -26,7 +27,6 @@ from deploy.insights import (
     report,
 )
 from deploy.insights.model_files import ModelError, ModelFiles
-from deploy.synthetic.generator import load_ground_truth
 from transforms import features
 
 # Cells with fewer true vehicles per hour are left out of the relative error (the

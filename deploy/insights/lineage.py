@@ -10,11 +10,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy import metadata
 from deploy.insights.model_files import ModelFiles
-from deploy.local_cli import training_span
-from deploy.local_runner import LocalLayout
-from deploy.run_summary import metrics_by_slice
+from deploy.mlmd import metadata
+from deploy.mlmd.spans import training_span
+from deploy.runners.local.run_summary import metrics_by_slice
+from deploy.runners.local.runner import LocalLayout
 
 PUSHED_MODEL_TYPE = "PushedModel"
 

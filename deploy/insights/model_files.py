@@ -18,8 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from components.atomic_pusher.publish import published_versions
-from deploy import donors
-from deploy.local_runner import LocalLayout
+from deploy.mlmd import donors
+from deploy.runners.local.runner import LocalLayout
 from pipeline.config import WarmStartConfig, builtin_cities
 from transforms import features, keras_mode
 from transforms import model_dir as model_dir_files

@@ -5,5 +5,5 @@
 - ``bands``: the 168 local day-hour cells grouped into plan bands (contiguous, capped per day);
 - ``writer``: the SUMO additional file (``tlLogic`` + ``WAUT``) and ``plans.csv``;
 - ``api``: ``plans_from_rates`` and ``SignalPlans``, the entry point the benchmark calls;
-- ``advise``/``page``/``cli``: the CLI command and its HTML page.
+- ``advise``/``page``: the command and its HTML page (its parser: ``deploy.cli.advise``).
 """

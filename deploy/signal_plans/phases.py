@@ -3,7 +3,7 @@
 An approach is (intersection, direction of travel): the intersection is the traffic
 light's id (the shared convention: a signalised junction's id, its tlLogic id and the
 project's ``intersection_id`` are one string) and the direction is
-``deploy.simulation.approaches.edge_direction`` of the incoming edge's shape. Several
+``deploy.datasets.simulation.approaches.edge_direction`` of the incoming edge's shape. Several
 incoming edges with one direction are one approach (their lanes add up). Lanes a car
 may use carry the saturation flow; a bicycle-only lane takes the approach's bicycles
 off them.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sumolib
 
-from deploy.simulation.approaches import edge_direction
+from deploy.datasets.simulation.approaches import edge_direction
 
 GREEN = "Gg"
 YELLOW = "yY"

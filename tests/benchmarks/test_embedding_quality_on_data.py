@@ -13,7 +13,7 @@ from benchmarks.embedding_quality import (
     spearman,
     traffic_profiles,
 )
-from deploy.synthetic import cities, generator
+from deploy.datasets.synthetic import cities, generator
 from transforms import features
 
 DAYS = 7

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from benchmarks import warm_start_days
 from benchmarks.days_curve import days_worth
-from deploy.synthetic import cities, generator
+from deploy.datasets.synthetic import cities, generator
 from transforms import features
 
 # A cold curve: 10 nats on 1 day, 9 on 2, 8 on 4.

@@ -8,7 +8,8 @@ import pytest
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from deploy import abandoned, metadata
+from deploy.mlmd import metadata
+from deploy.runners.local import abandoned
 
 PIPELINE = "traffic-embeddings-london"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.beam_profiles import beam_args
+from deploy.runners.beam_profiles import beam_args
 from pipeline.config import BeamConfig
 
 

@@ -13,7 +13,7 @@ from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
 from tfx.proto import trainer_pb2
 from tfx.utils import json_utils, proto_utils
 
-from deploy import kubeflow_runner as kr
+from deploy.runners.kubeflow import runner as kr
 from pipeline import pipeline as wiring
 from pipeline.config import BeamConfig, load_config
 from pipeline.schema import curated_schema_path, schema_file_in

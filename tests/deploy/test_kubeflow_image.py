@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import deploy
-from deploy import kubeflow_runner as kr
+from deploy.runners.kubeflow import runner as kr
 from pipeline.config import load_config
 from pipeline.schema import SCHEMA_FILES
 

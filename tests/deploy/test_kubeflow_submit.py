@@ -8,10 +8,10 @@ import json
 import pytest
 from kfp.client import client as kfp_client
 
-from deploy import kubeflow_runner as kr
-from deploy import submit_request as sr
-from deploy import vertex_submit as vs
 from deploy.cli import main
+from deploy.runners.kubeflow import runner as kr
+from deploy.runners.kubeflow import submit_request as sr
+from deploy.runners.kubeflow import vertex_submit as vs
 from pipeline.config import ConfigError, load_config
 
 IMAGE = "europe-docker.pkg.dev/proj/repo/traffic-embeddings:1"

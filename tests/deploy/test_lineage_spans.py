@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deploy.local_cli import split_spans
+from deploy.mlmd.spans import split_spans
 
 
 def _props(split: dict, first="2026-03-16", last="2026-03-24", files=9) -> dict:

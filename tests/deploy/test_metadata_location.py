@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from ml_metadata import metadata_store
 
-from deploy import metadata
+from deploy import exit_codes
 from deploy.cli import main as cli_main
-from deploy.local_runner import LocalLayout
-from pipeline import exit_codes
+from deploy.mlmd import metadata
+from deploy.runners.local.runner import LocalLayout
 from pipeline.config import CONFIG_PACKAGE, ConfigError, load_config
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy import metadata
+from deploy import exit_codes
 from deploy.cli import main as cli_main
-from pipeline import exit_codes
+from deploy.mlmd import metadata
 from pipeline import pipeline as wiring
 from tests import e2e_support
 from tests.mariadb import USER, running_mariadb

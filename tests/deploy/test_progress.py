@@ -17,8 +17,10 @@ import pytest
 from tfx import v1 as tfx
 from tfx.dsl.component.experimental.decorators import component
 
-from deploy import cli, metadata, progress
-from deploy.local_runner import ComponentFailedError, LocalLayout, run_pipeline
+from deploy import cli
+from deploy.mlmd import metadata
+from deploy.runners.local import progress
+from deploy.runners.local.runner import ComponentFailedError, LocalLayout, run_pipeline
 from pipeline import names as wiring
 from pipeline.config import load_config
 from tests import e2e_support

@@ -4,7 +4,7 @@ missing day are reported only when there are some."""
 from __future__ import annotations
 
 from components.traffic_example_gen import accounting as acc
-from deploy.run_summary import RunSummary, format_summary
+from deploy.runners.local.run_summary import RunSummary, format_summary
 
 COUNTS = {
     acc.ROWS_READ: 10,

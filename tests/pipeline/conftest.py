@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploy import metadata
-from deploy.local_runner import LocalLayout
+from deploy.mlmd import metadata
+from deploy.runners.local.runner import LocalLayout
 from pipeline import pipeline as wiring
 from tests import e2e_support
 

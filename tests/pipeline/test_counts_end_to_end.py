@@ -21,9 +21,9 @@ import pytest
 import tensorflow as tf
 import yaml
 
-from deploy import cli, metadata
-from deploy.local_runner import LocalLayout
-from pipeline import exit_codes
+from deploy import cli, exit_codes
+from deploy.mlmd import metadata
+from deploy.runners.local.runner import LocalLayout
 from pipeline import pipeline as wiring
 from tests import e2e_support
 from tests.reliability import faults

@@ -20,8 +20,9 @@ from tfx.components.statistics_gen import executor as stock_statistics
 from tfx.types import standard_artifacts
 
 from components.fast_statistics_gen.executor import FAST_PATH_PROPERTY
-from deploy import beam_profiles, metadata
-from deploy.local_runner import LocalLayout
+from deploy.mlmd import metadata
+from deploy.runners import beam_profiles
+from deploy.runners.local.runner import LocalLayout
 from pipeline import pipeline as wiring
 from pipeline.config import BeamConfig
 from tests import e2e_support

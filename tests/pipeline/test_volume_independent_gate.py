@@ -14,9 +14,9 @@ from importlib import resources
 import pytest
 import yaml
 
-from deploy import metadata
-from deploy.local_runner import LocalLayout
-from deploy.run_summary import metrics_by_slice
+from deploy.mlmd import metadata
+from deploy.runners.local.run_summary import metrics_by_slice
+from deploy.runners.local.runner import LocalLayout
 from pipeline import pipeline as wiring
 from pipeline.config import CONFIG_PACKAGE
 from tests import e2e_support

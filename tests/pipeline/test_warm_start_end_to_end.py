@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deploy import metadata
+from deploy.mlmd import metadata
 from pipeline import pipeline as wiring
 from tests import e2e_support
 from transforms import features

@@ -18,7 +18,7 @@ import os
 
 import pytest
 
-from deploy.local_runner import LocalLayout
+from deploy.runners.local.runner import LocalLayout
 from tests import e2e_support
 from tests.reliability import faults
 

@@ -17,8 +17,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from deploy import metadata
-from deploy.local_runner import LocalLayout
+from deploy.mlmd import metadata
+from deploy.runners.local.runner import LocalLayout
 from pipeline import pipeline as wiring
 from tests import e2e_support
 

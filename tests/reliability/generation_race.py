@@ -13,8 +13,8 @@ from pathlib import Path
 
 def get_data_at_once(barrier, config_path: str, output: str, results) -> None:
     """Puts ('ok', what it printed) or (error type, message) on ``results``."""
-    from deploy.layout import LocalLayout
-    from deploy.local_cli import ensure_generated_data
+    from deploy.cli.local import ensure_generated_data
+    from deploy.runners.local.layout import LocalLayout
     from pipeline.config import load_config
 
     config = load_config("london", config_path)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline import exit_codes
+from deploy import exit_codes
 from tests import e2e_support
 from tests.reliability import faults
 

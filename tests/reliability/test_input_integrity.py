@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import exit_codes
+from deploy import exit_codes
 from tests import e2e_support
 from tests.components.traffic_example_gen.helpers import read_examples
 from tests.reliability import faults, generation_race

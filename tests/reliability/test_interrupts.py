@@ -17,8 +17,9 @@ import time
 import pytest
 from ml_metadata.proto import metadata_store_pb2
 
-from deploy import abandoned, metadata
-from pipeline import exit_codes
+from deploy import exit_codes
+from deploy.mlmd import metadata
+from deploy.runners.local import abandoned
 from pipeline import pipeline as wiring
 from tests import e2e_support
 from tests.reliability import faults

@@ -13,7 +13,7 @@ import socket
 
 import pytest
 
-from pipeline import exit_codes
+from deploy import exit_codes
 from pipeline import pipeline as wiring
 from tests import e2e_support
 from tests.reliability import faults

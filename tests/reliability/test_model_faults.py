@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from pipeline import exit_codes
+from deploy import exit_codes
 from tests import e2e_support
 from tests.reliability import faults
 

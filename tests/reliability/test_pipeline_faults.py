@@ -17,8 +17,8 @@ import pytest
 import yaml
 from ml_metadata.proto import metadata_store_pb2
 
-from deploy import metadata
-from pipeline import exit_codes
+from deploy import exit_codes
+from deploy.mlmd import metadata
 from pipeline import pipeline as wiring
 from tests import e2e_support
 from tests.components.traffic_example_gen.helpers import read_examples

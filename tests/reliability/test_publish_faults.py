@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from components.atomic_pusher import executor as pusher
-from deploy import metadata
-from pipeline import exit_codes
+from deploy import exit_codes
+from deploy.mlmd import metadata
 from pipeline import pipeline as wiring
 from tests import e2e_support
 from tests.reliability import faults

@@ -89,7 +89,7 @@ def test_cli_main_sets_the_mode_before_any_command():
 
 def test_trainer_runner_and_insights_refuse_to_run_without_the_mode(monkeypatch, tmp_path):
     from deploy.insights.model_files import serving_function
-    from deploy.local_runner import LocalLayout, run_pipeline
+    from deploy.runners.local.runner import LocalLayout, run_pipeline
     from transforms.trainer import run_fn
 
     monkeypatch.delenv(LEGACY_KERAS_ENV)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deploy.importers.records import LocalHours, RowRejected, parse_count
+from deploy.datasets.importers.records import LocalHours, RowRejected, parse_count
 
 SEATTLE = ZoneInfo("America/Los_Angeles")
 

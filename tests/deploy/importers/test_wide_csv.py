@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploy import cli
-from deploy.synthetic import cities, generator
+from deploy.datasets.synthetic import cities, generator
 from tests.deploy.synthetic import helpers
 from transforms import features
 

@@ -9,8 +9,8 @@ from datetime import date
 import numpy as np
 import pytest
 
+from deploy.datasets.synthetic.ground_truth import load_approach_intensity
 from deploy.insights import observed
-from deploy.synthetic.ground_truth import load_approach_intensity
 from tests.deploy.insights.accuracy_data import write_counts, write_truth
 from transforms import features
 

@@ -1,13 +1,13 @@
 """Small real SUMO networks for the tests, from ``simulate``'s own grid builder
-(``deploy.simulation.network.build_grid``) with the model fixture's intersection ids."""
+(``deploy.datasets.simulation.network.build_grid``) with the model fixture's intersection ids."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from deploy.simulation import network
-from deploy.simulation.network import sumo_binary, sumo_env
+from deploy.datasets.simulation import network
+from deploy.datasets.simulation.network import sumo_binary, sumo_env
 
 __all__ = ["GRID", "grid_network", "grid_routes", "netgenerate_grid", "sumo_binary", "sumo_env"]
 

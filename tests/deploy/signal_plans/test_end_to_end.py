@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from deploy.cli import main as cli_main
-from deploy.simulation import demand, network, run
-from deploy.synthetic import cities, sampling
+from deploy.datasets.simulation import demand, network, run
+from deploy.datasets.synthetic import cities, sampling
 
 pytestmark = pytest.mark.slow
 

@@ -40,8 +40,8 @@ def test_is_green():
 def test_simulate_grid_with_bike_lanes(tmp_path):
     """``simulate``'s own grid builder: E-W arterials of 2 lanes, N-S cross streets of 1,
     a bicycle-only lane on every edge; the approaches agree with ``read_network``'s."""
-    from deploy.simulation import network
-    from deploy.synthetic import cities
+    from deploy.datasets.simulation import network
+    from deploy.datasets.synthetic import cities
 
     ids = cities.intersection_ids(cities.get_city("london"), 4)
     path = network.build_grid(network.GridSpec(rows=2, cols=2), ids, tmp_path / "g.net.xml")

@@ -200,8 +200,8 @@ def test_program_retimes_greens_and_intergreens():
 
 
 def test_bicycles_on_a_bike_lane_leave_the_car_lanes(tmp_path):
-    from deploy.simulation import network
-    from deploy.synthetic import cities
+    from deploy.datasets.simulation import network
+    from deploy.datasets.synthetic import cities
 
     ids = cities.intersection_ids(cities.get_city("london"), 4)
     path = network.build_grid(network.GridSpec(rows=2, cols=2), ids, tmp_path / "g.net.xml")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deploy.simulation import network
-from deploy.synthetic import cities
+from deploy.datasets.simulation import network
+from deploy.datasets.synthetic import cities
 
 LONDON = cities.get_city("london")
 GRID_2X2 = network.GridSpec(rows=2, cols=2)

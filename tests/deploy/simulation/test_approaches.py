@@ -2,7 +2,7 @@
 
 import pytest
 
-from deploy.simulation.approaches import direction_of_travel, edge_direction
+from deploy.datasets.simulation.approaches import direction_of_travel, edge_direction
 
 
 @pytest.mark.parametrize(

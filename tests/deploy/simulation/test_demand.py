@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from deploy.simulation import demand
-from deploy.synthetic import sampling
+from deploy.datasets.simulation import demand
+from deploy.datasets.synthetic import sampling
 from tests.deploy.simulation.helpers import GRID_2X2, LONDON, grid_2x2
 from transforms import features
 

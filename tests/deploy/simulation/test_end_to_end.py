@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from deploy.cli import main as cli_main
-from deploy.simulation import network
+from deploy.datasets.simulation import network
 
 pytestmark = pytest.mark.slow
 

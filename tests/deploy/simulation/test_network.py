@@ -6,8 +6,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from deploy.simulation import network
-from deploy.synthetic import cities
+from deploy.datasets.simulation import network
+from deploy.datasets.synthetic import cities
 from tests.deploy.simulation.helpers import GRID_2X2, LONDON, grid_2x2
 
 

@@ -8,8 +8,8 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
-from deploy.simulation import demand, detectors, run
-from deploy.synthetic import sampling
+from deploy.datasets.simulation import demand, detectors, run
+from deploy.datasets.synthetic import sampling
 from tests.deploy.simulation.helpers import GRID_2X2, LONDON, grid_2x2
 from transforms import features
 
@@ -43,7 +43,7 @@ def _starving_program(net_path, out_path, starved=("E", "W")):
     """A static program giving the arterial 5 s of green and the cross streets 80 s."""
     import sumolib
 
-    from deploy.simulation.approaches import edge_direction
+    from deploy.datasets.simulation.approaches import edge_direction
 
     net = sumolib.net.readNet(str(net_path), withPrograms=True)
     lines = ["<additional>"]

@@ -12,10 +12,11 @@ import pytest
 from components.traffic_example_gen import inputs
 from components.traffic_example_gen.parsing import parse_daily_file
 from components.traffic_example_gen.splits import make_split_rule
-from deploy.simulation import cli, demand, network, simulate
-from deploy.synthetic import ground_truth, sampling
-from deploy.synthetic.formats import COLUMNS
-from deploy.synthetic.output import MARKER_FILE
+from deploy.cli import simulate as cli
+from deploy.datasets.output import MARKER_FILE
+from deploy.datasets.simulation import demand, network, simulate
+from deploy.datasets.synthetic import ground_truth, sampling
+from deploy.datasets.synthetic.formats import COLUMNS
 from tests.deploy.simulation.helpers import GRID_2X2, LONDON
 from transforms import features
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from deploy.synthetic.output import MARKER_FILE
+from deploy.datasets.output import MARKER_FILE
 from transforms import features
 
 

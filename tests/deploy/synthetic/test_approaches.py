@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deploy.synthetic import cities, generator, sampling
+from deploy.datasets.synthetic import cities, generator, sampling
 from tests.deploy.synthetic import helpers
 from transforms import features
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deploy.synthetic import cities
+from deploy.datasets.synthetic import cities
 from transforms import features
 
 CAR, TRUCK, BUS, BICYCLE = (

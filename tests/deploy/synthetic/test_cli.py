@@ -6,8 +6,9 @@ import argparse
 
 import pytest
 
-from deploy.synthetic import cities, cli, generator
-from deploy.synthetic.output import MARKER_FILE
+from deploy.cli import generate as cli
+from deploy.datasets.output import MARKER_FILE
+from deploy.datasets.synthetic import cities, generator
 
 
 def run(argv: list[str]) -> int:

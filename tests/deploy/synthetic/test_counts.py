@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deploy.synthetic import cities, generator
+from deploy.datasets.synthetic import cities, generator
 from tests.deploy.synthetic import helpers
 from tests.deploy.synthetic.test_cli import run as run_cli
 from transforms import features

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from deploy.synthetic import cities, generator
-from deploy.synthetic.output import MARKER_FILE
+from deploy.datasets.output import MARKER_FILE
+from deploy.datasets.synthetic import cities, generator
 from tests.deploy.synthetic import helpers
 from transforms import features
 

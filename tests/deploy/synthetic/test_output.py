@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from deploy.synthetic.output import MARKER_FILE, GenerationError, staged_directory, written_files
+from deploy.datasets.output import MARKER_FILE, GenerationError, staged_directory, written_files
 
 
 def test_a_failure_inside_the_block_leaves_nothing_behind(tmp_path):

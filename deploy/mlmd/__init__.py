@@ -1,0 +1,1 @@
+"""ML Metadata: opening a store (SQLite or MySQL), run and artifact queries, lineage."""

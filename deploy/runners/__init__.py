@@ -1,0 +1,1 @@
+"""Running the pipeline: ``local`` (LocalDagRunner) and ``kubeflow`` (Kubeflow v2 / Vertex AI)."""

@@ -1,0 +1,1 @@
+"""The local run: LocalDagRunner, the output layout, progress, abandoned runs, the summary."""
