@@ -38,6 +38,7 @@ APPROACH_PRIOR_SD = 0.25  # prior sd of per-approach log-rate deviations and loa
 APPROACH_STEP_SCALE = 0.2
 FINAL_LEARNING_RATE = 0.05  # of the initial one, at the end of the cosine decay
 WEIGHT_PRIOR_SD = 1.0  # prior sd of the hidden layers' kernels: fixes the embedding's scale
+CALIBRATION_LAYER = "approach_calibration"  # transforms.calibration sets it after training
 DAY_CLASS_PRIOR_SD = 0.02  # prior sd of a cell's vector around its hour's day-class mean
 
 
@@ -178,6 +179,13 @@ class ApproachAverage(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rows": self.rows}
+
+
+@keras.saving.register_keras_serializable(package="traffic_embeddings")
+class ApproachCalibration(ApproachAverage):
+    """Frozen log multipliers per (approach row, day-hour cell, type), added to the
+    log-rates: zero while training, then set from the train split's counts
+    (``transforms.calibration``)."""
 
 
 @dataclass(frozen=True)
@@ -347,7 +355,12 @@ def build_model(
     loadings = keras.layers.Rescaling(scale, name="approach_loadings_scaled")(loadings)
     loadings = keras.layers.Reshape((types, hparams.approach_basis))(loadings)
     own = keras.layers.Dot(axes=(2, 1), name="approach_shape")([loadings, basis])
-    type_log_rates = keras.layers.Add(name="log_rates")([shared, observed, deviation, own])
+    calibration = ApproachCalibration(rows, name=CALIBRATION_LAYER)(
+        row, inputs[features.DAY_HOUR_CELL_XF]
+    )
+    type_log_rates = keras.layers.Add(name="log_rates")(
+        [shared, observed, deviation, own, calibration]
+    )
     seconds, shares, per_hour = HeadwayAndRates(vehicle_types, name="rates")(type_log_rates)
     average = ApproachAverage(rows, name="approach_average")(row, inputs[features.DAY_HOUR_CELL_XF])
     comparison = keras.layers.Lambda(lambda pair: tf.stack(pair, axis=1), name="compare")(
@@ -367,6 +380,7 @@ def build_model(
     }
     model = TrafficEmbeddingModel(inputs=inputs, outputs=outputs, name="traffic_embeddings")
     model.get_layer("approach_average").set_weights([approaches.table.astype(np.float32)])
+    model.get_layer(CALIBRATION_LAYER).set_weights([np.zeros_like(approaches.table, np.float32)])
     if day_hour_initial_weights is not None:
         expected = (hparams.cross_buckets, hparams.embedding_dim)
         if tuple(day_hour_initial_weights.shape) != expected:

@@ -30,9 +30,11 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx_bsl.public import tfxio
 
-from transforms import approach_table, features, keras_mode
+from transforms import approach_table, calibration, features, keras_mode
+from transforms.collisions import cell_buckets
 from transforms.export import export_serving_model
 from transforms.model import (
+    CALIBRATION_LAYER,
     MODEL_FEATURES,
     ApproachInit,
     HParams,
@@ -264,6 +266,69 @@ def approach_init(split: InMemorySplit, data_kind: str) -> ApproachInit:
     )
 
 
+def approach_sums(
+    split: InMemorySplit, ids: np.ndarray, data_kind: str, cell_hours: np.ndarray, share: float
+) -> calibration.Sums:
+    """Vehicles and exposure hours of ``split``'s rows per (approach, cell, type) over the
+    approaches ``ids``. Events: ``cell_hours`` (168,) of the whole train split times the
+    rows' ``share`` of it (validation rows are a random share of the vehicles); counts:
+    the rows themselves."""
+    rows = np.searchsorted(ids, split.inputs[features.APPROACH_XF])
+    cells = split.inputs[features.DAY_HOUR_CELL_XF]
+    types = split.type_index()
+    vehicles = approach_table.observed_sums(rows, cells, types, split.vehicles(), len(ids))
+    if data_kind == features.DATA_KIND_COUNTS:
+        ones = np.ones(split.rows)
+        hours = approach_table.observed_sums(rows, cells, types, ones, len(ids))
+    else:
+        hours = np.broadcast_to(share * cell_hours[None, :, None], vehicles.shape)
+    return calibration.Sums(vehicles, hours)
+
+
+def predicted_week(model: keras.Model, split: InMemorySplit, cross_buckets: int) -> np.ndarray:
+    """The model's vehicles per hour (A + 1, 168, types) for each of the A approaches of
+    ``split`` in sorted id order (its intersection and direction as in its first row)
+    and the unseen row."""
+    ids, first = np.unique(split.inputs[features.APPROACH_XF], return_index=True)
+    per_approach = {name: split.inputs[name][first] for name in MODEL_FEATURES}
+    unseen = {name: values[:1] for name, values in per_approach.items()}
+    unseen[features.APPROACH_XF] = np.array([-1], np.int64)
+    rows = {k: np.concatenate([v, unseen[k]]) for k, v in per_approach.items()}
+    cells = np.arange(features.DAY_HOUR_CELLS)
+    buckets = cell_buckets(cross_buckets)
+    inputs = {k: np.repeat(v, len(cells)) for k, v in rows.items()}
+    inputs[features.DAY_HOUR_CELL_XF] = np.tile(cells, len(ids) + 1)
+    inputs[features.DAY_HOUR_CROSS_XF] = np.tile(buckets, len(ids) + 1)
+    outputs = model.predict(inputs, batch_size=VALIDATION_BATCH_SIZE, verbose=0)
+    per_hour = np.asarray(outputs[features.VEHICLES_PER_HOUR_OUTPUT], np.float64)
+    return per_hour.reshape(len(ids) + 1, len(cells), -1)
+
+
+def calibrate_model(
+    model: keras.Model,
+    train_split: InMemorySplit,
+    fit: InMemorySplit,
+    validation: InMemorySplit,
+    approaches: ApproachInit,
+    hparams: HParams,
+) -> calibration.Calibration:
+    """Sets the model's calibration layer from the train split (``transforms.calibration``)."""
+    ids, data_kind = approaches.ids, hparams.data_kind
+    cell_hours = np.zeros(features.DAY_HOUR_CELLS)
+    if data_kind != features.DATA_KIND_COUNTS:
+        cells = train_split.inputs[features.DAY_HOUR_CELL_XF]
+        cell_hours = approach_table.event_exposure_hours(cells, train_split.timestamps)
+    total = max(train_split.rows, 1)
+    result = calibration.calibrate(
+        predicted_week(model, train_split, hparams.cross_buckets),
+        fit=approach_sums(fit, ids, data_kind, cell_hours, fit.rows / total),
+        validation=approach_sums(validation, ids, data_kind, cell_hours, validation.rows / total),
+        every=approach_sums(train_split, ids, data_kind, cell_hours, 1.0),
+    )
+    model.get_layer(CALIBRATION_LAYER).set_weights([result.log_multipliers])
+    return result
+
+
 def training_dataset(split: InMemorySplit, batch_size: int, seed: int) -> tf.data.Dataset:
     """Endless batches from the in-memory columns, a new random permutation every pass.
 
@@ -333,8 +398,8 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     kind = hparams.data_kind
     train_split = load_split(fn_args.train_files, fn_args.data_accessor, tft_output, kind)
     approaches = approach_init(train_split, kind)
-    train, validation = carve_validation(train_split, hparams.validation_fraction, hparams.seed)
-    validation = validation.sample(hparams.eval_steps * hparams.batch_size)
+    train, held_out = carve_validation(train_split, hparams.validation_fraction, hparams.seed)
+    validation = held_out.sample(hparams.eval_steps * hparams.batch_size)
     logging.info(
         "loaded %d train %s rows: %d to fit, %d to validate (the eval split is not read)",
         train_split.rows,
@@ -377,6 +442,8 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         callbacks=callbacks,
         verbose=0,
     )
+    calibrated = calibrate_model(model, train_split, train, held_out, approaches, hparams)
+    logging.info("calibrated to the approaches' counts: %s", calibrated.record())
     export_serving_model(
         model,
         tft_output,
@@ -385,4 +452,5 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         warm_start_record,
         approaches=sorted(train_split.approaches),
     )
+    calibration.write_record(calibrated, fn_args.serving_model_dir)
     return model

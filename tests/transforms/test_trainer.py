@@ -155,3 +155,34 @@ def test_load_split_keeps_every_row_and_its_labels(tft_run, tmp_path):
     )
     sample = split.sample(100)
     assert sample.rows == 100 and sample.sample(100) is sample
+
+
+def test_exported_model_is_calibrated_on_the_train_split_and_records_how(cold_model, tft_run):
+    import tensorflow_transform as tft
+
+    from transforms import calibration
+    from transforms.model import CALIBRATION_LAYER
+    from transforms.trainer import load_split, predicted_week
+
+    path = os.path.join(cold_model.fn_args.serving_model_dir, calibration.RECORD_FILE)
+    with open(path) as f:
+        record = json.load(f)
+    assert record["validation_nll_after"] <= record["validation_nll_before"]
+    assert record["day_classes"] in (calibration.NONE, *calibration.DAY_CLASSES)
+    (log_g,) = cold_model.model.get_layer(CALIBRATION_LAYER).get_weights()
+    assert not log_g[-1].any()  # approaches unseen in training: as trained
+    assert log_g[:-1].any() == (record["day_classes"] != calibration.NONE)
+    # The week the calibration was computed from is the model's own answer for each
+    # approach: the same rates the model gives the train rows (approach rows in id order).
+    split = load_split(
+        cold_model.fn_args.train_files,
+        cold_model.fn_args.data_accessor,
+        tft.TFTransformOutput(tft_run.transform_dir),
+    )
+    week = predicted_week(cold_model.model, split, features.DEFAULT_CROSS_BUCKETS)
+    ids = np.unique(split.inputs[features.APPROACH_XF])
+    rows = np.searchsorted(ids, split.inputs[features.APPROACH_XF])
+    served = cold_model.model.predict(split.inputs, verbose=0)[features.VEHICLES_PER_HOUR_OUTPUT]
+    np.testing.assert_allclose(
+        week[rows, split.inputs[features.DAY_HOUR_CELL_XF]], served, rtol=1e-5, atol=1e-6
+    )

@@ -1,0 +1,85 @@
+"""Calibration to each approach's counts: the multipliers, and what validation chooses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from transforms import calibration, features
+from transforms.calibration import Sums
+
+CELLS, TYPES = features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES)
+DAY = np.repeat(np.arange(features.DAYS_PER_WEEK), features.HOURS_PER_DAY)
+HOUR = np.tile(np.arange(features.HOURS_PER_DAY), features.DAYS_PER_WEEK)
+
+
+def _cell(day: int, hour: int) -> int:
+    return day * features.HOURS_PER_DAY + hour
+
+
+def test_multiplier_is_the_gamma_posterior_mean_per_class_hour():
+    predicted = np.full((1, CELLS, TYPES), 2.0)
+    vehicles = np.full((1, CELLS, TYPES), 2.0)  # as the model says, 1 hour per cell
+    vehicles[0, (DAY < 5) & (HOUR == 8), 0] = 6.0  # weekday 08:00 cars: 30 seen, 10 expected
+    sums = Sums(vehicles, np.ones_like(vehicles))
+    classes = calibration.DAY_CLASSES["weekday/weekend"]
+    g = calibration.multipliers(predicted, sums, classes, kappa=10.0)
+    assert g[0, _cell(0, 8), 0] == g[0, _cell(4, 8), 0] == (30 + 10) / (10 + 10)
+    assert g[0, _cell(5, 8), 0] == 1.0  # the weekend's 08:00 saw what the model expected
+    assert g[0, _cell(0, 8), 1] == 1.0 and g[0, _cell(0, 9), 0] == 1.0
+    # more prior weight: the counts move the model less; none: the counts alone
+    assert calibration.multipliers(predicted, sums, classes, 1000.0)[0, _cell(0, 8), 0] < 1.05
+    assert calibration.multipliers(predicted, sums, classes, 0.0)[0, _cell(0, 8), 0] == 3.0
+
+
+def _poisson_sums(rate: np.ndarray, hours: float, rng: np.random.Generator) -> Sums:
+    exposure = np.full(rate.shape, hours)
+    return Sums(rng.poisson(rate * exposure).astype(np.float64), exposure)
+
+
+def _with_unseen_row(table: np.ndarray) -> np.ndarray:
+    return np.concatenate([table, table.mean(axis=0, keepdims=True)])
+
+
+def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept():
+    rng = np.random.default_rng(7)
+    shape = 5.0 + 20.0 * np.exp(-0.5 * ((HOUR - 12) / 3.0) ** 2)  # one city-wide day
+    model = np.broadcast_to(shape[None, :, None], (6, CELLS, TYPES)).copy()
+    truth = model.copy()
+    truth[0, DAY == 5] *= 3.0  # approach 0: Saturday three times the model's
+    truth[0, DAY == 6] *= 0.5  # and its Sunday half
+    fit, validation = _poisson_sums(truth, 2.7, rng), _poisson_sums(truth, 0.3, rng)
+    every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every)
+    assert result.day_classes == "weekday/saturday/sunday" and math.isfinite(result.kappa)
+    assert result.validation_nll_after < result.validation_nll_before
+    calibrated = model * np.exp(result.log_multipliers[:-1])
+    # a third of the model's weekend error is left: Poisson noise of one Saturday and
+    # one Sunday per class-hour, and the prior's pull in the quiet hours
+    error = np.abs(np.log(calibrated[0] / truth[0]))[DAY >= 5].mean()
+    assert error < np.abs(np.log(model[0] / truth[0]))[DAY >= 5].mean() / 3
+    # the approaches the model had right stay near it (a Saturday's noise moves them a
+    # little: one kappa serves every approach), and the unseen row is untouched
+    assert np.abs(result.log_multipliers[1:-1]).mean() < 0.1
+    assert not result.log_multipliers[-1].any()
+
+
+def test_a_right_model_is_left_as_trained_or_barely_moved():
+    rng = np.random.default_rng(8)
+    model = rng.uniform(1.0, 30.0, (10, CELLS, TYPES))
+    fit, validation = _poisson_sums(model, 2.7, rng), _poisson_sums(model, 0.3, rng)
+    every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every)
+    assert result.validation_nll_after <= result.validation_nll_before
+    assert np.abs(result.log_multipliers).max() < 0.1
+
+
+def test_too_few_validation_vehicles_choose_nothing():
+    model = np.full((2, CELLS, TYPES), 0.01)
+    sums = Sums(np.zeros((2, CELLS, TYPES)), np.ones((2, CELLS, TYPES)))
+    sums.vehicles[0, 0, 0] = 50.0  # a burst the model does not expect, but 50 < 100
+    result = calibration.calibrate(_with_unseen_row(model), sums, sums, sums)
+    assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
+    assert not result.log_multipliers.any()
+    assert result.record()["kappa"] == calibration.NONE

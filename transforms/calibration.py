@@ -1,0 +1,130 @@
+"""Calibrating the trained model to each approach's own counts, shrunk by validation.
+
+After training, the model's vehicles per hour ``P[a, c, t]`` (approach, day-hour cell,
+type) are compared with what the train split saw at that approach, per **day class**
+(Monday-Friday and Saturday-Sunday, or Monday-Friday, Saturday and Sunday) and hour of
+day. Each class-hour gets a multiplier, the posterior mean of a Gamma(kappa, kappa)
+prior (mean 1) on the ratio of the true rate to the model's, given Poisson counts::
+
+    g[a, k, h, t] = (C[a, k, h, t] + kappa) / (M[a, k, h, t] + kappa)
+
+``C``: vehicles observed in the class-hour; ``M``: vehicles the model expected there
+(``P`` times the exposure hours of each cell of the class-hour). ``kappa`` (in
+vehicles) sets how much data it takes to move the model: where the approach saw
+thousands of vehicles the counts speak, where it saw a few the model stays. The day
+classes and ``kappa`` are chosen on the validation rows carved from the train split
+(never the eval split): multipliers fitted on the other train rows must lower the
+Poisson NLL of the validation rows' counts, else the model is left as trained
+(``kappa = inf``). The final multipliers use every train row.
+
+Why: a 2-D day x hour embedding shared by every approach cannot carry every
+approach's own week (a shopping street's Saturday, a school's afternoon). The table a
+traffic engineer keeps can, but it is noisy where data is thin. The calibrated model
+is the empirical-Bayes blend of the two, and the embedding stays the one trained.
+Events and counts alike: for events, validation rows are a random share of the
+vehicles, so their counts are Poisson with the rate thinned by that share.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from transforms import features
+
+# Day classes a multiplier is shared over: the approach table's (weekdays, weekend)
+# and a finer one for approaches whose Saturday and Sunday differ.
+DAY_CLASSES = {
+    "weekday/weekend": np.array([0, 0, 0, 0, 0, 1, 1]),
+    "weekday/saturday/sunday": np.array([0, 0, 0, 0, 0, 1, 2]),
+}
+MIN_VALIDATION_VEHICLES = 100.0  # fewer validation vehicles: too few to choose, not calibrated
+RECORD_FILE = "calibration.json"  # beside the exported model
+KAPPAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # vehicles of prior weight, tried in order
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Sums:
+    """Observed vehicles and exposure hours per (approach, cell, type): (A, 168, T)."""
+
+    vehicles: np.ndarray
+    hours: np.ndarray
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The chosen day classes and ``kappa`` (``NONE``/inf: not calibrated), the
+    validation NLL per count before and after, and the log multipliers
+    (A + 1, 168, T); the last row (approaches unseen in training) is 0."""
+
+    day_classes: str
+    kappa: float
+    validation_nll_before: float
+    validation_nll_after: float
+    log_multipliers: np.ndarray
+
+    def record(self) -> dict[str, float | str]:
+        """What the exported model's spec records about it."""
+        return {
+            "day_classes": self.day_classes,
+            "kappa": self.kappa if math.isfinite(self.kappa) else NONE,
+            "validation_nll_before": round(self.validation_nll_before, 6),
+            "validation_nll_after": round(self.validation_nll_after, 6),
+        }
+
+
+def multipliers(predicted: np.ndarray, sums: Sums, classes: np.ndarray, kappa: float) -> np.ndarray:
+    """``g`` per (approach, cell, type), (A, 168, T): the class-hour's multiplier."""
+    expected = predicted * sums.hours
+    week = (predicted.shape[0], features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
+    observed = sums.vehicles.reshape(week)
+    expected = expected.reshape(week)
+    g = np.empty_like(observed)
+    for day_class in np.unique(classes):
+        days = classes == day_class
+        ratio = (observed[:, days].sum(axis=1) + kappa) / (expected[:, days].sum(axis=1) + kappa)
+        g[:, days] = ratio[:, None]
+    return g.reshape(predicted.shape)
+
+
+def poisson_nll(rate: np.ndarray, sums: Sums) -> float:
+    """Mean Poisson NLL per vehicle-count cell with exposure (constant terms dropped)."""
+    seen = sums.hours > 0
+    mean = np.maximum(rate[seen] * sums.hours[seen], 1e-12)
+    return float(np.sum(mean - sums.vehicles[seen] * np.log(mean)) / max(seen.sum(), 1))
+
+
+def calibrate(predicted: np.ndarray, fit: Sums, validation: Sums, every: Sums) -> Calibration:
+    """Chooses day classes and ``kappa`` on ``validation`` with multipliers from ``fit``,
+    then returns the multipliers from ``every`` train row.
+
+    ``predicted``: the trained model's vehicles per hour (A + 1, 168, T), last row the
+    unseen approach; the sums are (A, 168, T) for the trained approaches.
+    """
+    trained = predicted[:-1].astype(np.float64)
+    before = poisson_nll(trained, validation)
+    best = (before, NONE, math.inf)
+    enough = validation.vehicles.sum() >= MIN_VALIDATION_VEHICLES
+    for name, classes in DAY_CLASSES.items() if enough else ():
+        for kappa in KAPPAS:
+            nll = poisson_nll(trained * multipliers(trained, fit, classes, kappa), validation)
+            if nll < best[0]:
+                best = (nll, name, kappa)
+    after, name, kappa = best
+    log_g = np.zeros(predicted.shape, np.float32)
+    if name != NONE:
+        log_g[:-1] = np.log(multipliers(trained, every, DAY_CLASSES[name], kappa))
+    return Calibration(name, kappa, before, after, log_g)
+
+
+def write_record(result: Calibration, model_dir: str) -> None:
+    """Writes ``result.record()`` as ``RECORD_FILE`` into ``model_dir``."""
+    import tensorflow as tf  # gfile: model dirs may be on GCS
+
+    with tf.io.gfile.GFile(os.path.join(model_dir, RECORD_FILE), "w") as f:
+        f.write(json.dumps(result.record(), indent=2, sort_keys=True) + "\n")
