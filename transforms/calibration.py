@@ -15,7 +15,9 @@ thousands of vehicles the counts speak, where it saw a few the model stays. The 
 classes and ``kappa`` are chosen on the validation rows carved from the train split
 (never the eval split): multipliers fitted on the other train rows must lower the
 Poisson NLL of the validation rows' counts, else the model is left as trained
-(``kappa = inf``). The final multipliers use every train row.
+(``kappa = inf``). The final multipliers use every train row. Only a model that
+already beats the historical-average table on the validation rows is calibrated, so
+the gate still judges what the model learned (``calibrate``).
 
 Why: a 2-D day x hour embedding shared by every approach cannot carry every
 approach's own week (a shopping street's Saturday, a school's afternoon). The table a
@@ -99,18 +101,25 @@ def poisson_nll(rate: np.ndarray, sums: Sums) -> float:
     return float(np.sum(mean - sums.vehicles[seen] * np.log(mean)) / max(seen.sum(), 1))
 
 
-def calibrate(predicted: np.ndarray, fit: Sums, validation: Sums, every: Sums) -> Calibration:
+def calibrate(
+    predicted: np.ndarray, fit: Sums, validation: Sums, every: Sums, table: np.ndarray
+) -> Calibration:
     """Chooses day classes and ``kappa`` on ``validation`` with multipliers from ``fit``,
     then returns the multipliers from ``every`` train row.
 
     ``predicted``: the trained model's vehicles per hour (A + 1, 168, T), last row the
-    unseen approach; the sums are (A, 168, T) for the trained approaches.
+    unseen approach; the sums are (A, 168, T) for the trained approaches. ``table``: the
+    historical average (A + 1, 168, T) the gate compares with. Calibration polishes a
+    model that has learned something, it never rescues one that has not: a model no
+    better than the table on the validation rows is left as trained (else a barely
+    trained model, calibrated, would be a day-class table and could pass the gate).
     """
     trained = predicted[:-1].astype(np.float64)
     before = poisson_nll(trained, validation)
     best = (before, NONE, math.inf)
     enough = validation.vehicles.sum() >= MIN_VALIDATION_VEHICLES
-    for name, classes in DAY_CLASSES.items() if enough else ():
+    learned = before < poisson_nll(np.asarray(table[:-1], np.float64), validation)
+    for name, classes in DAY_CLASSES.items() if enough and learned else ():
         for kappa in KAPPAS:
             nll = poisson_nll(trained * multipliers(trained, fit, classes, kappa), validation)
             if nll < best[0]:

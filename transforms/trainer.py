@@ -324,6 +324,7 @@ def calibrate_model(
         fit=approach_sums(fit, ids, data_kind, cell_hours, fit.rows / total),
         validation=approach_sums(validation, ids, data_kind, cell_hours, validation.rows / total),
         every=approach_sums(train_split, ids, data_kind, cell_hours, 1.0),
+        table=approaches.table,
     )
     model.get_layer(CALIBRATION_LAYER).set_weights([result.log_multipliers])
     return result

@@ -42,6 +42,12 @@ def _with_unseen_row(table: np.ndarray) -> np.ndarray:
     return np.concatenate([table, table.mean(axis=0, keepdims=True)])
 
 
+def _flat(sums: Sums) -> np.ndarray:
+    """A table that knows only each approach's and type's mean rate."""
+    rate = sums.vehicles.sum(axis=1, keepdims=True) / sums.hours.sum(axis=1, keepdims=True)
+    return _with_unseen_row(np.broadcast_to(rate, sums.vehicles.shape) + 1e-9)
+
+
 def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept():
     rng = np.random.default_rng(7)
     shape = 5.0 + 20.0 * np.exp(-0.5 * ((HOUR - 12) / 3.0) ** 2)  # one city-wide day
@@ -51,7 +57,7 @@ def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept(
     truth[0, DAY == 6] *= 0.5  # and its Sunday half
     fit, validation = _poisson_sums(truth, 2.7, rng), _poisson_sums(truth, 0.3, rng)
     every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
-    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every)
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every, _flat(fit))
     assert result.day_classes == "weekday/saturday/sunday" and math.isfinite(result.kappa)
     assert result.validation_nll_after < result.validation_nll_before
     calibrated = model * np.exp(result.log_multipliers[:-1])
@@ -70,7 +76,7 @@ def test_a_right_model_is_left_as_trained_or_barely_moved():
     model = rng.uniform(1.0, 30.0, (10, CELLS, TYPES))
     fit, validation = _poisson_sums(model, 2.7, rng), _poisson_sums(model, 0.3, rng)
     every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
-    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every)
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every, _flat(fit))
     assert result.validation_nll_after <= result.validation_nll_before
     assert np.abs(result.log_multipliers).max() < 0.1
 
@@ -79,7 +85,24 @@ def test_too_few_validation_vehicles_choose_nothing():
     model = np.full((2, CELLS, TYPES), 0.01)
     sums = Sums(np.zeros((2, CELLS, TYPES)), np.ones((2, CELLS, TYPES)))
     sums.vehicles[0, 0, 0] = 50.0  # a burst the model does not expect, but 50 < 100
-    result = calibration.calibrate(_with_unseen_row(model), sums, sums, sums)
+    result = calibration.calibrate(_with_unseen_row(model), sums, sums, sums, _flat(sums))
     assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
     assert not result.log_multipliers.any()
     assert result.record()["kappa"] == calibration.NONE
+
+
+def test_a_model_no_better_than_the_table_is_left_as_trained():
+    rng = np.random.default_rng(9)
+    truth = rng.uniform(1.0, 30.0, (4, CELLS, TYPES))
+    fit, validation = _poisson_sums(truth, 2.7, rng), _poisson_sums(truth, 0.3, rng)
+    every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
+    untrained = _flat(every)  # a one-step model: each approach's mean, no week
+    exact = _with_unseen_row(truth)
+    result = calibration.calibrate(untrained, fit, validation, every, table=exact)
+    assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
+    assert not result.log_multipliers.any()
+    # the same model against a table that is worse than it is calibrated
+    worse = _with_unseen_row(np.full(truth.shape, 0.5))
+    assert calibration.calibrate(
+        untrained, fit, validation, every, table=worse
+    ).log_multipliers.any()
