@@ -243,6 +243,7 @@ def test_the_sketch_tolerance_is_the_documented_rank_error():
     assert not tolerance("/datasets[0]/features[x]/num_stats/mean", 500.0, 500.5)
 
 
+@pytest.mark.slow
 def test_a_split_over_the_budget_runs_the_stock_beam_job_on_a_cluster_runner(
     datasets, stock_statistics, tmp_path
 ):
