@@ -59,7 +59,7 @@ def _write_examples(root: Path, rows_by_split: dict[str, list[dict]], drop) -> d
                 dropped = drop(index)
                 writer.write(serialize(row, drop=dropped))
                 for key, value in row.items():
-                    if key not in dropped and not isinstance(value, bytes):
+                    if key not in dropped:
                         split_values.setdefault(key, []).extend(
                             value if isinstance(value, list) else [value]
                         )
@@ -241,6 +241,10 @@ def test_the_sketch_tolerance_is_the_documented_rank_error():
     assert tolerance(key, 500.0, 519.0)
     assert not tolerance(key, 500.0, 530.0)
     assert not tolerance("/datasets[0]/features[x]/num_stats/mean", 500.0, 500.5)
+    strings = parity.SketchTolerance({"s": [b"a"] * 2000})  # Misra-Gries: N / 1000 = 2
+    top = "/datasets[0]/features[s]/string_stats/top_values[0]/frequency"
+    assert strings(top, 2000.0, 1998.0)
+    assert not strings(top, 2000.0, 1990.0)
 
 
 @pytest.mark.slow
