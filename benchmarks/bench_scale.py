@@ -9,8 +9,15 @@ the runner's progress lines) and the peak memory of the whole process tree: the 
 of the RSS of the runner process and all its descendants (the Beam workers), polled
 with psutil every 0.2 s. Figures are of one run each; the machine's other load shows.
 
+With ``--statistics``, StatisticsGen's three paths then run again on the same
+ExampleGen output, each alone in a fresh process measured the same way: the stock
+executor (TFDV's Beam path on the ``direct`` profile's DirectRunner), FastStatisticsGen
+in memory (a budget larger than any split) and streamed (a 1 MB budget). Its table
+gives seconds, rows/s and peak memory, and each path's ratios to the stock executor.
+
     python -m benchmarks.bench_scale                      # 1M, 4M, 10M rows
     python -m benchmarks.bench_scale --rows 0.2M,0.5M --workers 2 --keep /tmp/scale
+    python -m benchmarks.bench_scale --rows 1M,4M --workers 2 --statistics
 """
 
 from __future__ import annotations
@@ -35,6 +42,9 @@ CALIBRATION_SCALE = 0.05
 ROWS_TOLERANCE = 0.02
 SAMPLE_INTERVAL_S = 0.2
 CITY = "london"
+# StatisticsGen paths of --statistics: name -> FastStatisticsGen's memory_budget_mb
+# (None: the stock executor). 1 MB streams every split; 10**6 MB holds any in memory.
+STATISTICS_PATHS = {"stock Beam": None, "in memory": 10**6, "streaming": 1}
 # The stages the scaling table is about (the partial run also has SchemaGen and ExampleValidator).
 TABLE_STAGES = (wiring.EXAMPLE_GEN, wiring.STATISTICS_GEN, wiring.TRANSFORM)
 
@@ -127,6 +137,69 @@ def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
     return {"rows": metadata.custom_properties(examples)["rows_read"], "stages": stages}
 
 
+def _examples_of_run(out_dir: str) -> tuple[str, str]:
+    """URI and split names of the Examples that the run in ``out_dir`` produced."""
+    from deploy import metadata
+    from deploy.local_runner import LocalLayout
+
+    store = metadata.open_store(LocalLayout(Path(out_dir)).metadata_location)
+    name = wiring.pipeline_name(CITY)
+    example_gen = metadata.latest_execution_of(store, name, wiring.EXAMPLE_GEN)
+    examples = metadata.outputs_of(store, example_gen.id, "examples")[0]
+    return examples.uri, examples.properties["split_names"].string_value
+
+
+def _run_statistics(
+    examples_uri: str, split_names: str, out_dir: str, path: str, workers: int | None
+) -> dict:
+    """In a fresh process: one StatisticsGen path on the run's Examples, measured."""
+    from tfx.components.statistics_gen import executor as stock
+    from tfx.components.statistics_gen import stats_artifact_utils
+    from tfx.components.util import examples_utils
+    from tfx.proto import example_gen_pb2
+    from tfx.types import artifact_utils, standard_artifacts
+
+    from components.fast_statistics_gen import executor as fast
+    from deploy import beam_profiles
+    from pipeline.config import load_config
+
+    examples = standard_artifacts.Examples()
+    examples.uri, examples.split_names = examples_uri, split_names
+    examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
+    statistics = standard_artifacts.ExampleStatistics()
+    statistics.uri = out_dir
+    budget_mb = STATISTICS_PATHS[path]
+    executor_class = stock.Executor if budget_mb is None else fast.Executor
+    args = beam_profiles.beam_args(load_config(CITY).beam, workers=workers)
+    context = executor_class.Context(beam_pipeline_args=args, tmp_dir=f"{out_dir}/.tmp")
+    properties = {"exclude_splits": "[]"}
+    if budget_mb is not None:
+        properties[fast.MEMORY_BUDGET_MB_KEY] = budget_mb
+    with TreePeak() as peak:
+        start_mb = peak.tree_rss_mb()
+        peak.stage = path
+        start = time.monotonic()
+        executor_class(context).Do(
+            {"examples": [examples]}, {"statistics": [statistics]}, properties
+        )
+        seconds = time.monotonic() - start
+        peak.stage = ""
+    splits = artifact_utils.decode_split_names(statistics.split_names)
+    rows = sum(
+        stats_artifact_utils.load_statistics(statistics, split).proto().datasets[0].num_examples
+        for split in splits
+    )
+    ran = statistics.get_json_value_custom_property(fast.STATISTICS_PATH_PROPERTY)
+    return {
+        "path": path,
+        "ran": dict(ran) if ran else {},
+        "rows": rows,
+        "seconds": seconds,
+        "peak_mb": peak.peaks.get(path, start_mb),
+        "tree_mb_at_start": start_mb,
+    }
+
+
 def _generate(out: Path, rows: int) -> int:
     """Generates about ``rows`` rows: a small calibration run, then corrections."""
     from deploy.datasets.synthetic import cities, generator
@@ -145,10 +218,43 @@ def _generate(out: Path, rows: int) -> int:
     return total
 
 
-def _in_fresh_process(*args) -> dict:
+def _in_fresh_process(function, *args) -> dict:
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(_run_stages, *args).result()
+        return pool.submit(function, *args).result()
+
+
+def _statistics_paths(size_dir: Path, workers: int | None) -> list[dict]:
+    """StatisticsGen's paths, one fresh process each, on the size's ExampleGen output."""
+    uri, split_names = _examples_of_run(str(size_dir / "out"))
+    results = []
+    for path in STATISTICS_PATHS:
+        out = str(size_dir / "statistics" / path.replace(" ", "_"))
+        result = _in_fresh_process(_run_statistics, uri, split_names, out, path, workers)
+        print(
+            f"  StatisticsGen {path:<11} {result['seconds']:7.1f} s  peak "
+            f"{result['peak_mb']:7,.0f} MB (tree at start {result['tree_mb_at_start']:,.0f} MB)"
+            f"  paths {result['ran']}",
+            flush=True,
+        )
+        results.append(result)
+    return results
+
+
+def _print_statistics_table(by_size: list[list[dict]]) -> None:
+    """Markdown table of the StatisticsGen paths; ratios are to the stock executor."""
+    print("\n| rows | StatisticsGen path | seconds | rows/s | peak MB (process tree) "
+          "| speed x stock | peak MB x stock |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for results in by_size:
+        stock = results[0]
+        for result in results:
+            print(
+                f"| {result['rows']:,} | {result['path']} | {result['seconds']:.1f} "
+                f"| {result['rows'] / max(result['seconds'], 1e-9):,.0f} "
+                f"| {result['peak_mb']:,.0f} | {stock['seconds'] / result['seconds']:.2f} "
+                f"| {result['peak_mb'] / stock['peak_mb']:.2f} |"
+            )
 
 
 def _print_table(results: list[dict]) -> None:
@@ -177,18 +283,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=parse_rows, default=parse_rows(DEFAULT_ROWS))
     parser.add_argument("--workers", type=int, help="Beam DirectRunner workers (default: cores)")
     parser.add_argument("--keep", help="keep data and outputs under this dir (default: a temp dir)")
+    parser.add_argument(
+        "--statistics",
+        action="store_true",
+        help="also measure StatisticsGen's paths (stock Beam, in memory, streaming)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp_name:
         tmp = Path(args.keep) if args.keep else Path(tmp_name)
         tmp.mkdir(parents=True, exist_ok=True)
         print(f"{psutil.cpu_count()} cores; {DAYS} days of {CITY}; sizes {args.rows}", flush=True)
-        results = []
+        results, statistics = [], []
         for rows in args.rows:
             size_dir = tmp / f"rows-{rows}"
             start = time.monotonic()
             generated = _generate(size_dir / "data", rows)
             print(f"generated {generated:,} rows in {time.monotonic() - start:.1f}s", flush=True)
-            result = _in_fresh_process(str(size_dir / "data"), str(size_dir / "out"), args.workers)
+            result = _in_fresh_process(
+                _run_stages, str(size_dir / "data"), str(size_dir / "out"), args.workers
+            )
             for stage, figures in result["stages"].items():
                 print(
                     f"  {stage:<20} {figures.get('seconds', float('nan')):7.1f} s  "
@@ -197,9 +310,13 @@ def main(argv: list[str] | None = None) -> None:
                     flush=True,
                 )
             results.append(result)
+            if args.statistics:
+                statistics.append(_statistics_paths(size_dir, args.workers))
             if not args.keep:
                 shutil.rmtree(size_dir)
         _print_table(results)
+        if statistics:
+            _print_statistics_table(statistics)
 
 
 if __name__ == "__main__":

@@ -97,7 +97,9 @@ def create_pipeline(
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
-    statistics_gen = FastStatisticsGen(examples=examples).with_id(STATISTICS_GEN)
+    statistics_gen = FastStatisticsGen(
+        examples=examples, memory_budget_mb=config.resources.memory_budget_mb
+    ).with_id(STATISTICS_GEN)
     if config.data.schema_mode == "curated":
         schema_gen = tfx.components.ImportSchemaGen(
             schema_file=schema_file_in(paths.schema_dir, config.data.kind)

@@ -1,17 +1,18 @@
-"""FastStatisticsGen executor: TFDV statistics of whole splits computed in memory.
+"""FastStatisticsGen executor: TFDV statistics of each split without a Beam job.
 
 The stock executor streams every record through a Beam pipeline; on one machine most of
 its time goes to per-record reading and decoding in Beam, not to TFDV's statistics. Here
-each split is read with ``tf.data`` in large batches, decoded by the same tfx_bsl
-decoder TFXIO uses (``ExamplesToRecordBatchDecoder``, so the Arrow types are the stock
-ones), and handed whole to TFDV's own ``generate_statistics_in_memory`` with the same
-``StatsOptions``. The output is the stock artifact: ``Split-<name>/FeatureStats.pb`` and
-the same custom properties.
+each split is read with ``tf.data`` in large batches and decoded by the tfx_bsl decoder
+TFXIO uses (reading.py), and TFDV's own combiner generators compute the statistics with
+the same ``StatsOptions`` (combiners.py). planning.py picks, per split, whether the
+whole split is decoded at once (in memory, under the memory budget) or streamed in
+batches (memory bounded by a batch); over the budget on a cluster's Beam runner, the
+stock executor runs instead. The output is the stock artifact: ``Split-<name>/
+FeatureStats.pb`` and the same custom properties, plus which path ran.
 
-The fast path covers the stock defaults (optionally with a schema input). Anything else
+The fast paths cover the stock defaults (optionally with a schema input). Anything else
 (sampling, sharded output, custom split patterns, ``stats_options_json``, non-tf.Example
-payloads) and any split over ``IN_MEMORY_MAX_BYTES`` of input run the stock executor, so
-memory stays bounded whatever the input size.
+payloads) runs the stock executor.
 """
 
 from __future__ import annotations
@@ -19,34 +20,27 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pyarrow as pa
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
 from absl import logging
-from tensorflow_data_validation.statistics import stats_impl
 from tfx import types
 from tfx.components.statistics_gen import executor as stock
 from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils
-from tfx_bsl.coders import example_coder
 
-# Compressed input bytes of one split above which the stock Beam path is used
-# (about 3.5M rows of this project's examples, a few hundred MB decoded).
-IN_MEMORY_MAX_BYTES = 64 << 20
-READ_BATCH_SIZE = 65_536
-FAST_PATH_PROPERTY = "in_memory_statistics"  # 1 when this executor's fast path ran
+from components.fast_statistics_gen import combiners, planning, reading
+from transforms import memory_budget
 
-
-def _split_files(examples: types.Artifact, split: str) -> list[str]:
-    uri = artifact_utils.get_split_uri([examples], split)
-    return sorted(tf.io.gfile.glob(io_utils.all_files_pattern(uri)))
+MEMORY_BUDGET_MB_KEY = "memory_budget_mb"  # exec property; 0: the machine's default
+FAST_PATH_PROPERTY = "in_memory_statistics"  # 1 when no Beam job ran (in memory or streamed)
+STATISTICS_PATH_PROPERTY = "statistics_path"  # per split: {"train": "streaming", ...}
+# The custom properties this executor adds to the stock ones.
+OWN_PROPERTIES = (FAST_PATH_PROPERTY, STATISTICS_PATH_PROPERTY)
 
 
-def _fast_path_applies(
-    examples: types.Artifact, exec_properties: dict[str, Any], splits: list[str]
-) -> bool:
+def _options_are_stock_defaults(examples: types.Artifact, exec_properties: dict[str, Any]) -> bool:
     options = (
         standard_component_specs.STATS_OPTIONS_JSON_KEY,
         standard_component_specs.SAMPLE_RATE_BY_SPLIT_KEY,
@@ -56,26 +50,33 @@ def _fast_path_applies(
         return False
     if examples.has_custom_property(examples_utils.CUSTOM_SPLIT_PATTERN_PROPERTY_NAME):
         return False
-    if examples_utils.get_payload_format(examples) != example_gen_pb2.FORMAT_TF_EXAMPLE:
-        return False
+    return examples_utils.get_payload_format(examples) == example_gen_pb2.FORMAT_TF_EXAMPLE
+
+
+def _plan(
+    examples: types.Artifact, splits: list[str], budget_bytes: int, on_cluster: bool
+) -> dict[str, str] | None:
+    """Each split's path, or None when any split has no files or needs the Beam job."""
+    paths = {}
     for split in splits:
-        files = _split_files(examples, split)
-        if not files or sum(tf.io.gfile.stat(f).length for f in files) > IN_MEMORY_MAX_BYTES:
-            return False
-    return True
+        files = reading.split_files(examples, split)
+        if not files:
+            return None
+        paths[split] = planning.choose_path(reading.input_bytes(files), budget_bytes, on_cluster)
+    return None if planning.BEAM in paths.values() else paths
 
 
-def read_record_batch(files: list[str]) -> pa.RecordBatch:
-    """All tf.Examples of ``files`` (GZIP TFRecords) as one Arrow RecordBatch."""
-    decoder = example_coder.ExamplesToRecordBatchDecoder()
-    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(READ_BATCH_SIZE)
-    batches = [decoder.DecodeBatch(batch.numpy().tolist()) for batch in dataset.prefetch(1)]
-    table = pa.Table.from_batches(batches).combine_chunks()
-    return table.to_batches()[0] if table.num_rows else batches[0]
+def _write_statistics(statistics: types.Artifact, split: str, stats) -> str:
+    out_dir = artifact_utils.get_split_uri([statistics], split)
+    tf.io.gfile.makedirs(out_dir)
+    path = os.path.join(out_dir, stock.DEFAULT_FILE_NAME)
+    with tf.io.gfile.GFile(path, "wb") as f:
+        f.write(stats.SerializeToString())
+    return path
 
 
 class Executor(stock.Executor):
-    """In-memory statistics when the fast path applies, the stock executor otherwise."""
+    """In-memory or streamed statistics when they apply, the stock executor otherwise."""
 
     def Do(
         self,
@@ -97,9 +98,22 @@ class Executor(stock.Executor):
         statistics = artifact_utils.get_single_instance(
             output_dict[standard_component_specs.STATISTICS_KEY]
         )
-        if not splits or not _fast_path_applies(examples, exec_properties, splits):
+        budget = memory_budget.memory_budget_bytes(
+            int(exec_properties.get(MEMORY_BUDGET_MB_KEY) or 0)
+        )
+        plan = None
+        if splits and _options_are_stock_defaults(examples, exec_properties):
+            on_cluster = planning.runs_on_a_cluster(self._beam_pipeline_args)
+            plan = _plan(examples, splits, budget, on_cluster)
+        if plan is None:
             statistics.set_int_custom_property(FAST_PATH_PROPERTY, 0)
-            super().Do(input_dict, output_dict, exec_properties)
+            statistics.set_json_value_custom_property(
+                STATISTICS_PATH_PROPERTY, {s: planning.BEAM for s in splits}
+            )
+            # The stock executor reads only stock exec properties.
+            stock_properties = dict(exec_properties)
+            stock_properties.pop(MEMORY_BUDGET_MB_KEY, None)
+            super().Do(input_dict, output_dict, stock_properties)
             return
         self._log_startup(input_dict, output_dict, exec_properties)
         options = tfdv.StatsOptions()
@@ -117,14 +131,13 @@ class Executor(stock.Executor):
             stock.SAMPLE_RATE_BY_SPLIT_PROPERTY_NAME, json_utils.dumps({s: 1.0 for s in splits})
         )
         statistics.set_int_custom_property(FAST_PATH_PROPERTY, 1)
-        for split in splits:
-            record_batch = read_record_batch(_split_files(examples, split))
-            stats = stats_impl.generate_statistics_in_memory(record_batch, options)
-            out_dir = artifact_utils.get_split_uri([statistics], split)
-            tf.io.gfile.makedirs(out_dir)
-            path = os.path.join(out_dir, stock.DEFAULT_FILE_NAME)
-            with tf.io.gfile.GFile(path, "wb") as f:
-                f.write(stats.SerializeToString())
-            logging.info(
-                "statistics of %d %s rows written to %s", record_batch.num_rows, split, path
-            )
+        statistics.set_json_value_custom_property(STATISTICS_PATH_PROPERTY, plan)
+        for split, path in plan.items():
+            files = reading.split_files(examples, split)
+            if path == planning.IN_MEMORY:
+                batches = [reading.read_record_batch(files)]
+            else:
+                batches = reading.read_batches(files, reading.READ_BATCH_SIZE)
+            stats, rows = combiners.statistics_of_batches(batches, options)
+            written = _write_statistics(statistics, split, stats)
+            logging.info("statistics of %d %s rows (%s) written to %s", rows, split, path, written)
