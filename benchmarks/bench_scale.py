@@ -139,8 +139,8 @@ def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
 
 def _examples_of_run(out_dir: str) -> tuple[str, str]:
     """URI and split names of the Examples that the run in ``out_dir`` produced."""
-    from deploy import metadata
-    from deploy.local_runner import LocalLayout
+    from deploy.mlmd import metadata
+    from deploy.runners.local.runner import LocalLayout
 
     store = metadata.open_store(LocalLayout(Path(out_dir)).metadata_location)
     name = wiring.pipeline_name(CITY)
