@@ -1,4 +1,4 @@
-"""FastEvaluator executor: score whole batches in TensorFlow, metrics in numpy, TFMA writes.
+"""FastEvaluator executor: score batches in TensorFlow, sum metrics per slice, TFMA writes.
 
 What stays TFMA's: the EvalConfig (defaults filled in by
 ``tfma.utils.update_eval_config_with_defaults`` exactly as the stock executor does), the
@@ -7,7 +7,13 @@ threshold check (``metrics_validator.validate_metrics`` per slice, combined by T
 ``tfma.load_validation_result`` read them) and the blessing artifact (BLESSED /
 NOT_BLESSED file and the stock custom properties). What is ours: reading the eval split
 in batches of ``SCORE_BATCH_SIZE`` serialized examples, calling each model's signatures
-once per batch, and computing every metric of every slice on whole numpy columns.
+once per batch, and adding the batch to per-slice metric accumulators
+(``components.fast_evaluator.metrics``) before reading the next.
+
+Memory is one batch (the serialized examples, the decoded slicing columns, each model's
+outputs and labels) plus a few floats per slice, metric and model, whatever the split's
+size (measured by ``benchmarks/bench_evaluator.py``, figures in docs/benchmarks.md). A
+fixed batch bounds it, so ``resources.memory_budget_mb`` does not set it.
 """
 
 from __future__ import annotations
