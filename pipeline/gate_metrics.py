@@ -6,6 +6,11 @@ results by adding the metric's weights, and all weights of one metric have the s
 a slice spans more than one batch): scalars, or one vector per vehicle type. All are in
 nats per example, lower is better.
 
+Each metric states its sums per row (``row_sums``: every weight is the sum of its rows'
+terms, per vehicle type for the vector ones), and ``update_state`` adds exactly those.
+FastEvaluator uses ``row_sums``, ``sums`` and ``set_sums`` to sum every slice of a batch
+in one pass (``components/fast_evaluator/metrics.py``).
+
 - ``ExponentialNLL`` (``headway_nll``): the model's own training loss on the headway,
   ``t/m + log m`` with ``m`` the predicted expected seconds.
 - ``ExponentialNLLVsConstantRate`` (``headway_nll_vs_constant``): ``headway_nll`` minus
@@ -42,6 +47,7 @@ Hourly counts (label ``features.COUNT_LABEL_XF`` = (count k, type index), predic
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
@@ -55,8 +61,41 @@ def _flat(x: tf.Tensor) -> tf.Tensor:
     return tf.reshape(tf.cast(x, tf.float64), [-1])
 
 
-class _SumMetric(keras.metrics.Metric):
-    """Base: named float64 sums that ``update_state`` adds to."""
+# (vehicle type index per row, or None for scalar sums; weight name -> term per row)
+RowSums = tuple[tf.Tensor | None, dict[str, tf.Tensor]]
+
+
+class _AdditiveSums(keras.metrics.Metric):
+    """Base: float64 weights ``self._sums`` that are sums over rows of ``row_sums``."""
+
+    _sums: dict[str, tf.Variable]
+
+    def row_sums(self, y_true, y_pred) -> RowSums:
+        """Each weight's term per row (and the row's type index for per-type weights)."""
+        raise NotImplementedError
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        self._add_rows(*self.row_sums(y_true, y_pred))
+
+    def _add_rows(self, index: tf.Tensor | None, terms: dict[str, tf.Tensor]) -> None:
+        raise NotImplementedError
+
+    def sums(self) -> dict[str, np.ndarray]:
+        """The weights by name (zeros, of their shapes, on a fresh instance)."""
+        return {key: weight.numpy() for key, weight in self._sums.items()}
+
+    def set_sums(self, sums: dict[str, np.ndarray]) -> None:
+        """Sets every weight, e.g. to sums of ``row_sums`` gathered elsewhere."""
+        for key, weight in self._sums.items():
+            weight.assign(np.asarray(sums[key], dtype=np.float64))
+
+    def reset_state(self) -> None:  # Keras' default assigns a scalar 0 to every weight
+        for weight in self.variables:
+            weight.assign(tf.zeros_like(weight))
+
+
+class _SumMetric(_AdditiveSums):
+    """Base: named float64 scalar sums that ``update_state`` adds to."""
 
     SUMS: tuple[str, ...] = ()
 
@@ -66,13 +105,9 @@ class _SumMetric(keras.metrics.Metric):
             s: self.add_weight(s, initializer="zeros", dtype=tf.float64) for s in self.SUMS
         }
 
-    def reset_state(self) -> None:  # Keras' default assigns a scalar 0 to every weight
-        for weight in self.variables:
-            weight.assign(tf.zeros_like(weight))
-
-    def _add(self, **values: tf.Tensor) -> None:
-        for key, value in values.items():
-            self._sums[key].assign_add(tf.cast(value, tf.float64))
+    def _add_rows(self, index: tf.Tensor | None, terms: dict[str, tf.Tensor]) -> None:
+        for key, value in terms.items():
+            self._sums[key].assign_add(tf.reduce_sum(tf.cast(value, tf.float64)))
 
 
 class ExponentialNLL(_SumMetric):
@@ -83,9 +118,9 @@ class ExponentialNLL(_SumMetric):
     def __init__(self, name: str = "headway_nll", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         t, m = _flat(y_true), _flat(y_pred)
-        self._add(nll=tf.reduce_sum(t / m + tf.math.log(m)), count=tf.size(t))
+        return None, {"nll": t / m + tf.math.log(m), "count": tf.ones_like(t)}
 
     def result(self) -> tf.Tensor:
         return tf.math.divide_no_nan(self._sums["nll"], self._sums["count"])
@@ -99,11 +134,9 @@ class ExponentialNLLVsConstantRate(_SumMetric):
     def __init__(self, name: str = "headway_nll_vs_constant", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         t, m = _flat(y_true), _flat(y_pred)
-        self._add(
-            nll=tf.reduce_sum(t / m + tf.math.log(m)), headway=tf.reduce_sum(t), count=tf.size(t)
-        )
+        return None, {"nll": t / m + tf.math.log(m), "headway": t, "count": tf.ones_like(t)}
 
     def result(self) -> tf.Tensor:
         count = self._sums["count"]
@@ -113,7 +146,7 @@ class ExponentialNLLVsConstantRate(_SumMetric):
         return tf.where(count > 0, if_any - constant, tf.constant(0.0, tf.float64))
 
 
-class _PerTypeSums(keras.metrics.Metric):
+class _PerTypeSums(_AdditiveSums):
     """Base: float64 sums per vehicle type (all weights [num_classes], see the docstring)."""
 
     SUMS: tuple[str, ...] = ()
@@ -128,14 +161,10 @@ class _PerTypeSums(keras.metrics.Metric):
             for s in self.SUMS
         }
 
-    def reset_state(self) -> None:
-        for weight in self.variables:
-            weight.assign(tf.zeros_like(weight))
-
-    def _add_per_type(self, index: tf.Tensor, **values: tf.Tensor) -> None:
-        """Adds each [rows] column of ``values`` to its sum, per vehicle type ``index``."""
+    def _add_rows(self, index: tf.Tensor | None, terms: dict[str, tf.Tensor]) -> None:
+        """Adds each [rows] column of ``terms`` to its sum, per vehicle type ``index``."""
         segments = tf.cast(index, tf.int32)
-        for key, value in values.items():
+        for key, value in terms.items():
             self._sums[key].assign_add(
                 tf.math.unsorted_segment_sum(tf.cast(value, tf.float64), segments, self.num_classes)
             )
@@ -152,15 +181,13 @@ class CrossEntropyVsPrior(_PerTypeSums):
     def __init__(self, name: str = "vehicle_type_crossentropy_vs_prior", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         index = tf.cast(tf.reshape(y_true, [-1]), tf.int64)
         p = tf.cast(tf.reshape(y_pred, [-1, self.num_classes]), tf.float64)
         p = p / tf.reduce_sum(p, axis=-1, keepdims=True)
         p = tf.clip_by_value(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
         picked = tf.gather(p, index, axis=1, batch_dims=1)
-        self._add_per_type(
-            index, crossentropy=-tf.math.log(picked), class_counts=tf.ones_like(picked)
-        )
+        return index, {"crossentropy": -tf.math.log(picked), "class_counts": tf.ones_like(picked)}
 
     def result(self) -> tf.Tensor:
         class_counts = self._sums["class_counts"]
@@ -187,10 +214,10 @@ class PoissonCountNLL(_SumMetric):
     def __init__(self, name: str = "count_nll", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         k, _, lam = _count_columns(y_true, y_pred)
         nll = lam - k * tf.math.log(lam) + tf.math.lgamma(k + 1.0)
-        self._add(nll=tf.reduce_sum(nll), count=tf.size(k))
+        return None, {"nll": nll, "count": tf.ones_like(k)}
 
     def result(self) -> tf.Tensor:
         return tf.math.divide_no_nan(self._sums["nll"], self._sums["count"])
@@ -204,14 +231,13 @@ class PoissonCountNLLVsConstant(_PerTypeSums):
     def __init__(self, name: str = "count_nll_vs_constant", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         k, index, lam = _count_columns(y_true, y_pred)
-        self._add_per_type(
-            index,
-            nll_without_log_factorial=lam - k * tf.math.log(lam),
-            rows=tf.ones_like(k),
-            vehicles=k,
-        )
+        return index, {
+            "nll_without_log_factorial": lam - k * tf.math.log(lam),
+            "rows": tf.ones_like(k),
+            "vehicles": k,
+        }
 
     def result(self) -> tf.Tensor:
         rows, totals = self._sums["rows"], self._sums["vehicles"]
@@ -231,9 +257,9 @@ class CountMeanAbsoluteError(_SumMetric):
     def __init__(self, name: str = "count_mean_absolute_error", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         k, _, lam = _count_columns(y_true, y_pred)
-        self._add(absolute_error=tf.reduce_sum(tf.abs(k - lam)), count=tf.size(k))
+        return None, {"absolute_error": tf.abs(k - lam), "count": tf.ones_like(k)}
 
     def result(self) -> tf.Tensor:
         return tf.math.divide_no_nan(self._sums["absolute_error"], self._sums["count"])
@@ -253,12 +279,12 @@ class CountNLLVsApproachAverage(_SumMetric):
     def __init__(self, name: str = "nll_vs_approach_average", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         model, table = _comparison(y_pred)
         k, _, lam_model = _count_columns(y_true, model)
         _, _, lam_table = _count_columns(y_true, table)
         difference = lam_model - lam_table - k * (tf.math.log(lam_model) - tf.math.log(lam_table))
-        self._add(difference=tf.reduce_sum(difference), count=tf.size(k))
+        return None, {"difference": difference, "count": tf.ones_like(k)}
 
     def result(self) -> tf.Tensor:
         return tf.math.divide_no_nan(self._sums["difference"], self._sums["count"])
@@ -272,7 +298,7 @@ class EventNLLVsApproachAverage(_SumMetric):
     def __init__(self, name: str = "nll_vs_approach_average", **kwargs) -> None:
         super().__init__(name=name, **kwargs)
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def row_sums(self, y_true, y_pred) -> RowSums:
         label = tf.reshape(tf.cast(y_true, tf.float64), [-1, 2])
         headway, index = label[:, 0], tf.cast(label[:, 1], tf.int64)
 
@@ -283,7 +309,7 @@ class EventNLLVsApproachAverage(_SumMetric):
             return rate * headway - tf.math.log(picked)
 
         model, table = _comparison(y_pred)
-        self._add(difference=tf.reduce_sum(nll(model) - nll(table)), count=tf.size(headway))
+        return None, {"difference": nll(model) - nll(table), "count": tf.ones_like(headway)}
 
     def result(self) -> tf.Tensor:
         return tf.math.divide_no_nan(self._sums["difference"], self._sums["count"])

@@ -1,4 +1,4 @@
-"""FastEvaluator executor: score whole batches in TensorFlow, metrics in numpy, TFMA writes.
+"""FastEvaluator executor: score batches in TensorFlow, sum metrics per slice, TFMA writes.
 
 What stays TFMA's: the EvalConfig (defaults filled in by
 ``tfma.utils.update_eval_config_with_defaults`` exactly as the stock executor does), the
@@ -7,7 +7,13 @@ threshold check (``metrics_validator.validate_metrics`` per slice, combined by T
 ``tfma.load_validation_result`` read them) and the blessing artifact (BLESSED /
 NOT_BLESSED file and the stock custom properties). What is ours: reading the eval split
 in batches of ``SCORE_BATCH_SIZE`` serialized examples, calling each model's signatures
-once per batch, and computing every metric of every slice on whole numpy columns.
+once per batch, and adding the batch to per-slice metric accumulators
+(``components.fast_evaluator.metrics``) before reading the next.
+
+Memory is one batch (the serialized examples, the decoded slicing columns, each model's
+outputs and labels) plus a few floats per slice, metric and model, whatever the split's
+size (measured by ``benchmarks/bench_evaluator.py``, figures in docs/benchmarks.md). A
+fixed batch bounds it, so ``resources.memory_budget_mb`` does not set it.
 """
 
 from __future__ import annotations
@@ -102,109 +108,117 @@ def _to_numpy(tensors: dict[str, tf.Tensor]) -> dict[str, np.ndarray]:
     return {k: v.numpy() for k, v in tensors.items()}
 
 
-def compute_sliced_metrics(
-    eval_config: tfma.EvalConfig, model_paths: dict[str, str], patterns: list[str]
-) -> list[tuple[tuple, dict]]:
-    """(slice key, {MetricKey: value}) for every slice, with diff metrics vs the baseline."""
-    slice_keys = [list(spec.feature_keys) for spec in eval_config.slicing_specs]
-    slice_features = sorted({k for keys in slice_keys for k in keys})
-    loaded = {name: tf.saved_model.load(path) for name, path in model_paths.items()}
-    specs = {spec.name: spec for spec in eval_config.model_specs}
-    decoder = example_coder.ExamplesToRecordBatchDecoder()
+# (model name, output name, accumulator) per metric, in the EvalConfig's order.
+_Accumulators = list[tuple[str, str, fast_metrics.Accumulator]]
 
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in slice_features}
-    outputs: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in loaded}
-    labels: dict[str, dict[str, list[np.ndarray]]] = {name: {} for name in loaded}
-    for batch in _read_batches(patterns):
-        if slice_features:
-            record_batch = decoder.DecodeBatch(batch.numpy().tolist())
-            for name in slice_features:
-                column = record_batch.column(record_batch.schema.get_field_index(name))
-                columns[name].append(np.asarray(column.flatten().to_numpy(zero_copy_only=False)))
-        for name, model in loaded.items():
-            spec = specs[name]
-            signature = model.signatures[spec.signature_name or "serving_default"]
-            for key, value in _to_numpy(signature(examples=batch)).items():
-                outputs[name].setdefault(key, []).append(value)
-            transformed: dict[str, np.ndarray] = {}
-            for fn_name in spec.preprocessing_function_names:
-                transformed.update(_to_numpy(model.signatures[fn_name](examples=batch)))
-            for output_name, label_key in spec.label_keys.items():
-                if label_key not in transformed and spec.is_baseline:
-                    continue  # a model from before that output: not scored on it
-                if label_key not in transformed:
-                    raise ValueError(
-                        f"FastEvaluator: model {name!r} does not compute label {label_key!r} "
-                        f"of output {output_name!r}"
-                    )
-                labels[name].setdefault(output_name, []).append(transformed[label_key])
 
-    column_arrays = {k: np.concatenate(v) for k, v in columns.items()}
-    output_arrays = {m: {k: np.concatenate(v) for k, v in o.items()} for m, o in outputs.items()}
-    label_arrays = {m: {k: np.concatenate(v) for k, v in o.items()} for m, o in labels.items()}
-    rows = len(next(iter(next(iter(output_arrays.values())).values())))
-    if slice_features and any(len(v) != rows for v in column_arrays.values()):
-        raise ValueError("FastEvaluator: slicing features must have exactly one value per example")
-    if not slice_features:
-        column_arrays = {"__rows__": np.zeros(rows)}
-
-    baseline = next((s.name for s in eval_config.model_specs if s.is_baseline), None)
+def _accumulators(eval_config: tfma.EvalConfig, model_names: list[str]) -> _Accumulators:
     result = []
-    for slice_key, mask in fast_metrics.slice_masks(column_arrays, slice_keys):
-        values: dict[tfma.metrics.MetricKey, float] = {}
-        for model_name in loaded:
-            values.update(
-                _slice_values(
-                    eval_config,
-                    model_name,
-                    output_arrays[model_name],
-                    label_arrays[model_name],
-                    mask,
-                )
-            )
-        if baseline:
-            for key, value in list(values.items()):
-                if key.model_name != baseline and key.make_baseline_key(baseline) in values:
-                    values[key.make_diff_key()] = value - values[key.make_baseline_key(baseline)]
-        result.append((slice_key, values))
+    for model_name in model_names:
+        for metrics_spec in eval_config.metrics_specs:
+            for metric in metrics_spec.metrics:
+                for output_name in list(metrics_spec.output_names) or [""]:
+                    result.append((model_name, output_name, fast_metrics.accumulator(metric)))
     return result
 
 
-def _slice_values(
-    eval_config: tfma.EvalConfig,
-    model_name: str,
-    outputs: dict[str, np.ndarray],
-    labels: dict[str, np.ndarray],
-    mask: np.ndarray,
-) -> dict[tfma.metrics.MetricKey, float]:
-    values = {}
-    for metrics_spec in eval_config.metrics_specs:
-        output_names = list(metrics_spec.output_names) or [""]
-        for metric in metrics_spec.metrics:
-            for output_name in output_names:
-                if output_name and output_name not in labels:
-                    continue  # the baseline predates this output (checked when loading)
-                if metric.class_name == fast_metrics.EXAMPLE_COUNT[0]:
-                    name, value = fast_metrics.EXAMPLE_COUNT[1], float(mask.sum())
-                elif metric.module:
-                    name, value = fast_metrics.module_keras_metric(
-                        metric, labels[output_name][mask], outputs[output_name][mask]
-                    )
-                elif metric.class_name in fast_metrics.METRICS:
-                    name, fn = fast_metrics.METRICS[metric.class_name]
-                    value = fn(labels[output_name][mask], outputs[output_name][mask])
-                else:
-                    raise ValueError(
-                        f"FastEvaluator cannot compute metric {metric.class_name!r} "
-                        f"(supported: {sorted(fast_metrics.METRICS)}, ExampleCount and "
-                        "Keras metric classes named with a module); "
-                        "use the stock tfx Evaluator for it"
-                    )
+def _batch_labels(spec: tfma.ModelSpec, model, batch) -> dict[str, np.ndarray]:
+    """Output name -> the transformed label it is scored on (a baseline from before an
+    output has no label for it: it is not scored on that output)."""
+    transformed: dict[str, np.ndarray] = {}
+    for fn_name in spec.preprocessing_function_names:
+        transformed.update(_to_numpy(model.signatures[fn_name](examples=batch)))
+    labels = {}
+    for output_name, label_key in spec.label_keys.items():
+        if label_key not in transformed and spec.is_baseline:
+            continue
+        if label_key not in transformed:
+            raise ValueError(
+                f"FastEvaluator: model {spec.name!r} does not compute label {label_key!r} "
+                f"of output {output_name!r}"
+            )
+        labels[output_name] = transformed[label_key]
+    return labels
+
+
+def _slice_columns(decoder, batch, features: list[str]) -> dict[str, np.ndarray]:
+    """One value per example of each slicing feature, or a ValueError."""
+    if not features:
+        return {}
+    record_batch = decoder.DecodeBatch(batch.numpy().tolist())
+    columns = {}
+    for name in features:
+        column = record_batch.column(record_batch.schema.get_field_index(name))
+        columns[name] = np.asarray(column.flatten().to_numpy(zero_copy_only=False))
+        if len(columns[name]) != record_batch.num_rows:
+            raise ValueError(
+                "FastEvaluator: slicing features must have exactly one value per example "
+                f"({name!r} has {len(columns[name])} values in {record_batch.num_rows} examples)"
+            )
+    return columns
+
+
+def compute_sliced_metrics(
+    eval_config: tfma.EvalConfig, model_paths: dict[str, str], patterns: list[str]
+) -> list[tuple[tuple, dict]]:
+    """(slice key, {MetricKey: value}) for every slice, with diff metrics vs the baseline.
+
+    Streams the examples in batches of ``SCORE_BATCH_SIZE``: each batch is scored by
+    every model and added to per-slice accumulators (``fast_metrics``), then dropped.
+    """
+    indexes = [fast_metrics.SliceIndex(list(s.feature_keys)) for s in eval_config.slicing_specs]
+    slice_features = sorted({k for index in indexes for k in index.feature_keys})
+    loaded = {name: tf.saved_model.load(path) for name, path in model_paths.items()}
+    specs = {spec.name: spec for spec in eval_config.model_specs}
+    decoder = example_coder.ExamplesToRecordBatchDecoder()
+    accumulators = _accumulators(eval_config, list(loaded))
+    scored: dict[tuple[str, str], bool] = {}  # (model, output) -> has a label
+    total_rows = 0
+    for batch in _read_batches(patterns):
+        rows = len(batch)
+        total_rows += rows
+        columns = _slice_columns(decoder, batch, slice_features)
+        slicings = []
+        for index in indexes:
+            ids = index.ids(columns, rows)  # may add slices: count them after
+            slicings.append((ids, len(index.slice_keys)))
+        outputs, labels = {}, {}
+        for name, model in loaded.items():
+            spec = specs[name]
+            signature = model.signatures[spec.signature_name or "serving_default"]
+            outputs[name] = _to_numpy(signature(examples=batch))
+            labels[name] = _batch_labels(spec, model, batch)
+            for output_name in spec.label_keys:
+                scored[(name, output_name)] = output_name in labels[name]
+        for model_name, output_name, acc in accumulators:
+            if output_name and output_name not in labels[model_name]:
+                continue  # the baseline predates this output (checked by _batch_labels)
+            acc.update(
+                labels[model_name].get(output_name), outputs[model_name].get(output_name), slicings
+            )
+    if not total_rows:
+        raise ValueError(f"FastEvaluator: no examples in {patterns}")
+
+    baseline = next((s.name for s in eval_config.model_specs if s.is_baseline), None)
+    result = []
+    for spec_number, index in enumerate(indexes):
+        for slice_id, slice_key in index.ordered():
+            values: dict[tfma.metrics.MetricKey, float] = {}
+            for model_name, output_name, acc in accumulators:
+                if output_name and not scored.get((model_name, output_name)):
+                    continue
                 key = tfma.metrics.MetricKey(
-                    name=name, model_name=model_name, output_name=output_name
+                    name=acc.name, model_name=model_name, output_name=output_name
                 )
-                values[key] = value
-    return values
+                values[key] = acc.value(spec_number, slice_id)
+            if baseline:
+                for key, value in list(values.items()):
+                    if key.model_name != baseline and key.make_baseline_key(baseline) in values:
+                        values[key.make_diff_key()] = (
+                            value - values[key.make_baseline_key(baseline)]
+                        )
+            result.append((slice_key, values))
+    return result
 
 
 def write_results(

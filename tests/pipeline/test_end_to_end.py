@@ -115,6 +115,20 @@ def test_changing_train_steps_retrains_but_keeps_transform_cached(london):
     assert {states[n] for n in upstream} == {"CACHED"}, states
     assert states[wiring.TRAINER] == "COMPLETE", states
 
+    # The Evaluator compared the new model with the first run's (blessed and pushed):
+    # the baseline resolver excludes the candidate, whatever else is blessed.
+    def node(run: str, node_id: str):
+        return next(e for e in metadata.run_executions(store, LONDON, run) if e.node_id == node_id)
+
+    first_model = metadata.outputs_of(
+        store, node(london["first_run"], wiring.TRAINER).execution.id, "model"
+    )
+    new_model = metadata.outputs_of(store, node(runs[-1], wiring.TRAINER).execution.id, "model")
+    evaluator = node(runs[-1], wiring.EVALUATOR).execution.id
+    assert [a.id for a in metadata.inputs_of(store, evaluator, "model")] == [new_model[0].id]
+    baseline = metadata.inputs_of(store, evaluator, "baseline_model")
+    assert [a.id for a in baseline] == [first_model[0].id] != [new_model[0].id]
+
 
 def test_unreachable_threshold_is_not_blessed_and_pushes_nothing(london, capsys):
     layout = london["layout"]

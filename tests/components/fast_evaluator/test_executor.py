@@ -1,20 +1,28 @@
-"""FastEvaluator against the stock TFMA Evaluator on the same real model and examples."""
+"""FastEvaluator against the stock TFMA Evaluator on the same real models and examples.
+
+Both executors run once per case (module fixtures); the tests compare everything the
+stock one produces, both ways: slices, metric names and values, validation failures,
+and the blessing's file and custom properties. With a baseline, the candidate is the
+trained model and the baseline its untrained export, so every ``_diff`` is non-zero;
+the fast executor then reads the 300 eval rows in batches of ``SMALL_BATCH``.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
+import copy
 
 import pytest
-import tensorflow_model_analysis as tfma
 from tfx.components.evaluator import executor as stock_executor
-from tfx.types import artifact_utils, standard_artifacts
-from tfx.utils import proto_utils
 
 from components.fast_evaluator import executor as fast_executor
 from pipeline.config import EvaluationConfig, MetricThreshold
-from pipeline.evaluation import build_eval_config
+from tests.components.fast_evaluator.helpers import (
+    assert_same_blessing,
+    assert_same_metrics,
+    evaluate,
+    flat_metrics,
+    model,
+)
 
 GATE = EvaluationConfig(
     thresholds={
@@ -27,100 +35,138 @@ GATE = EvaluationConfig(
         "vehicle_type_crossentropy_vs_prior": MetricThreshold(upper_bound=0.15),
     }
 )
+# Passes on some metrics and fails on others, by value and by change vs the baseline.
+MIXED_GATE = EvaluationConfig(
+    thresholds={
+        "headway_nll": MetricThreshold(max_increase=0.0),  # beats the untrained baseline
+        "mean_absolute_error": MetricThreshold(upper_bound=1.0),
+        "sparse_categorical_crossentropy": MetricThreshold(max_increase=-10.0),
+        "headway_nll_vs_constant": MetricThreshold(upper_bound=-100.0),
+    }
+)
 OWN_METRICS = {
     "headway_nll",
     "headway_nll_vs_constant",
     "vehicle_type_crossentropy_vs_prior",
     "nll_vs_approach_average",  # the per-approach gate: identical in both evaluators
 }
+SMALL_BATCH = 64
 
 
-def _model(uri: str, artifact_id: int) -> standard_artifacts.Model:
-    model = standard_artifacts.Model()
-    model.uri, model.id = uri, artifact_id
-    return model
-
-
-def _evaluate(
-    executor_class, tmp: Path, tft_run, models: dict, config, data_kind: str = "events"
-) -> tuple:
-    examples = standard_artifacts.Examples()
-    examples.uri = tft_run.raw_examples_dir
-    examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
-    evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
-    evaluation.uri, blessing.uri = str(tmp / "evaluation"), str(tmp / "blessing")
-    os.makedirs(blessing.uri)
-    executor_class().Do(
-        {"examples": [examples], **{k: [v] for k, v in models.items()}},
-        {"evaluation": [evaluation], "blessing": [blessing]},
-        {
-            "eval_config": proto_utils.proto_to_json(build_eval_config(config, data_kind)),
-            "example_splits": json.dumps(["eval"]),
-        },
+def _failures(validation) -> list[tuple[str, bool]]:
+    return sorted(
+        (str(f.metric_key.name), f.metric_key.is_diff)
+        for s in validation.metric_validations_per_slice
+        for f in s.failures
     )
-    result = tfma.load_eval_result(evaluation.uri)
-    return dict(result.slicing_metrics), tfma.load_validation_result(evaluation.uri), blessing
-
-
-def _assert_same_metrics(stock: dict, fast: dict, own_metrics: set[str] = OWN_METRICS) -> None:
-    assert sorted(map(str, stock)) == sorted(map(str, fast))
-    overall = {m for by_sub_key in stock[()].values() for m in by_sub_key[""]}
-    assert {m.removesuffix("_diff") for m in overall} >= own_metrics
-    for slice_key, by_output in stock.items():
-        for output, by_sub_key in by_output.items():
-            for metric, value in by_sub_key[""].items():
-                got = fast[slice_key][output][""][metric]["doubleValue"]
-                want = value["doubleValue"]
-                assert got == pytest.approx(want, rel=1e-5, abs=1e-6), (slice_key, metric)
 
 
 @pytest.fixture(scope="module")
-def model_artifact_uri(cold_model, tmp_path_factory) -> str:
-    uri = tmp_path_factory.mktemp("model")
-    os.symlink(cold_model.fn_args.serving_model_dir, uri / "Format-Serving")
-    return str(uri)
+def without_baseline(tft_run, model_artifact_uri, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("without_baseline")
+    models = {"model": model(model_artifact_uri, 1)}
+    stock = evaluate(stock_executor.Executor, tmp / "stock", tft_run, models, GATE)
+    fast = evaluate(fast_executor.Executor, tmp / "fast", tft_run, models, GATE)
+    return stock, fast, models
 
 
-@pytest.mark.slow
-def test_same_metrics_validation_and_blessing_as_stock_without_baseline(
-    tft_run, model_artifact_uri, tmp_path
-):
-    models = {"model": _model(model_artifact_uri, 1)}
-    stock = _evaluate(stock_executor.Executor, tmp_path / "stock", tft_run, models, GATE)
-    fast = _evaluate(fast_executor.Executor, tmp_path / "fast", tft_run, models, GATE)
-    _assert_same_metrics(stock[0], fast[0])
-    assert fast[1].validation_ok == stock[1].validation_ok is True
-    assert fast[1].rubber_stamp == stock[1].rubber_stamp
-    assert os.listdir(fast[2].uri) == os.listdir(stock[2].uri) == ["BLESSED"]
-
-
-@pytest.mark.slow
-def test_same_diff_metrics_and_failed_gate_as_stock_with_baseline(
-    tft_run, model_artifact_uri, tmp_path
-):
-    # An impossible gate: the candidate must beat an identical baseline and a tiny bound.
-    gate = EvaluationConfig(
-        thresholds={
-            "mean_absolute_error": MetricThreshold(upper_bound=1.0, max_increase=-1.0),
-            "headway_nll": MetricThreshold(max_increase=-0.01),
-            "headway_nll_vs_constant": MetricThreshold(upper_bound=-100.0),
-        }
-    )
+@pytest.fixture(scope="module")
+def with_baseline(tft_run, model_artifact_uri, untrained_artifact_uri, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("with_baseline")
     models = {
-        "model": _model(model_artifact_uri, 1),
-        "baseline_model": _model(model_artifact_uri, 2),
+        "model": model(model_artifact_uri, 1),
+        "baseline_model": model(untrained_artifact_uri, 2),
     }
-    stock = _evaluate(stock_executor.Executor, tmp_path / "stock", tft_run, models, gate)
-    fast = _evaluate(fast_executor.Executor, tmp_path / "fast", tft_run, models, gate)
-    _assert_same_metrics(stock[0], fast[0])
-    assert fast[1].validation_ok is stock[1].validation_ok is False
+    stock = evaluate(stock_executor.Executor, tmp / "stock", tft_run, models, MIXED_GATE)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast_executor, "SCORE_BATCH_SIZE", SMALL_BATCH)
+        fast = evaluate(fast_executor.Executor, tmp / "fast", tft_run, models, MIXED_GATE)
+    return stock, fast, models
 
-    def failures(result):
-        return sorted(
-            (str(f.metric_key.name), f.metric_key.is_diff)
-            for s in result.metric_validations_per_slice
-            for f in s.failures
-        )
 
-    assert failures(fast[1]) == failures(stock[1]) != []
-    assert os.listdir(fast[2].uri) == os.listdir(stock[2].uri) == ["NOT_BLESSED"]
+@pytest.mark.slow
+def test_same_metrics_validation_and_blessing_as_stock_without_baseline(without_baseline):
+    stock, fast, models = without_baseline
+    assert_same_metrics(stock.metrics, fast.metrics, OWN_METRICS)
+    assert not any(name.endswith("_diff") for *_, name in flat_metrics(fast.metrics))
+    assert fast.validation.validation_ok == stock.validation.validation_ok is True
+    assert fast.validation.rubber_stamp == stock.validation.rubber_stamp
+    assert_same_blessing(stock.blessing, fast.blessing, models, blessed=True)
+
+
+@pytest.mark.slow
+def test_same_diff_metrics_over_several_batches_as_stock_with_another_baseline(
+    tft_run, with_baseline
+):
+    stock, fast, _ = with_baseline
+    assert len(tft_run.eval_rows) > 3 * SMALL_BATCH  # the fast executor read 5 batches
+    assert_same_metrics(stock.metrics, fast.metrics, OWN_METRICS)
+    diffs = {
+        key: value
+        for key, value in flat_metrics(stock.metrics).items()
+        if key[-1].endswith("_diff") and key[0] == ()
+    }
+    assert {key[-1].removesuffix("_diff") for key in diffs} >= OWN_METRICS
+    fast_values = flat_metrics(fast.metrics)
+    for key, value in diffs.items():
+        if key[-1] != "example_count_diff":  # the same rows for both models
+            assert value != 0 and fast_values[key] != 0, key
+
+
+@pytest.mark.slow
+def test_same_failures_and_blessing_as_stock_with_another_baseline(with_baseline):
+    stock, fast, models = with_baseline
+    assert fast.validation.validation_ok is stock.validation.validation_ok is False
+    failures = _failures(fast.validation)
+    assert failures == _failures(stock.validation)
+    assert ("headway_nll", True) not in failures  # passed against the untrained baseline
+    assert ("sparse_categorical_crossentropy", True) in failures  # a change threshold
+    assert ("mean_absolute_error", False) in failures  # a value threshold
+    assert_same_blessing(stock.blessing, fast.blessing, models, blessed=False)
+
+
+def _rename(metrics: dict, key: tuple, new_name: str) -> None:
+    slice_key, output, sub_key, name = key
+    by_name = metrics[slice_key][output][sub_key]
+    by_name[new_name] = by_name.pop(name)
+
+
+def _drop(metrics: dict, key: tuple) -> None:
+    slice_key, output, sub_key, name = key
+    del metrics[slice_key][output][sub_key][name]
+
+
+def _add(metrics: dict, key: tuple) -> None:
+    slice_key, output, sub_key, name = key
+    metrics[slice_key][output][sub_key][f"{name}_extra"] = {"doubleValue": 1.0}
+
+
+def _shift(metrics: dict, key: tuple) -> None:
+    slice_key, output, sub_key, name = key
+    metrics[slice_key][output][sub_key][name]["doubleValue"] *= 1.001
+
+
+def _drop_slice(metrics: dict, key: tuple) -> None:
+    del metrics[next(k for k in metrics if k != ())]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda m, k: _rename(m, k, "headway_nll_renamed"),
+        _drop,
+        _add,
+        _shift,
+        _drop_slice,
+    ],
+    ids=["renamed", "dropped", "extra", "value", "slice"],
+)
+def test_the_parity_check_fails_on_a_broken_fast_output(with_baseline, breakage):
+    stock, fast, _ = with_baseline
+    assert_same_metrics(stock.metrics, fast.metrics, OWN_METRICS)  # intact: passes
+    key = next(k for k in flat_metrics(fast.metrics) if k[0] == () and k[-1] == "headway_nll")
+    broken = copy.deepcopy(fast.metrics)
+    breakage(broken, key)
+    with pytest.raises(AssertionError):
+        assert_same_metrics(stock.metrics, broken, OWN_METRICS)
