@@ -160,7 +160,7 @@ def _run_statistics(
     from tfx.types import artifact_utils, standard_artifacts
 
     from components.fast_statistics_gen import executor as fast
-    from deploy import beam_profiles
+    from deploy.runners import beam_profiles
     from pipeline.config import load_config
 
     examples = standard_artifacts.Examples()

@@ -25,7 +25,7 @@ from tfx.utils import io_utils
 
 from components.fast_statistics_gen import executor as fast_executor
 from components.fast_statistics_gen import planning, reading
-from deploy import beam_profiles
+from deploy.runners import beam_profiles
 from pipeline.config import BeamConfig
 from pipeline.schema import curated_schema_path
 from tests.components.fast_statistics_gen import parity
