@@ -233,19 +233,33 @@ def _mix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+def row_hashes(split: InMemorySplit, seed: int) -> np.ndarray:
+    """A seeded 64-bit hash of each row's content (uint64), whatever the files' order."""
+    with np.errstate(over="ignore"):
+        h = _mix64(np.full(split.rows, seed, np.uint64))
+        for column in _row_key(split):
+            h = _mix64(h ^ np.asarray(column).astype(np.int64).view(np.uint64))
+    return h
+
+
 def carve_validation(
     split: InMemorySplit, fraction: float, seed: int
 ) -> tuple[InMemorySplit, InMemorySplit]:
     """(training rows, validation rows): a seeded hash of each row's content picks about
     ``fraction`` of the rows for validation, whatever order the files came in."""
-    with np.errstate(over="ignore"):
-        h = _mix64(np.full(split.rows, seed, np.uint64))
-        for column in _row_key(split):
-            h = _mix64(h ^ np.asarray(column).astype(np.int64).view(np.uint64))
+    h = row_hashes(split, seed)
     held_out = (h % np.uint64(1 << 20)).astype(np.float64) < fraction * (1 << 20)
     if held_out.all() or not held_out.any():  # a tiny split: keep one row each way
         held_out = np.arange(split.rows) == split.rows - 1
     return split.take(np.flatnonzero(~held_out)), split.take(np.flatnonzero(held_out))
+
+
+def calibration_folds(split: InMemorySplit, seed: int) -> np.ndarray:
+    """Each row's cross-validation fold (``transforms.calibration.FOLDS``), from the high
+    bits of its hash (the validation carve uses the low ones)."""
+    return ((row_hashes(split, seed) >> np.uint64(40)) % np.uint64(calibration.FOLDS)).astype(
+        np.int64
+    )
 
 
 def approach_init(split: InMemorySplit, data_kind: str) -> ApproachInit:
@@ -307,8 +321,6 @@ def predicted_week(model: keras.Model, split: InMemorySplit, cross_buckets: int)
 def calibrate_model(
     model: keras.Model,
     train_split: InMemorySplit,
-    fit: InMemorySplit,
-    validation: InMemorySplit,
     approaches: ApproachInit,
     hparams: HParams,
 ) -> calibration.Calibration:
@@ -318,13 +330,18 @@ def calibrate_model(
     if data_kind != features.DATA_KIND_COUNTS:
         cells = train_split.inputs[features.DAY_HOUR_CELL_XF]
         cell_hours = approach_table.event_exposure_hours(cells, train_split.timestamps)
-    total = max(train_split.rows, 1)
+    fold = calibration_folds(train_split, hparams.seed)
+    folds = []
+    for k in range(calibration.FOLDS):
+        part = train_split.take(np.flatnonzero(fold == k))
+        share = part.rows / max(train_split.rows, 1)
+        folds.append(approach_sums(part, ids, data_kind, cell_hours, share))
+
+    def table_of(sums: calibration.Sums) -> np.ndarray:
+        return approach_table.fit_approach_average(sums.vehicles, sums.hours).rates[:-1]
+
     result = calibration.calibrate(
-        predicted_week(model, train_split, hparams.cross_buckets),
-        fit=approach_sums(fit, ids, data_kind, cell_hours, fit.rows / total),
-        validation=approach_sums(validation, ids, data_kind, cell_hours, validation.rows / total),
-        every=approach_sums(train_split, ids, data_kind, cell_hours, 1.0),
-        table=approaches.table,
+        predicted_week(model, train_split, hparams.cross_buckets), folds, table_of
     )
     model.get_layer(CALIBRATION_LAYER).set_weights([result.log_multipliers])
     return result
@@ -399,8 +416,8 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     kind = hparams.data_kind
     train_split = load_split(fn_args.train_files, fn_args.data_accessor, tft_output, kind)
     approaches = approach_init(train_split, kind)
-    train, held_out = carve_validation(train_split, hparams.validation_fraction, hparams.seed)
-    validation = held_out.sample(hparams.eval_steps * hparams.batch_size)
+    train, validation = carve_validation(train_split, hparams.validation_fraction, hparams.seed)
+    validation = validation.sample(hparams.eval_steps * hparams.batch_size)
     logging.info(
         "loaded %d train %s rows: %d to fit, %d to validate (the eval split is not read)",
         train_split.rows,
@@ -443,7 +460,7 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         callbacks=callbacks,
         verbose=0,
     )
-    calibrated = calibrate_model(model, train_split, train, held_out, approaches, hparams)
+    calibrated = calibrate_model(model, train_split, approaches, hparams)
     logging.info("calibrated to the approaches' counts: %s", calibrated.record())
     export_serving_model(
         model,

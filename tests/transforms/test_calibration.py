@@ -33,9 +33,12 @@ def test_multiplier_is_the_gamma_posterior_mean_per_class_hour():
     assert calibration.multipliers(predicted, sums, classes, 0.0)[0, _cell(0, 8), 0] == 3.0
 
 
-def _poisson_sums(rate: np.ndarray, hours: float, rng: np.random.Generator) -> Sums:
-    exposure = np.full(rate.shape, hours)
-    return Sums(rng.poisson(rate * exposure).astype(np.float64), exposure)
+def _poisson_folds(rate: np.ndarray, hours: float, rng: np.random.Generator) -> list[Sums]:
+    """``calibration.FOLDS`` disjoint parts of ``hours`` of Poisson counts at ``rate``."""
+    part = np.full(rate.shape, hours / calibration.FOLDS)
+    return [
+        Sums(rng.poisson(rate * part).astype(np.float64), part) for _ in range(calibration.FOLDS)
+    ]
 
 
 def _with_unseen_row(table: np.ndarray) -> np.ndarray:
@@ -43,9 +46,13 @@ def _with_unseen_row(table: np.ndarray) -> np.ndarray:
 
 
 def _flat(sums: Sums) -> np.ndarray:
-    """A table that knows only each approach's and type's mean rate."""
+    """A table that knows only each approach's and type's mean rate (A, 168, T)."""
     rate = sums.vehicles.sum(axis=1, keepdims=True) / sums.hours.sum(axis=1, keepdims=True)
-    return _with_unseen_row(np.broadcast_to(rate, sums.vehicles.shape) + 1e-9)
+    return np.broadcast_to(rate, sums.vehicles.shape) + 1e-9
+
+
+def _every(folds: list[Sums]) -> Sums:
+    return Sums(sum(f.vehicles for f in folds), sum(f.hours for f in folds))
 
 
 def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept():
@@ -55,18 +62,18 @@ def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept(
     truth = model.copy()
     truth[0, DAY == 5] *= 3.0  # approach 0: Saturday three times the model's
     truth[0, DAY == 6] *= 0.5  # and its Sunday half
-    fit, validation = _poisson_sums(truth, 2.7, rng), _poisson_sums(truth, 0.3, rng)
-    every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
-    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every, _flat(fit))
+    folds = _poisson_folds(truth, 3.0, rng)
+    result = calibration.calibrate(_with_unseen_row(model), folds, _flat)
     assert result.day_classes == "weekday/saturday/sunday" and math.isfinite(result.kappa)
     assert result.validation_nll_after < result.validation_nll_before
+    assert result.record()["reason"] == "calibrated"
     calibrated = model * np.exp(result.log_multipliers[:-1])
-    # a third of the model's weekend error is left: Poisson noise of one Saturday and
-    # one Sunday per class-hour, and the prior's pull in the quiet hours
+    # a third of the model's weekend error is left at most: Poisson noise of three
+    # Saturdays and Sundays per class-hour, and the prior's pull in the quiet hours
     error = np.abs(np.log(calibrated[0] / truth[0]))[DAY >= 5].mean()
     assert error < np.abs(np.log(model[0] / truth[0]))[DAY >= 5].mean() / 3
-    # the approaches the model had right stay near it (a Saturday's noise moves them a
-    # little: one kappa serves every approach), and the unseen row is untouched
+    # the approaches the model had right stay near it (one kappa serves every
+    # approach), and the unseen row is untouched
     assert np.abs(result.log_multipliers[1:-1]).mean() < 0.1
     assert not result.log_multipliers[-1].any()
 
@@ -74,35 +81,35 @@ def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept(
 def test_a_right_model_is_left_as_trained_or_barely_moved():
     rng = np.random.default_rng(8)
     model = rng.uniform(1.0, 30.0, (10, CELLS, TYPES))
-    fit, validation = _poisson_sums(model, 2.7, rng), _poisson_sums(model, 0.3, rng)
-    every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
-    result = calibration.calibrate(_with_unseen_row(model), fit, validation, every, _flat(fit))
+    result = calibration.calibrate(_with_unseen_row(model), _poisson_folds(model, 3.0, rng), _flat)
     assert result.validation_nll_after <= result.validation_nll_before
     assert np.abs(result.log_multipliers).max() < 0.1
 
 
-def test_too_few_validation_vehicles_choose_nothing():
+def test_too_few_vehicles_choose_nothing():
     model = np.full((2, CELLS, TYPES), 0.01)
-    sums = Sums(np.zeros((2, CELLS, TYPES)), np.ones((2, CELLS, TYPES)))
-    sums.vehicles[0, 0, 0] = 50.0  # a burst the model does not expect, but 50 < 100
-    result = calibration.calibrate(_with_unseen_row(model), sums, sums, sums, _flat(sums))
+    fold = Sums(np.zeros((2, CELLS, TYPES)), np.ones((2, CELLS, TYPES)))
+    fold.vehicles[0, 0, 0] = 50.0  # a burst the model does not expect, but too few
+    result = calibration.calibrate(_with_unseen_row(model), [fold] * calibration.FOLDS, _flat)
     assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
     assert not result.log_multipliers.any()
     assert result.record()["kappa"] == calibration.NONE
+    assert result.reason == "too few vehicles to choose"
 
 
 def test_a_model_no_better_than_the_table_is_left_as_trained():
     rng = np.random.default_rng(9)
     truth = rng.uniform(1.0, 30.0, (4, CELLS, TYPES))
-    fit, validation = _poisson_sums(truth, 2.7, rng), _poisson_sums(truth, 0.3, rng)
-    every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
-    untrained = _flat(every)  # a one-step model: each approach's mean, no week
-    exact = _with_unseen_row(truth)
-    result = calibration.calibrate(untrained, fit, validation, every, table=exact)
+    folds = _poisson_folds(truth, 3.0, rng)
+    untrained = _with_unseen_row(_flat(_every(folds)))  # a one-step model: no week
+
+    def historical_average(sums: Sums) -> np.ndarray:
+        return (sums.vehicles + 1.0) / (sums.hours + 1.0)
+
+    result = calibration.calibrate(untrained, folds, historical_average)
     assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
+    assert result.reason == "the model is no better than the historical average"
     assert not result.log_multipliers.any()
-    # the same model against a table that is worse than it is calibrated
-    worse = _with_unseen_row(np.full(truth.shape, 0.5))
-    assert calibration.calibrate(
-        untrained, fit, validation, every, table=worse
-    ).log_multipliers.any()
+    # the same model against a table that is worse than it: calibrated
+    worse = calibration.calibrate(untrained, folds, lambda sums: np.full(sums.vehicles.shape, 0.5))
+    assert worse.log_multipliers.any() and worse.reason == "calibrated"
