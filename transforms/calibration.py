@@ -1,4 +1,4 @@
-"""Calibrating the trained model to each approach's own counts, shrunk by cross-validation.
+"""Calibrating the trained model to each approach's own counts, shrunk by validation.
 
 After training, the model's vehicles per hour ``P[a, c, t]`` (approach, day-hour cell,
 type) are compared with what the train split saw at that approach, per **day class**
@@ -12,20 +12,21 @@ prior (mean 1) on the ratio of the true rate to the model's, given Poisson count
 (``P`` times the exposure hours of each cell of the class-hour). ``kappa`` (in
 vehicles) sets how much data it takes to move the model: where the approach saw
 thousands of vehicles the counts speak, where it saw a few the model stays. The day
-classes and ``kappa`` are chosen by ``FOLDS``-fold cross-validation over the train
-split's rows (a seeded hash of each row picks its fold; the eval split is never read):
-multipliers fitted on the other folds must lower the Poisson NLL of each fold's counts,
+classes and ``kappa`` are chosen on the validation rows the Trainer holds out of the
+train split (early stopping's; the eval split is never read): multipliers from the
+rows the model was fitted on must lower the Poisson NLL of the validation rows' counts,
 else the model is left as trained (``kappa = inf``). The final multipliers use every
-train row. Only a model that beats the historical-average table (fitted on the other
-folds too) on the held-out folds is calibrated, so the gate still judges what the model
-learned (``calibrate``).
+train row. Only a model that beats the historical-average table (fitted on the same
+rows) on the validation rows is calibrated, so the gate still judges what the model
+learned (``calibrate``). (Cross-validation over all train rows was tried and chooses
+too little: the model has already fitted those rows.)
 
 Why: a 2-D day x hour embedding shared by every approach cannot carry every
 approach's own week (a shopping street's Saturday, a school's afternoon). The table a
 traffic engineer keeps can, but it is noisy where data is thin. The calibrated model
 is the empirical-Bayes blend of the two, and the embedding stays the one trained.
-Events and counts alike: for events, a fold is a random share of the vehicles, so its
-counts are Poisson with the rate thinned by that share.
+Events and counts alike: for events, the validation rows are a random share of the
+vehicles, so their counts are Poisson with the rate thinned by that share.
 """
 
 from __future__ import annotations
@@ -46,8 +47,7 @@ DAY_CLASSES = {
     "weekday/weekend": np.array([0, 0, 0, 0, 0, 1, 1]),
     "weekday/saturday/sunday": np.array([0, 0, 0, 0, 0, 1, 2]),
 }
-FOLDS = 5  # cross-validation folds of the train split's rows, by a seeded hash of each row
-MIN_VALIDATION_VEHICLES = 100.0  # per fold; fewer: too few to choose, not calibrated
+MIN_VALIDATION_VEHICLES = 100.0  # fewer validation vehicles: too few to choose, not calibrated
 RECORD_FILE = "calibration.json"  # beside the exported model
 KAPPAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # vehicles of prior weight, tried in order
 NONE = "none"
@@ -108,60 +108,49 @@ def poisson_nll(rate: np.ndarray, sums: Sums) -> float:
     return float(np.sum(mean - sums.vehicles[seen] * np.log(mean)) / max(seen.sum(), 1))
 
 
-def _minus(every: Sums, part: Sums) -> Sums:
-    return Sums(every.vehicles - part.vehicles, every.hours - part.hours)
-
-
 def calibrate(
     predicted: np.ndarray,
-    folds: list[Sums],
+    fit: Sums,
+    validation: Sums,
     table_of: Callable[[Sums], np.ndarray],
 ) -> Calibration:
-    """Chooses day classes and ``kappa`` by cross-validation over ``folds`` and returns
-    the multipliers from all of them.
+    """Chooses day classes and ``kappa`` on the ``validation`` rows with multipliers from
+    the ``fit`` rows, then returns the multipliers from both.
 
     ``predicted``: the trained model's vehicles per hour (A + 1, 168, T), last row the
-    unseen approach; ``folds``: the train split's rows in disjoint parts, summed per
-    (approach, cell, type) (A, 168, T). Each candidate's multipliers come from the other
-    folds and are scored on the fold's counts. ``table_of(sums)``: the historical-average
-    table (A, 168, T) fitted on ``sums``, the one the gate compares with: calibration
-    polishes a model that has learned something, it never rescues one that has not, so a
-    model no better than that table on the held-out folds is left as trained (else a
-    barely trained model, calibrated, would be a day-class table and pass the gate).
+    unseen approach; ``fit``, ``validation``: the rows the model was fitted on and the
+    rows held out of its training, summed per (approach, cell, type) (A, 168, T). Only
+    held-out rows judge: the model has already fitted the others. ``table_of(sums)``:
+    the historical-average table (A, 168, T) fitted on ``sums``, the one the gate
+    compares with. Calibration polishes a model that has learned something, it never
+    rescues one that has not: a model no better on the validation rows than that table
+    fitted on the fit rows is left as trained (else a barely trained model, calibrated,
+    would be a day-class table and could pass the gate).
     """
     trained = predicted[:-1].astype(np.float64)
-    every = Sums(sum(f.vehicles for f in folds), sum(f.hours for f in folds))
-    rest = [_minus(every, fold) for fold in folds]
-
-    def held_out_nll(rates_of: Callable[[Sums], np.ndarray]) -> float:
-        return float(
-            np.mean([poisson_nll(rates_of(r), f) for r, f in zip(rest, folds, strict=True)])
-        )
-
-    before = held_out_nll(lambda _: trained)
-    table_nll = held_out_nll(table_of)
+    before = poisson_nll(trained, validation)
+    table_nll = poisson_nll(np.asarray(table_of(fit), np.float64), validation)
     best = (before, NONE, math.inf)
-    enough = sum(f.vehicles.sum() for f in folds) >= MIN_VALIDATION_VEHICLES * len(folds)
+    enough = validation.vehicles.sum() >= MIN_VALIDATION_VEHICLES
     learned = before < table_nll
     for name, classes in DAY_CLASSES.items() if enough and learned else ():
         for kappa in KAPPAS:
-            nll = held_out_nll(
-                lambda r, c=classes, k=kappa: trained * multipliers(trained, r, c, k)
-            )
+            nll = poisson_nll(trained * multipliers(trained, fit, classes, kappa), validation)
             if nll < best[0]:
                 best = (nll, name, kappa)
     after, name, kappa = best
     log_g = np.zeros(predicted.shape, np.float32)
     if name != NONE:
+        every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
         log_g[:-1] = np.log(multipliers(trained, every, DAY_CLASSES[name], kappa))
     reason = (
         "calibrated"
         if name != NONE
-        else "too few vehicles to choose"
+        else "too few validation vehicles to choose"
         if not enough
         else "the model is no better than the historical average"
         if not learned
-        else "no multiplier lowered the held-out NLL"
+        else "no multiplier lowered the validation NLL"
     )
     return Calibration(name, kappa, before, after, log_g, table_nll, reason)
 

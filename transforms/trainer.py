@@ -254,14 +254,6 @@ def carve_validation(
     return split.take(np.flatnonzero(~held_out)), split.take(np.flatnonzero(held_out))
 
 
-def calibration_folds(split: InMemorySplit, seed: int) -> np.ndarray:
-    """Each row's cross-validation fold (``transforms.calibration.FOLDS``), from the high
-    bits of its hash (the validation carve uses the low ones)."""
-    return ((row_hashes(split, seed) >> np.uint64(40)) % np.uint64(calibration.FOLDS)).astype(
-        np.int64
-    )
-
-
 def approach_init(split: InMemorySplit, data_kind: str) -> ApproachInit:
     """The trained approaches, their initial log-rates and the historical-average table,
     all from the train split (``transforms.approach_table``)."""
@@ -321,27 +313,28 @@ def predicted_week(model: keras.Model, split: InMemorySplit, cross_buckets: int)
 def calibrate_model(
     model: keras.Model,
     train_split: InMemorySplit,
+    fit: InMemorySplit,
+    validation: InMemorySplit,
     approaches: ApproachInit,
     hparams: HParams,
 ) -> calibration.Calibration:
-    """Sets the model's calibration layer from the train split (``transforms.calibration``)."""
+    """Sets the model's calibration layer from the train split (``transforms.calibration``):
+    ``fit`` the rows the model trained on, ``validation`` those held out of training."""
     ids, data_kind = approaches.ids, hparams.data_kind
     cell_hours = np.zeros(features.DAY_HOUR_CELLS)
     if data_kind != features.DATA_KIND_COUNTS:
         cells = train_split.inputs[features.DAY_HOUR_CELL_XF]
         cell_hours = approach_table.event_exposure_hours(cells, train_split.timestamps)
-    fold = calibration_folds(train_split, hparams.seed)
-    folds = []
-    for k in range(calibration.FOLDS):
-        part = train_split.take(np.flatnonzero(fold == k))
-        share = part.rows / max(train_split.rows, 1)
-        folds.append(approach_sums(part, ids, data_kind, cell_hours, share))
+    total = max(train_split.rows, 1)
 
     def table_of(sums: calibration.Sums) -> np.ndarray:
         return approach_table.fit_approach_average(sums.vehicles, sums.hours).rates[:-1]
 
     result = calibration.calibrate(
-        predicted_week(model, train_split, hparams.cross_buckets), folds, table_of
+        predicted_week(model, train_split, hparams.cross_buckets),
+        fit=approach_sums(fit, ids, data_kind, cell_hours, fit.rows / total),
+        validation=approach_sums(validation, ids, data_kind, cell_hours, validation.rows / total),
+        table_of=table_of,
     )
     model.get_layer(CALIBRATION_LAYER).set_weights([result.log_multipliers])
     return result
@@ -416,8 +409,8 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     kind = hparams.data_kind
     train_split = load_split(fn_args.train_files, fn_args.data_accessor, tft_output, kind)
     approaches = approach_init(train_split, kind)
-    train, validation = carve_validation(train_split, hparams.validation_fraction, hparams.seed)
-    validation = validation.sample(hparams.eval_steps * hparams.batch_size)
+    train, held_out = carve_validation(train_split, hparams.validation_fraction, hparams.seed)
+    validation = held_out.sample(hparams.eval_steps * hparams.batch_size)
     logging.info(
         "loaded %d train %s rows: %d to fit, %d to validate (the eval split is not read)",
         train_split.rows,
@@ -460,7 +453,7 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         callbacks=callbacks,
         verbose=0,
     )
-    calibrated = calibrate_model(model, train_split, approaches, hparams)
+    calibrated = calibrate_model(model, train_split, train, held_out, approaches, hparams)
     logging.info("calibrated to the approaches' counts: %s", calibrated.record())
     export_serving_model(
         model,

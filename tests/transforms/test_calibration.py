@@ -33,12 +33,12 @@ def test_multiplier_is_the_gamma_posterior_mean_per_class_hour():
     assert calibration.multipliers(predicted, sums, classes, 0.0)[0, _cell(0, 8), 0] == 3.0
 
 
-def _poisson_folds(rate: np.ndarray, hours: float, rng: np.random.Generator) -> list[Sums]:
-    """``calibration.FOLDS`` disjoint parts of ``hours`` of Poisson counts at ``rate``."""
-    part = np.full(rate.shape, hours / calibration.FOLDS)
-    return [
-        Sums(rng.poisson(rate * part).astype(np.float64), part) for _ in range(calibration.FOLDS)
-    ]
+def _fit_and_validation(rate: np.ndarray, rng: np.random.Generator) -> tuple[Sums, Sums]:
+    """Poisson counts at ``rate``: 2.7 hours per cell to fit on, 0.3 to validate."""
+    return tuple(
+        Sums(rng.poisson(rate * hours).astype(np.float64), np.full(rate.shape, hours))
+        for hours in (2.7, 0.3)
+    )
 
 
 def _with_unseen_row(table: np.ndarray) -> np.ndarray:
@@ -51,10 +51,6 @@ def _flat(sums: Sums) -> np.ndarray:
     return np.broadcast_to(rate, sums.vehicles.shape) + 1e-9
 
 
-def _every(folds: list[Sums]) -> Sums:
-    return Sums(sum(f.vehicles for f in folds), sum(f.hours for f in folds))
-
-
 def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept():
     rng = np.random.default_rng(7)
     shape = 5.0 + 20.0 * np.exp(-0.5 * ((HOUR - 12) / 3.0) ** 2)  # one city-wide day
@@ -62,14 +58,14 @@ def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept(
     truth = model.copy()
     truth[0, DAY == 5] *= 3.0  # approach 0: Saturday three times the model's
     truth[0, DAY == 6] *= 0.5  # and its Sunday half
-    folds = _poisson_folds(truth, 3.0, rng)
-    result = calibration.calibrate(_with_unseen_row(model), folds, _flat)
+    fit, validation = _fit_and_validation(truth, rng)
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
     assert result.day_classes == "weekday/saturday/sunday" and math.isfinite(result.kappa)
     assert result.validation_nll_after < result.validation_nll_before
     assert result.record()["reason"] == "calibrated"
     calibrated = model * np.exp(result.log_multipliers[:-1])
-    # a third of the model's weekend error is left at most: Poisson noise of three
-    # Saturdays and Sundays per class-hour, and the prior's pull in the quiet hours
+    # a third of the model's weekend error is left at most: Poisson noise of one
+    # Saturday and one Sunday per class-hour, and the prior's pull in the quiet hours
     error = np.abs(np.log(calibrated[0] / truth[0]))[DAY >= 5].mean()
     assert error < np.abs(np.log(model[0] / truth[0]))[DAY >= 5].mean() / 3
     # the approaches the model had right stay near it (one kappa serves every
@@ -81,7 +77,8 @@ def test_a_shopping_streets_saturday_is_recovered_and_the_right_approaches_kept(
 def test_a_right_model_is_left_as_trained_or_barely_moved():
     rng = np.random.default_rng(8)
     model = rng.uniform(1.0, 30.0, (10, CELLS, TYPES))
-    result = calibration.calibrate(_with_unseen_row(model), _poisson_folds(model, 3.0, rng), _flat)
+    fit, validation = _fit_and_validation(model, rng)
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
     assert result.validation_nll_after <= result.validation_nll_before
     assert np.abs(result.log_multipliers).max() < 0.1
 
@@ -90,26 +87,28 @@ def test_too_few_vehicles_choose_nothing():
     model = np.full((2, CELLS, TYPES), 0.01)
     fold = Sums(np.zeros((2, CELLS, TYPES)), np.ones((2, CELLS, TYPES)))
     fold.vehicles[0, 0, 0] = 50.0  # a burst the model does not expect, but too few
-    result = calibration.calibrate(_with_unseen_row(model), [fold] * calibration.FOLDS, _flat)
+    result = calibration.calibrate(_with_unseen_row(model), fold, fold, _flat)
     assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
     assert not result.log_multipliers.any()
     assert result.record()["kappa"] == calibration.NONE
-    assert result.reason == "too few vehicles to choose"
+    assert result.reason == "too few validation vehicles to choose"
 
 
 def test_a_model_no_better_than_the_table_is_left_as_trained():
     rng = np.random.default_rng(9)
     truth = rng.uniform(1.0, 30.0, (4, CELLS, TYPES))
-    folds = _poisson_folds(truth, 3.0, rng)
-    untrained = _with_unseen_row(_flat(_every(folds)))  # a one-step model: no week
+    fit, validation = _fit_and_validation(truth, rng)
+    untrained = _with_unseen_row(_flat(fit))  # a one-step model: no week
 
     def historical_average(sums: Sums) -> np.ndarray:
         return (sums.vehicles + 1.0) / (sums.hours + 1.0)
 
-    result = calibration.calibrate(untrained, folds, historical_average)
+    result = calibration.calibrate(untrained, fit, validation, historical_average)
     assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
     assert result.reason == "the model is no better than the historical average"
     assert not result.log_multipliers.any()
     # the same model against a table that is worse than it: calibrated
-    worse = calibration.calibrate(untrained, folds, lambda sums: np.full(sums.vehicles.shape, 0.5))
+    worse = calibration.calibrate(
+        untrained, fit, validation, lambda sums: np.full(sums.vehicles.shape, 0.5)
+    )
     assert worse.log_multipliers.any() and worse.reason == "calibrated"
