@@ -291,23 +291,29 @@ def approach_sums(
     return calibration.Sums(vehicles, hours)
 
 
-def predicted_week(model: keras.Model, split: InMemorySplit, cross_buckets: int) -> np.ndarray:
-    """The model's vehicles per hour (A + 1, 168, types) for each of the A approaches of
-    ``split`` in sorted id order (its intersection and direction as in its first row)
-    and the unseen row."""
-    ids, first = np.unique(split.inputs[features.APPROACH_XF], return_index=True)
-    per_approach = {name: split.inputs[name][first] for name in MODEL_FEATURES}
+def first_rows_of_approaches(split: InMemorySplit) -> dict[str, np.ndarray]:
+    """Each approach's model inputs as in its first row, approaches in sorted id order."""
+    _, first = np.unique(split.inputs[features.APPROACH_XF], return_index=True)
+    return {name: split.inputs[name][first] for name in MODEL_FEATURES}
+
+
+def predicted_week(
+    model: keras.Model, per_approach: dict[str, np.ndarray], cross_buckets: int
+) -> np.ndarray:
+    """The model's vehicles per hour (A + 1, 168, types) for the A approaches of
+    ``per_approach`` (model inputs, one row each: its intersection and direction) and
+    the unseen approach."""
     unseen = {name: values[:1] for name, values in per_approach.items()}
     unseen[features.APPROACH_XF] = np.array([-1], np.int64)
     rows = {k: np.concatenate([v, unseen[k]]) for k, v in per_approach.items()}
+    approaches = len(rows[features.APPROACH_XF])
     cells = np.arange(features.DAY_HOUR_CELLS)
-    buckets = cell_buckets(cross_buckets)
     inputs = {k: np.repeat(v, len(cells)) for k, v in rows.items()}
-    inputs[features.DAY_HOUR_CELL_XF] = np.tile(cells, len(ids) + 1)
-    inputs[features.DAY_HOUR_CROSS_XF] = np.tile(buckets, len(ids) + 1)
+    inputs[features.DAY_HOUR_CELL_XF] = np.tile(cells, approaches)
+    inputs[features.DAY_HOUR_CROSS_XF] = np.tile(cell_buckets(cross_buckets), approaches)
     outputs = model.predict(inputs, batch_size=VALIDATION_BATCH_SIZE, verbose=0)
     per_hour = np.asarray(outputs[features.VEHICLES_PER_HOUR_OUTPUT], np.float64)
-    return per_hour.reshape(len(ids) + 1, len(cells), -1)
+    return per_hour.reshape(approaches, len(cells), -1)
 
 
 def calibrate_model(
@@ -331,7 +337,7 @@ def calibrate_model(
         return approach_table.fit_approach_average(sums.vehicles, sums.hours).rates[:-1]
 
     result = calibration.calibrate(
-        predicted_week(model, train_split, hparams.cross_buckets),
+        predicted_week(model, first_rows_of_approaches(train_split), hparams.cross_buckets),
         fit=approach_sums(fit, ids, data_kind, cell_hours, fit.rows / total),
         validation=approach_sums(validation, ids, data_kind, cell_hours, validation.rows / total),
         table_of=table_of,

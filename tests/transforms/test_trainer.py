@@ -162,7 +162,7 @@ def test_exported_model_is_calibrated_on_the_train_split_and_records_how(cold_mo
 
     from transforms import calibration
     from transforms.model import CALIBRATION_LAYER
-    from transforms.trainer import load_split, predicted_week
+    from transforms.trainer import first_rows_of_approaches, load_split, predicted_week
 
     path = os.path.join(cold_model.fn_args.serving_model_dir, calibration.RECORD_FILE)
     with open(path) as f:
@@ -179,7 +179,8 @@ def test_exported_model_is_calibrated_on_the_train_split_and_records_how(cold_mo
         cold_model.fn_args.data_accessor,
         tft.TFTransformOutput(tft_run.transform_dir),
     )
-    week = predicted_week(cold_model.model, split, features.DEFAULT_CROSS_BUCKETS)
+    per_approach = first_rows_of_approaches(split)
+    week = predicted_week(cold_model.model, per_approach, features.DEFAULT_CROSS_BUCKETS)
     ids = np.unique(split.inputs[features.APPROACH_XF])
     rows = np.searchsorted(ids, split.inputs[features.APPROACH_XF])
     served = cold_model.model.predict(split.inputs, verbose=0)[features.VEHICLES_PER_HOUR_OUTPUT]
