@@ -11,9 +11,11 @@
 
    - ``default``: the network's own static program (netconvert's 90 s, equal splits);
    - ``best fixed``: one all-day Webster plan for the whole week from the **true** rates,
-     timed for the week's mean flow and for its busiest hour; the better of the two on
-     the held-out days is kept (which favours the baseline);
-   - ``advised``: the time-of-day plans from the model;
+     timed for the week's mean flow and for its busiest hour, uncoordinated, and for its
+     busiest hour with the advised plans' coordination; the best of these on the held-out
+     days is kept (which favours the baseline);
+   - ``advised``: the time-of-day plans from the model (``--coordination``: none, a
+     common cycle, or a green wave; ``deploy.signal_plans.coordination``);
    - ``oracle``: plans computed the same way, on the advised bands, from the true rates;
    - ``actuated``: SUMO's gap-actuated control on the network's phases.
 
@@ -53,6 +55,7 @@ from deploy.datasets.simulation.simulate import simulate
 from deploy.datasets.synthetic import cities, sampling
 from deploy.insights import model_files, predictions
 from deploy.signal_plans import api as plans_api
+from deploy.signal_plans import coordination as coord
 from transforms import features, keras_mode
 
 DEFAULT = "default"
@@ -80,6 +83,7 @@ class Setup:
     max_plans_per_day: int
     workers: int
     design_hour: str = plans_api.MEAN  # what the advised and oracle plans are timed for
+    coordination: str = coord.DEFAULT  # of the advised and oracle plans (and a fixed one)
 
 
 def quick_setup() -> Setup:
@@ -116,7 +120,8 @@ def _heldout_run(
     end = 3600 * (24 * day + last) + DRAIN_S
     seed = HELDOUT_SEED + day
     mode = ACTUATED if control == ACTUATED else "static"
-    out = work / f"{control.replace(' ', '_').replace('(', '').replace(')', '')}-day{day}"
+    name = control.replace(", ", "_").replace(" ", "_").replace("(", "").replace(")", "")
+    out = work / f"{name}-day{day}"
     digest = hashlib.sha256(f"{begin} {end} {seed} {mode}".encode())
     for path in (routes, *additional):
         digest.update(path.read_bytes())
@@ -189,8 +194,12 @@ def relative(a: float, b: float) -> float:
     return a / b - 1.0
 
 
-def run_benchmark(setup: Setup, work: Path) -> tuple[dict[str, Outcome], dict]:
-    """Runs the loop; returns each control's outcome and the context to report."""
+def run_benchmark(
+    setup: Setup, work: Path, model: Path | None = None
+) -> tuple[dict[str, Outcome], dict]:
+    """Runs the loop; returns each control's outcome and the context to report.
+    ``model``: a pushed model dir trained on ``work``'s data by an earlier run (the
+    pipeline is then not run; its blessing is reported as unknown)."""
     keras_mode.use_legacy_keras()
     profile = cities.get_city(setup.city)
     work.mkdir(parents=True, exist_ok=True)
@@ -217,22 +226,26 @@ def run_benchmark(setup: Setup, work: Path) -> tuple[dict[str, Outcome], dict]:
     flows = demand_mod.grid_demand(profile, setup.grid, net, demand_mod.DemandParams())
     ratios = demand_mod.flow_ratios(flows, net)
 
-    config = warm_start_runs.write_config(
-        work / f"{setup.city}.yaml", setup.city, eval_days=1, train_steps=setup.train_steps
-    )
-    pipeline = warm_start_runs.run_city_pipeline(
-        "train",
-        setup.city,
-        work / "output",
-        work / "logs",
-        "--config",
-        str(config),
-        "--data",
-        str(data),
-        "--workers",
-        "1",
-    )
-    files = model_files.load(pipeline.summary.model_dir)
+    if model is None:
+        config = warm_start_runs.write_config(
+            work / f"{setup.city}.yaml", setup.city, eval_days=1, train_steps=setup.train_steps
+        )
+        pipeline = warm_start_runs.run_city_pipeline(
+            "train",
+            setup.city,
+            work / "output",
+            work / "logs",
+            "--config",
+            str(config),
+            "--data",
+            str(data),
+            "--workers",
+            "1",
+        )
+        model, blessed = Path(pipeline.summary.model_dir), pipeline.summary.blessed
+    else:
+        blessed = "unknown (--model)"
+    files = model_files.load(str(model))
     approaches = [(a.intersection_id, a.direction) for a in net.approaches]
     predicted = predictions.approach_week(files, approaches)
     truth = true_week(flows, net)
@@ -245,25 +258,36 @@ def run_benchmark(setup: Setup, work: Path) -> tuple[dict[str, Outcome], dict]:
         predicted,
         max_plans_per_day=setup.max_plans_per_day,
         design_hour=setup.design_hour,
+        coordination=setup.coordination,
     )
     oracle = plans_api.plans_from_rates(
-        net.path, approaches, truth, bands=advised.bands, design_hour=setup.design_hour
+        net.path,
+        approaches,
+        truth,
+        bands=advised.bands,
+        design_hour=setup.design_hour,
+        coordination=setup.coordination,
     )
+    candidates = [(plans_api.MEAN, coord.NONE), (plans_api.PEAK, coord.NONE)]
+    if setup.coordination != coord.NONE:
+        candidates.append((plans_api.PEAK, setup.coordination))
     fixed = {
-        hour: plans_api.plans_from_rates(
-            net.path, approaches, truth, bands=plans_api.SINGLE, design_hour=hour
+        (hour if mode == coord.NONE else f"{hour}, {mode}"): plans_api.plans_from_rates(
+            net.path, approaches, truth, bands=plans_api.SINGLE, design_hour=hour,
+            coordination=mode,
         )
-        for hour in (plans_api.MEAN, plans_api.PEAK)
-    }
+        for hour, mode in candidates
+    }  # fmt: skip
     files_for: dict[str, list[Path]] = {DEFAULT: [], ACTUATED: []}
     for name, plans in ((ADVISED, advised), (ORACLE, oracle)):
         files_for[name] = [plans.write_additional(plans_dir / f"{name}.add.xml")]
         plans.write_csv(plans_dir / f"{name}.csv")
     for hour, plans in fixed.items():
+        stem = "fixed-" + hour.replace(", ", "-")
         files_for[f"{BEST_FIXED} ({hour})"] = [
-            plans.write_additional(plans_dir / f"fixed-{hour}.add.xml")
+            plans.write_additional(plans_dir / f"{stem}.add.xml")
         ]
-        plans.write_csv(plans_dir / f"fixed-{hour}.csv")
+        plans.write_csv(plans_dir / f"{stem}.csv")
 
     cells = _cells(profile.timezone, HELDOUT_START, 7)
     routes = work / "heldout.rou.xml"
@@ -298,7 +322,7 @@ def run_benchmark(setup: Setup, work: Path) -> tuple[dict[str, Outcome], dict]:
         "fixed_time_loss": fixed_loss,
         "ratios": ratios,
         "advised": advised,
-        "blessed": pipeline.summary.blessed,
+        "blessed": blessed,
         "wall_s": time.monotonic() - started,
         "rate_error": float(np.abs(predicted - truth).sum() / truth.sum()),
     }
@@ -412,6 +436,18 @@ def main(argv: list[str] | None = None) -> int:
         help="time the advised and oracle plans for each band's mean flow (default) or its "
         "busiest hour",
     )
+    p.add_argument(
+        "--coordination",
+        choices=coord.MODES,
+        default=coord.DEFAULT,
+        help=f"of the advised and oracle plans (default {coord.DEFAULT}); a fixed plan with "
+        "it joins the best-fixed candidates",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        help="a pushed model dir trained on --work's data by an earlier run: skip the pipeline",
+    )
     p.add_argument("--plot", type=Path, help="bar chart of time loss per band (PNG)")
     args = p.parse_args(argv)
     if args.quick:
@@ -428,15 +464,17 @@ def main(argv: list[str] | None = None) -> int:
             args.max_plans_per_day,
             args.workers,
             args.design_hour,
+            args.coordination,
         )
-    outcomes, context = run_benchmark(setup, args.work)
+    outcomes, context = run_benchmark(setup, args.work, args.model)
     ratios = context["ratios"]
     print()
     print(
         f"{setup.grid.rows}x{setup.grid.cols} grid, {setup.train_days} simulated training days "
         f"from {TRAIN_START}, held-out days {list(setup.heldout_days)} of the week of "
         f"{HELDOUT_START}, hours {setup.hours[0]:02d}-{setup.hours[1]:02d}; model blessed: "
-        f"{context['blessed']}; predicted vs true rate error (all approach x type x hour "
+        f"{context['blessed']}; coordination: {setup.coordination}; predicted vs true rate "
+        "error (all approach x type x hour "
         f"cells): {context['rate_error']:.3f}; advised bands: {context['advised'].bands.count}; "
         f"{context['wall_s']:.0f} s"
     )

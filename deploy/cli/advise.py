@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from deploy import exit_codes
-from deploy.signal_plans import bands
+from deploy.signal_plans import bands, coordination
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,6 +45,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "is Monday 00:00 of a week of 168 equal hours, repeated)",
     )
     p.add_argument("--days", type=int, default=7, help="with --start: days of switches (default 7)")
+    p.add_argument(
+        "--coordination",
+        choices=coordination.MODES,
+        default=coordination.DEFAULT,
+        help="per band: each signal on its own cycle (none), one common cycle (common-cycle), "
+        f"or a common cycle with green-wave offsets (green-wave; default {coordination.DEFAULT})",
+    )
     p.set_defaults(func=advise_command)
 
 
@@ -64,13 +71,20 @@ def advise_command(args: argparse.Namespace) -> int:
             band_method=args.bands,
             start=args.start,
             days=args.days,
+            coordination=args.coordination,
         )
     except ModelError as err:
         exit_codes.error(err)
         return exit_codes.BAD_INPUT
     plans = result.plans
     for b, y in plans.load().items():
-        print(f"band-{b}: {plans.bands.when(b)}: max Y {y:.2f}")
+        wave = plans.wave_directions.get(b)
+        cycles = sorted({round(plans.timings[s.intersection, b].cycle) for s in plans.signals})
+        cycle = f"cycle {cycles[0]} s" if len(cycles) == 1 else f"cycles {cycles[0]}-{cycles[-1]} s"
+        print(
+            f"band-{b}: {plans.bands.when(b)}: max Y {y:.2f}, {cycle}"
+            + (f", green wave {wave}bound" if wave else "")
+        )
     over = sorted({s for (s, _), t in plans.timings.items() if t.oversaturated})
     if over:
         print(f"oversaturated: {', '.join(over)}")

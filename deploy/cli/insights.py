@@ -52,6 +52,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--neighbours", type=int_in_range(1, cells - 1), default=analysis.DEFAULT_NEIGHBOURS
     )
+    p.add_argument(
+        "--network",
+        help="a SUMO .net.xml whose signals are the model's intersections: add its advised "
+        "signal plans (plans.html: per signal the week's plan timeline and flows)",
+    )
     p.set_defaults(func=explain_command)
 
     p = subparsers.add_parser("predict", help="predicted traffic from a pushed model")
@@ -102,6 +107,7 @@ def explain_command(args: argparse.Namespace) -> int:
             eval_days=args.eval_days,
             regimes=args.regimes,
             neighbours=args.neighbours,
+            network=args.network,
         )
     except ModelError as err:
         return exit_codes.fail(str(err))

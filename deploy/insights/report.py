@@ -257,6 +257,20 @@ def _comparison_section(page: Page) -> str:
     )
 
 
+def _plans_section(summary: dict) -> str:
+    plans = summary.get("signal_plans")
+    if not plans:
+        return ""
+    return (
+        "<h2>Signal plans</h2><p class='note'>Time-of-day fixed-time plans from these "
+        f"predictions (<code>advise</code>) for the {plans['signals']} signals of "
+        f"{_esc(plans['network'])}: {plans['bands']} plan bands, coordination "
+        f"{_esc(plans['coordination'])}. Per signal, the week's plan timeline and the "
+        f'predicted flows behind it: <a href="{_esc(plans["page"])}">'
+        f"{_esc(plans['page'])}</a> (plans.csv and plans.add.xml beside it).</p>"
+    )
+
+
 def render(page: Page) -> str:
     """The whole page as one HTML string."""
     s = page.summary
@@ -285,6 +299,7 @@ signal {_esc(s["signal"])} (all its directions).</p>
 {_img(page.signal_heatmap_png, "signal heatmaps")}
 {_accuracy_section(s)}
 {_approach_section(page)}
+{_plans_section(s)}
 {_lineage_section(page)}
 {_comparison_section(page)}
 <script type="application/json" id="cells">{_cells_json(page)}</script>

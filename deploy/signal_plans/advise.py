@@ -18,6 +18,7 @@ from pathlib import Path
 from deploy.insights import model_files, predictions
 from deploy.insights.model_files import ModelError
 from deploy.signal_plans import bands as bands_module
+from deploy.signal_plans import coordination as coord
 from deploy.signal_plans import page
 from deploy.signal_plans.api import SignalPlans, cell_features, plans_from_rates, signal_pcu
 from deploy.signal_plans.phases import Signal, read_signals
@@ -111,11 +112,15 @@ def advise(
     settings: PlanSettings | None = None,
     start: str | None = None,
     days: int = 7,
+    coordination: str = coord.DEFAULT,
 ) -> Advice:
     """Plans for every signal of ``network`` from the model's predicted week.
 
     ``start``: the local date (``YYYY-MM-DD``, the model's time zone) whose midnight is
-    simulation time 0, for DST-correct switch times over ``days`` days (``writer.switch_times``)."""
+    simulation time 0, for DST-correct switch times over ``days`` days (``writer.switch_times``).
+    ``coordination``: one of ``coordination.MODES``."""
+    if coordination not in coord.MODES:
+        raise AdviseError(f"--coordination {coordination!r}: not one of {', '.join(coord.MODES)}")
     if band_method not in BAND_METHODS:
         raise AdviseError(f"--bands {band_method!r}: not one of {', '.join(BAND_METHODS)}")
     if max_plans_per_day < 1:
@@ -141,7 +146,9 @@ def advise(
         labels = bands_module.regime_labels(files.vectors, rates.sum(axis=0), max_plans_per_day + 1)
         x = cell_features(signals, pcu, settings)
         bands = bands_module.plan_bands(x, max_plans_per_day, labels=labels, method="regimes")
-    plans = plans_from_rates(network, approaches, rates, bands, settings, max_plans_per_day)
+    plans = plans_from_rates(
+        network, approaches, rates, bands, settings, max_plans_per_day, coordination=coordination
+    )
     paths = {
         "additional": plans.write_additional(out_dir / ADDITIONAL_FILE, start_time, days),
         "csv": plans.write_csv(out_dir / CSV_FILE),
@@ -149,7 +156,8 @@ def advise(
     title = f"Signal plans: {files.city or '?'} model {files.version}"
     note = (
         f"Model {files.model_dir}; network {network}; {len(signals)} signals; "
-        f"{plans.bands.count} plan bands ({band_method}), at most {max_plans_per_day} a day. "
+        f"{plans.bands.count} plan bands ({band_method}), at most {max_plans_per_day} a day; "
+        f"coordination: {coordination}. "
         "Webster timings from the model's predicted vehicles per hour by approach and type."
     )
     paths["page"] = out_dir / PAGE_FILE

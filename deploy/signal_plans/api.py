@@ -21,15 +21,18 @@ approaches the network does not have are ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from deploy.signal_plans import bands as bands_module
+from deploy.signal_plans import coordination as coord
 from deploy.signal_plans import writer
 from deploy.signal_plans.bands import Bands
+from deploy.signal_plans.links import read_links
 from deploy.signal_plans.phases import Signal, read_signals
 from deploy.signal_plans.webster import PlanSettings, Timing, flow_ratios, pcu_per_hour, timing
 from transforms import features
@@ -52,6 +55,9 @@ class SignalPlans:
     settings: PlanSettings
     pcu: np.ndarray  # [signal approaches in order, 168] pcu/h, what the plans were built from
     unrated: list[tuple[str, str]] = field(default_factory=list)
+    offsets: dict[tuple[str, int], float] = field(default_factory=dict)  # s, default 0
+    coordination: str = coord.NONE
+    wave_directions: dict[int, str] = field(default_factory=dict)  # band -> direction
 
     def program(self, intersection: str, band: int) -> list[tuple[float, str]]:
         """``(duration s, state)`` of the signal's re-timed program for ``band``."""
@@ -82,6 +88,7 @@ class SignalPlans:
             start_band=int(self.bands.assignment[24 * start.weekday() if start else 0]),
             switches=writer.switch_times(self.bands.switches(), start, days),
             repeat_weekly=start is None,
+            offsets=self.offsets,
         )
 
     def rows(self) -> list[dict]:
@@ -109,6 +116,7 @@ class SignalPlans:
                         "degree_of_saturation": ";".join(f"{x:.3f}" for x in t.saturation),
                         "max_degree_of_saturation": round(max(t.saturation), 3),
                         "oversaturated": t.oversaturated,
+                        "offset_s": round(self.offsets.get((s.intersection, b), 0.0), 1),
                         "design_pcu_per_hour": ";".join(
                             f"{d}={q:.0f}" for d, q in zip(s.directions, flows, strict=True)
                         ),
@@ -177,6 +185,66 @@ def cell_features(signals: list[Signal], pcu: np.ndarray, settings: PlanSettings
     return np.concatenate(columns, axis=1)
 
 
+def _whole_seconds(t: Timing, cycle: int) -> Timing:
+    """``t`` (timed in ``cycle``) with whole-second greens adding up to ``cycle``; ``t``
+    unchanged if its intergreens are not whole seconds or minimum greens lengthened it."""
+    intergreens = t.cycle - sum(t.greens)
+    if abs(t.cycle - cycle) > 1e-6 or abs(intergreens - round(intergreens)) > 1e-6:
+        return t
+    greens = coord.whole_seconds(t.greens, round(cycle - intergreens))
+    effective = [e + g - g0 for e, g, g0 in zip(t.effective_greens, greens, t.greens, strict=True)]
+    pairs = zip(t.flow_ratios, effective, strict=True)
+    saturation = [y * cycle / e if e > 0 else math.inf for y, e in pairs]
+    return replace(
+        t,
+        cycle=float(sum(greens) + intergreens),
+        greens=tuple(map(float, greens)),
+        effective_greens=tuple(map(float, effective)),
+        saturation=tuple(map(float, saturation)),
+    )
+
+
+def coordinate(
+    network_path: Path | str,
+    signals: list[Signal],
+    band_count: int,
+    timings: dict[tuple[str, int], Timing],
+    design: dict[tuple[str, int], np.ndarray],
+    settings: PlanSettings,
+    mode: str,
+) -> tuple[dict[tuple[str, int], Timing], dict[tuple[str, int], float], dict[int, str]]:
+    """The ``coordination`` module's ``mode`` applied to each band's own-cycle ``timings``:
+    the re-timed timings, the offsets and each band's wave direction."""
+    if mode == coord.NONE:
+        return timings, {}, {}
+    out, offsets, directions = dict(timings), {}, {}
+    links = read_links(network_path) if mode == coord.GREEN_WAVE else {}
+    for b in range(band_count):
+        common = coord.common_cycle(timings[s.intersection, b].cycle for s in signals)
+        cycle = math.ceil(round(common, 6))  # whole seconds; 30.000000001 is 30
+        for s in signals:
+            t = timing(design[s.intersection, b], s.lanes, s.serves, settings, cycle=cycle)
+            out[s.intersection, b] = _whole_seconds(t, cycle)
+        if mode != coord.GREEN_WAVE:
+            continue
+        totals: dict[str, float] = {}
+        for s in signals:
+            for d, q in zip(s.directions, design[s.intersection, b], strict=True):
+                totals[d] = totals.get(d, 0.0) + float(q)
+        direction = directions[b] = coord.wave_direction(totals)
+        arrivals = coord.arrival_times(links.get(direction, {}))
+        for s in signals:
+            if direction not in s.directions:
+                continue
+            a = s.directions.index(direction)
+            phase = next(k for k, served in enumerate(s.serves) if a in served)
+            program = writer.program(s, out[s.intersection, b], settings)
+            begins = coord.green_start(program, s.states[s.green_phases[phase]])
+            arrival = arrivals.get(s.intersection, 0.0)
+            offsets[s.intersection, b] = float(round(coord.offset(arrival, begins, cycle)))
+    return out, offsets, directions
+
+
 def plans_from_rates(
     network_path: Path | str,
     approaches: list[tuple[str, str]],
@@ -185,6 +253,7 @@ def plans_from_rates(
     settings: PlanSettings | None = None,
     max_plans_per_day: int = bands_module.DEFAULT_MAX_PLANS_PER_DAY,
     design_hour: str = MEAN,
+    coordination: str = coord.DEFAULT,
 ) -> SignalPlans:
     """Time-of-day Webster plans for every signal of ``network_path``.
 
@@ -196,7 +265,10 @@ def plans_from_rates(
     ``design_hour``: what a band's plan is timed for, per signal: ``"mean"`` (the mean
     flow of the band's hours) or ``"peak"`` (the band's hour with the signal's largest
     Y, as a practitioner times one plan for its peak hour).
+    ``coordination``: ``coordination.MODES`` (``none``, ``common-cycle``, ``green-wave``;
+    the ``coordination`` module says what each does).
     """
+    coord.check_mode(coordination)
     if design_hour not in (MEAN, PEAK):
         raise ValueError(f"design_hour must be {MEAN!r} or {PEAK!r}, not {design_hour!r}")
     settings = settings or PlanSettings()
@@ -228,4 +300,9 @@ def plans_from_rates(
             flows = design_flows(block, bands.cells(b), s, settings, design_hour)
             design[s.intersection, b] = flows
             timings[s.intersection, b] = timing(flows, s.lanes, s.serves, settings)
-    return SignalPlans(signals, bands, timings, design, settings, pcu, unrated)
+    timings, offsets, directions = coordinate(
+        network_path, signals, bands.count, timings, design, settings, coordination
+    )
+    return SignalPlans(
+        signals, bands, timings, design, settings, pcu, unrated, offsets, coordination, directions
+    )

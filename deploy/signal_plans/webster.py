@@ -127,13 +127,16 @@ def timing(
     lanes: Sequence[int],
     phases: Sequence[Sequence[int]],
     settings: PlanSettings = PlanSettings(),
+    cycle: float | None = None,
 ) -> Timing:
     """Webster's timing of one signal.
 
     ``flows``: pcu/h per approach; ``lanes``: lanes per approach; ``phases``: for each green
     phase the approach indices whose flow it is timed for (a phase serving none, e.g. a
     protected-turn phase with no flow of its own, gets the minimum green and counts as
-    lost time).
+    lost time). ``cycle``: a given cycle (s) instead of Webster's, e.g. a common cycle of
+    coordinated signals; the greens are split in it the same way (never below the minimum
+    greens).
     """
     if not phases:
         raise ValueError("a timing needs at least one green phase")
@@ -144,11 +147,8 @@ def timing(
     min_g = settings.min_effective_green
     unserved = sum(1 for served in phases if not served)
     lost = settings.lost_time * len(phases) + unserved * min_g
-    if big_y >= 1.0:
-        webster = float("inf")
-        cycle = settings.max_cycle
-    else:
-        webster = (1.5 * lost + 5.0) / (1.0 - big_y)
+    webster = float("inf") if big_y >= 1.0 else (1.5 * lost + 5.0) / (1.0 - big_y)
+    if cycle is None:
         cycle = min(max(webster, settings.min_cycle), settings.max_cycle)
     timed = [i for i, served in enumerate(phases) if served]
     cycle = max(cycle, lost + min_g * len(timed))  # minimum greens win over max_cycle

@@ -4,7 +4,7 @@ Programs: each signal's own program (``phases.Signal``) re-timed per band, progr
 ``band-<b>``: every green phase gets its Webster green, every yellow phase ``yellow`` s,
 and an all-red of ``all_red`` s follows each yellow: the program's own red phase after
 it, else a new one (the yellow's state with ``y`` -> ``r``) before the next green.
-Offsets are 0 (no coordination between signals).
+Each program carries its ``offset`` (s; ``coordination``: 0 unless a green wave).
 
 Switching: one ``WAUT`` (``id="advise"``) for every signal switches all of them to the
 next band's program at the same instants, by SUMO's immediate switch (no transition
@@ -47,6 +47,7 @@ CSV_COLUMNS = (
     "degree_of_saturation",
     "max_degree_of_saturation",
     "oversaturated",
+    "offset_s",
     "design_pcu_per_hour",
 )
 
@@ -112,15 +113,19 @@ def write_additional(
     start_band: int,
     switches: list[tuple[float, int]],
     repeat_weekly: bool,
+    offsets: dict[tuple[str, int], float] | None = None,
 ) -> Path:
-    """The additional file: ``programs[(signal, band)]`` phases, one WAUT switching every
-    signal to ``band-<b>`` at each ``switches`` time (s)."""
+    """The additional file: ``programs[(signal, band)]`` phases with ``offsets[(signal,
+    band)]`` (default 0), one WAUT switching every signal to ``band-<b>`` at each
+    ``switches`` time (s)."""
+    offsets = offsets or {}
     path = Path(path)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<additional>"]
     for (signal, band), phases in sorted(programs.items()):
         lines.append(
             f'    <tlLogic id={quoteattr(signal)} type="static" '
-            f'programID="{program_id(band)}" offset="0">'
+            f'programID="{program_id(band)}" '
+            f'offset="{_seconds(offsets.get((signal, band), 0.0))}">'
         )
         lines += [
             f'        <phase duration="{_seconds(d)}" state="{state}"/>' for d, state in phases

@@ -6,6 +6,8 @@ import csv
 import re
 import shutil
 
+import pytest
+
 from deploy.cli import main as cli_main
 from deploy.signal_plans.advise import advise
 from tests.deploy.signal_plans.networks import grid_network
@@ -35,6 +37,21 @@ def test_advise_writes_plans_csv_and_page(model_dir, grid_2x2, tmp_path, capsys)
     assert page.count("data:image/png;base64,") == 4  # one figure per signal
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script src" not in page
     assert 'period="604800"' in (out / "plans.add.xml").read_text()  # a repeating week
+    assert "bound" in printed  # the default coordination: a green wave per band
+    for b in bands:  # one common cycle per band
+        assert len({r["cycle_s"] for r in rows if int(r["band"]) == b}) == 1
+
+
+def test_uncoordinated_plans(model_dir, grid_2x2, tmp_path, capsys):
+    out = tmp_path / "plans"
+    argv = ["advise", "--model", model_dir, "--network", str(grid_2x2), "--out", str(out)]
+    assert cli_main([*argv, "--coordination", "none"]) == 0
+    assert "bound" not in capsys.readouterr().out
+    with (out / "plans.csv").open() as f:
+        assert {float(r["offset_s"]) for r in csv.DictReader(f)} == {0.0}
+    with pytest.raises(SystemExit) as usage:  # argparse's usage error
+        cli_main([*argv, "--coordination", "wave"])
+    assert usage.value.code == 2
 
 
 def test_start_lists_dst_correct_switches(model_dir, grid_2x2, tmp_path):
@@ -99,3 +116,15 @@ def test_bad_input_is_one_line_and_exit_code_2(model_dir, grid_2x2, tmp_path, ca
     for argv, message in cases:
         assert cli_main(argv) == 2, argv
         assert message in _one_error_line(capsys), argv
+
+
+def test_explain_links_the_plans_page(model_dir, grid_2x2, tmp_path, capsys):
+    report = tmp_path / "report"
+    argv = ["explain", "--model", model_dir, "--report", str(report)]
+    assert cli_main([*argv, "--network", str(grid_2x2)]) == 0
+    assert 'href="plans.html"' in (report / "index.html").read_text()
+    assert (report / "plans.html").read_text().count("data:image/png;base64,") == 4
+    other = grid_network(tmp_path / "other", ("X100", "X101", "X102", "X103"))
+    capsys.readouterr()
+    assert cli_main([*argv, "--network", str(other)]) == 2
+    assert "X100, X101, X102, X103 are not" in _one_error_line(capsys)
