@@ -8,8 +8,10 @@ unwritable ``--report``, a count out of range), with one line on stderr.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from deploy import exit_codes
@@ -87,6 +89,18 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=predict_command)
 
 
+def _plans_section(args: argparse.Namespace) -> Callable[[str], dict] | None:
+    """``explain --network``: advise's plans written into the report (imported only then:
+    it needs SUMO's sumolib)."""
+    if not args.network:
+        return None
+    from deploy.signal_plans.advise import report_section
+
+    return functools.partial(
+        report_section, city=args.city, network=args.network, output=args.output, model=args.model
+    )
+
+
 def explain_command(args: argparse.Namespace) -> int:
     """``traffic-pipeline explain``."""
     from deploy.cli.local import check_writable_dir
@@ -107,7 +121,7 @@ def explain_command(args: argparse.Namespace) -> int:
             eval_days=args.eval_days,
             regimes=args.regimes,
             neighbours=args.neighbours,
-            network=args.network,
+            signal_plans=_plans_section(args),
         )
     except ModelError as err:
         return exit_codes.fail(str(err))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,7 +82,7 @@ def explain(
     eval_days: int | None = None,
     regimes: int = analysis.DEFAULT_REGIMES,
     neighbours: int = analysis.DEFAULT_NEIGHBOURS,
-    network: str | None = None,
+    signal_plans: Callable[[str], dict] | None = None,
 ) -> dict:
     """Writes the report of a pushed model into ``report_dir``; returns summary.json's dict.
 
@@ -89,10 +90,10 @@ def explain(
     ``ground_truth``: the generator's ground_truth.json (or its dir), to state the
     prediction error per vehicle type and per approach; ``observed_data``: a data dir
     whose last ``eval_days`` days (default: the city's config) the model is scored on
-    per approach instead; ``network``: a SUMO ``.net.xml`` whose signals are the model's
-    intersections: ``advise`` writes its plans into ``report_dir`` (``plans.html``, per
-    signal the week's plan timeline over the predicted flows; ``plans.csv``,
-    ``plans.add.xml``) and the report links them. Raises ``ModelError`` on bad input.
+    per approach instead; ``signal_plans(report_dir)``: writes the model's signal plans
+    into the report dir and returns what the report shows of them (the ``explain
+    --network`` command passes ``deploy.signal_plans.advise.report_section``; insights
+    do not import advise, which builds on them). Raises ``ModelError`` on bad input.
     """
     files = model_files.find(city, output, model)
     view = _view(files)
@@ -214,19 +215,8 @@ def explain(
         page.shift_png = figures.png_bytes(
             figures.shift_heatmap(aligned.shift, f"Per-cell shift after alignment: {other.name}")
         )
-    if network:
-        # imported here: only a report with --network needs SUMO's sumolib
-        from deploy.signal_plans.advise import PAGE_FILE, advise
-
-        plans = advise(city, network=network, out=report_dir, output=output, model=model).plans
-        summary["signal_plans"] = {
-            "network": os.path.abspath(network),
-            "page": PAGE_FILE,
-            "signals": len(plans.signals),
-            "bands": plans.bands.count,
-            "coordination": plans.coordination,
-            "max_y_per_band": {str(b): round(y, 3) for b, y in plans.load().items()},
-        }
+    if signal_plans is not None:
+        summary["signal_plans"] = signal_plans(report_dir)
     with open(os.path.join(report_dir, "index.html"), "w") as f:
         f.write(report.render(page))
     with open(os.path.join(report_dir, SUMMARY_FILE), "w") as f:

@@ -163,3 +163,24 @@ def advise(
     paths["page"] = out_dir / PAGE_FILE
     paths["page"].write_text(page.render(plans, title, note))
     return Advice(plans, files, paths)
+
+
+def report_section(
+    report_dir: str,
+    *,
+    city: str | None,
+    network: str,
+    output: str | None = None,
+    model: str | None = None,
+) -> dict:
+    """``explain --network``: writes the plans into ``report_dir`` (``PAGE_FILE``, plans.csv,
+    plans.add.xml) and returns what the report shows of them."""
+    plans = advise(city, network=network, out=report_dir, output=output, model=model).plans
+    return {
+        "network": os.path.abspath(network),
+        "page": PAGE_FILE,
+        "signals": len(plans.signals),
+        "bands": plans.bands.count,
+        "coordination": plans.coordination,
+        "max_y_per_band": {str(b): round(y, 3) for b, y in plans.load().items()},
+    }
