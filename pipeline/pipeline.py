@@ -52,6 +52,9 @@ class PipelineInputs:
     data_root: Any
     span_begin: Any = ""
     span_end: Any = ""
+    window_days: Any = None  # None: config.data.window_days (0: the span)
+    as_of: Any = ""  # the window's last day, YYYY-MM-DD; '' = the newest complete day
+    input_token: Any = None  # cache key of the window's files, for caching runners
     train_steps: Any = None
     warm_start_uri: Any = None  # set => an Importer feeds Trainer(base_model=...)
     donor_city: str = ""
@@ -66,6 +69,19 @@ class PipelinePaths:
     pipeline_root: str
     serving_base: str
     schema_dir: str  # the folder of the curated schemas (pipeline/schema/, or its copy)
+
+
+def window_parameters(config: CityConfig, inputs: PipelineInputs) -> dict[str, Any]:
+    """ExampleGen's rolling-window parameters; none without a window (span runs unchanged)."""
+    window_days = inputs.window_days if inputs.window_days is not None else config.data.window_days
+    if not window_days:
+        return {}
+    return {
+        "window_days": window_days,
+        "as_of": inputs.as_of,
+        "max_missing_days": config.data.max_missing_days,
+        "input_token": inputs.input_token,
+    }
 
 
 def create_pipeline(
@@ -94,6 +110,7 @@ def create_pipeline(
         data_kind=config.data.kind,
         duplicates=config.data.duplicates,
         max_missing_hours=config.data.max_missing_hours,
+        **window_parameters(config, inputs),
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
