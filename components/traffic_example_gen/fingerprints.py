@@ -32,3 +32,20 @@ def fingerprint(daily: DailyFile) -> dict[str, object]:
 def fingerprints_json(files: list[DailyFile]) -> str:
     """JSON ``{day: fingerprint}`` of ``files``, keyed by ISO day, sorted."""
     return json.dumps({f.day.isoformat(): fingerprint(f) for f in files}, sort_keys=True)
+
+
+def listing_token(files: list[DailyFile], as_of: str = "") -> str:
+    """A cheap digest of the files' names, sizes and modification times (and ``as_of``).
+
+    Not a fingerprint (a rewrite that keeps size and mtime is not seen): the cache key a
+    caching runner passes as ExampleGen's ``input_token``, so that a new, late or
+    rewritten day makes ExampleGen run again instead of reusing the last window.
+    """
+    from apache_beam.io.filesystems import FileSystems  # here: light module import
+
+    digest = hashlib.sha256(as_of.encode())
+    for result in FileSystems.match([f.path for f in files]):
+        for meta in result.metadata_list:
+            line = f"{meta.path}\t{meta.size_in_bytes}\t{meta.last_updated_in_seconds}\n"
+            digest.update(line.encode())
+    return digest.hexdigest()

@@ -79,6 +79,18 @@ def _add_run_parser(subparsers) -> None:
     p.add_argument("--train-steps", type=positive_int, help="(default: the config's)")
     p.add_argument("--no-cache", action="store_true", help="re-run every component")
     p.add_argument(
+        "--window-days",
+        type=positive_int,
+        help="read a rolling window of the newest N complete local days (default: the "
+        "config's data.window_days; 0 there: its span)",
+    )
+    p.add_argument(
+        "--as-of",
+        default="",
+        metavar="YYYY-MM-DD",
+        help="with a window: the window's last day instead of the newest complete day",
+    )
+    p.add_argument(
         "--warm-start-from",
         help="donor model: a pushed model dir, a Trainer model artifact dir, "
         "or 'latest:<city>' for that city's latest blessed model",

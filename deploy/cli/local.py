@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from deploy import exit_codes
@@ -81,7 +81,19 @@ def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
     return out
 
 
+def _days(days: tuple[date, ...]) -> str:
+    return ", ".join(d.isoformat() for d in days)
+
+
 def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig:
+    if getattr(args, "window_days", None):
+        config = config.replace(
+            data=dataclasses.replace(
+                config.data, window_days=args.window_days, span_begin="", span_end=""
+            )
+        )
+    if getattr(args, "as_of", "") and not config.data.window_days:
+        raise ConfigError("--as-of needs a window: --window-days N or data.window_days")
     if args.train_steps is not None:
         config = config.replace(
             training=dataclasses.replace(config.training, train_steps=args.train_steps)
@@ -139,8 +151,8 @@ def check_store_matches_output(layout: LocalLayout, city: str, pipeline_name: st
 
 def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
     """``traffic-pipeline run``."""
-    from components.traffic_example_gen import coverage
-    from components.traffic_example_gen.inputs import check_inputs
+    from components.traffic_example_gen import coverage, fingerprints
+    from components.traffic_example_gen.inputs import check_inputs, select_window
     from deploy.mlmd import donors
     from deploy.runners.local import abandoned
     from deploy.runners.local.run_summary import format_summary, summarize_run
@@ -167,6 +179,20 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             data_root = config.data.input_base
         else:
             data_root = str(ensure_generated_data(config, layout))
+        input_token = None
+        window_files = None
+        if config.data.window_days:  # resolved again by ExampleGen; here: exit 2 early
+            window_files, resolved = select_window(
+                data_root,
+                config.data.window_days,
+                config.timezone,
+                datetime.now(timezone.utc),
+                args.as_of,
+                config.data.max_missing_days,
+            )
+            input_token = fingerprints.listing_token(window_files, args.as_of)
+            if resolved.missing:
+                print(f"window {resolved.describe()}: missing {_days(resolved.missing)}")
         if "://" not in data_root:  # local input: check files and headers before running
             files, split_rule = check_inputs(
                 data_root,
@@ -174,6 +200,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 config.data.span_end,
                 json.dumps(config.data.split.to_json_dict()),
                 config.data.kind,
+                window_files,
             )
             missing = config.data.max_missing_hours
             if missing is not None and config.data.kind == features.DATA_KIND_EVENTS:
@@ -210,6 +237,8 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 warm_start_uri=donor.uri if donor else None,
                 donor_city=donor.city if donor else "",
                 progress=progress,
+                as_of=args.as_of,
+                input_token=input_token,
             )
     except abandoned.AlreadyRunningError as err:
         return exit_codes.fail(str(err))
