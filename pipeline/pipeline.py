@@ -98,7 +98,8 @@ def create_pipeline(
 
     ``baseline_excludes_candidate`` picks PreviousBlessedModelStrategy (an unchanged
     re-run stays fully cached); Kubeflow V2 only compiles the stock
-    LatestBlessedModelStrategy, so its runner passes False.
+    LatestBlessedModelStrategy, so its runner passes False and restricts the compiled
+    query to the city (``components/baseline/scope.py``).
     """
     example_gen = TrafficExampleGen(
         input_base=inputs.data_root,
@@ -185,7 +186,11 @@ def create_pipeline(
     if baseline_excludes_candidate:
         resolver_args: dict[str, Any] = {
             "strategy_class": PreviousBlessedModelStrategy,
-            "config": {"pipeline_name": pipeline_name(config.city), "trainer_node_id": TRAINER},
+            "config": {
+                "pipeline_name": pipeline_name(config.city),
+                "trainer_node_id": TRAINER,
+                "city": config.city,
+            },
         }
     else:
         resolver_args = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
@@ -203,6 +208,7 @@ def create_pipeline(
         baseline_model=baseline_resolver.outputs["model"],
         example_splits=["eval"],
         eval_config=build_eval_config(config.evaluation, config.data.kind),
+        city=config.city,  # on the blessing: resolvers are restricted to the city
     ).with_id(EVALUATOR)
 
     pusher = AtomicPusher(
