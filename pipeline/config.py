@@ -132,11 +132,17 @@ def gate_thresholds(evaluation: EvaluationConfig, data_kind: str) -> dict[str, M
     }
 
 
+# ``warm_start.model: previous``: the city's own latest blessed model (a cold start
+# while there is none yet).
+PREVIOUS_MODEL = "previous"
+
+
 @dataclass(frozen=True)
 class WarmStartConfig:
-    """Start the day x hour embedding from another city's model."""
+    """Start the day x hour embedding from another city's model, or the city's own."""
 
-    model: str = ""  # pushed model dir or Trainer model artifact dir
+    # pushed model dir, Trainer model artifact dir, latest:<city>, or PREVIOUS_MODEL
+    model: str = ""
     from_city: str = ""  # or: the latest blessed model of this city
     mode: str = ""  # frozen | fine_tune; empty = cold start
 
@@ -238,6 +244,8 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError("cross_buckets and embedding_dim must be positive")
     if config.warm_start.mode and config.warm_start.mode not in WARM_START_MODES:
         raise ConfigError(f"warm_start.mode: {config.warm_start.mode!r} not in {WARM_START_MODES}")
+    if config.warm_start.model == PREVIOUS_MODEL and config.warm_start.from_city:
+        raise ConfigError("warm_start: model 'previous' and from_city exclude each other")
     if config.data.kind not in features.DATA_KINDS:
         raise ConfigError(f"data.kind: {config.data.kind!r} not in {features.DATA_KINDS}")
     if config.evaluation.thresholds is not None:

@@ -93,7 +93,8 @@ def _add_run_parser(subparsers) -> None:
     p.add_argument(
         "--warm-start-from",
         help="donor model: a pushed model dir, a Trainer model artifact dir, "
-        "or 'latest:<city>' for that city's latest blessed model",
+        "'latest:<city>' for that city's latest blessed model, or 'previous' for this "
+        "city's own (a cold start while it has none)",
     )
     p.add_argument("--warm-start-mode", choices=("frozen", "fine_tune"))
     _add_metadata_option(p)

@@ -168,9 +168,16 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
         check_store_matches_output(layout, config.city, wiring.pipeline_name(config.city))
         donor = None  # resolved first: a bad donor should not cost a data generation
         if config.warm_start.enabled:
-            donor = donors.resolve_donor(config.warm_start, layout)
-            donors.check_donor(donor, config)  # incompatible or corrupt: before any run
-            print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
+            donor = donors.resolve_donor(config.warm_start, layout, config.city)
+            if donor is None:  # 'previous' on the city's first run
+                print(
+                    f"warm start ({config.warm_start.mode}) from the previous model: "
+                    f"{config.city} has no blessed model yet, so this run is a cold start"
+                )
+                config = config.replace(warm_start=dataclasses.replace(config.warm_start, mode=""))
+            else:
+                donors.check_donor(donor, config)  # incompatible or corrupt: before any run
+                print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
         if args.data:
             data_root = str(Path(args.data).resolve())
             if not Path(data_root).is_dir():

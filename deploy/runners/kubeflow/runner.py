@@ -44,7 +44,7 @@ import yaml
 
 from components.baseline import scope
 from deploy.runners import beam_profiles
-from pipeline.config import CityConfig, ConfigError
+from pipeline.config import PREVIOUS_MODEL, CityConfig, ConfigError
 from pipeline.names import BASELINE_RESOLVER, EXAMPLE_GEN
 
 # TFX (and so TensorFlow) is imported inside the functions that need it, so that the
@@ -149,6 +149,11 @@ def runtime_parameters(config: CityConfig, options: CompileOptions) -> dict[str,
         SERVING_BASE: param(name=SERVING_BASE, ptype=str, default=serving),
     }
     if config.warm_start.enabled:
+        if config.warm_start.model == PREVIOUS_MODEL and not options.warm_start_uri:
+            raise ConfigError(
+                "warm_start.model 'previous' is resolved in a local MLMD store; for "
+                "Kubeflow/Vertex pass --warm-start-uri (a pushed model dir of the city)"
+            )
         if config.warm_start.from_city and not (options.warm_start_uri or config.warm_start.model):
             raise ConfigError(
                 f"warm_start.from_city {config.warm_start.from_city!r} needs a local MLMD "
