@@ -109,6 +109,17 @@ def _add_lineage_parser(subparsers) -> None:
     p.set_defaults(func=_lineage)
 
 
+def _add_history_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "history", help="one line per run of a city: data, gate metrics, verdict, push"
+    )
+    p.add_argument("--city", required=True)
+    p.add_argument("--config", help="YAML config whose gate metrics to show (default: built-in)")
+    p.add_argument("--output", default="output")
+    _add_metadata_option(p)
+    p.set_defaults(func=_history)
+
+
 def _add_metadata_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--metadata",
@@ -121,6 +132,12 @@ def _run(args: argparse.Namespace) -> int:
     from deploy.cli import local as local_cli
 
     return local_cli.run_command(args, progress=_print_progress(time.monotonic()))
+
+
+def _history(args: argparse.Namespace) -> int:
+    from deploy.cli import local as local_cli
+
+    return local_cli.history_command(args)
 
 
 def _lineage(args: argparse.Namespace) -> int:
@@ -142,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_cli.add_parser(subparsers)
     _add_run_parser(subparsers)
     _add_lineage_parser(subparsers)
+    _add_history_parser(subparsers)
     from deploy.cli import kubeflow as kubeflow_cli
 
     kubeflow_cli.add_parsers(subparsers)

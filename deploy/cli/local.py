@@ -274,6 +274,24 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
     return exit_codes.OK
 
 
+def history_command(args: argparse.Namespace) -> int:
+    """``traffic-pipeline history``: one line per run of the city (``deploy.history``)."""
+    from deploy.runners.local import history
+
+    try:
+        config = load_config(args.city, args.config)
+        layout = _layout(args, config.metadata)
+        store = metadata.open_store(layout.metadata_location)
+    except (ConfigError, FileNotFoundError, metadata.MetadataLocationError) as err:
+        return exit_codes.fail(str(err))
+    lines = history.history(store, wiring.pipeline_name(args.city), list(config.gate_thresholds()))
+    if not lines:
+        where = metadata.redact(layout.metadata_location)
+        return exit_codes.fail(f"no run of city {args.city!r} in {where}")
+    print("\n".join(lines))
+    return exit_codes.OK
+
+
 def lineage_command(args: argparse.Namespace) -> int:
     """``traffic-pipeline lineage``: train and eval spans, donor and mode of the latest model.
 

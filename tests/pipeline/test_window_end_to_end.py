@@ -127,3 +127,32 @@ def test_two_windows_are_resolved_at_run_time_and_recorded(tmp_path, capsys):
     assert "2 day(s) missing (2026-03-21, 2026-03-22)" in err
     assert "data.max_missing_days=1" in err
     assert metadata.run_ids(metadata.open_store(layout.metadata_path), LONDON) == runs_before
+
+    # history: one line per run, oldest first, with its window, gate metrics and verdict.
+    from deploy.cli import main as cli_main
+
+    runs = metadata.run_ids(metadata.open_store(layout.metadata_path), LONDON)
+    assert (
+        cli_main(["history", "--city", "london", "--config", str(config), "--output", str(output)])
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" | ")[0] for line in lines] == [f"run {r}" for r in runs]
+    windows = [line.split(" | ")[1] for line in lines]
+    assert windows == [
+        "window: 2026-03-18..2026-03-22 (5 days), ingested 5, reused 0",
+        "window: 2026-03-20..2026-03-24 (5 days), ingested 4, reused 0",
+        "window: 2026-03-20..2026-03-24 (5 days), ingested 4, reused 0",
+        "window: 2026-03-20..2026-03-24 (5 days), ingested 5, reused 0",
+    ]
+    for line in lines:
+        gate, verdict, pushed = line.split(" | ")[2:]
+        values = dict(part.split("=") for part in gate.split(" "))
+        assert set(values) == {"sparse_categorical_crossentropy", "mean_absolute_error"}
+        assert all(float(v) > 0 for v in values.values()), gate
+        assert verdict in ("BLESSED", "NOT blessed")
+        assert (
+            pushed == "pushed: -"
+            if verdict != "BLESSED"
+            else re.fullmatch(r"pushed: \d+( \(already the latest\))?", pushed)
+        )
