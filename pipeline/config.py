@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from components.traffic_example_gen import accounting, splits
+from components.traffic_example_gen import accounting, splits, window
 from pipeline import gates
 from transforms import features, memory_budget
 from transforms.hparams import HParams
@@ -58,6 +58,11 @@ class DataConfig:
     kind: str = _TRAINING_DEFAULTS.data_kind  # events (one row per vehicle) | counts (hourly)
     span_begin: str = ""  # YYYY-MM-DD inclusive, empty = open
     span_end: str = ""
+    # > 0: a rolling window of this many complete local days, resolved when ExampleGen
+    # starts (components/traffic_example_gen/window.py) instead of the span; 0: the span.
+    window_days: int = 0
+    # Days of the window without a file that a run accepts (and records); more stop it.
+    max_missing_days: int = window.DEFAULT_MAX_MISSING_DAYS
     split: SplitConfig = field(default_factory=SplitConfig)
     max_reject_fraction: float = accounting.DEFAULT_MAX_REJECT_FRACTION
     schema_mode: str = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
@@ -127,11 +132,17 @@ def gate_thresholds(evaluation: EvaluationConfig, data_kind: str) -> dict[str, M
     }
 
 
+# ``warm_start.model: previous``: the city's own latest blessed model (a cold start
+# while there is none yet).
+PREVIOUS_MODEL = "previous"
+
+
 @dataclass(frozen=True)
 class WarmStartConfig:
-    """Start the day x hour embedding from another city's model."""
+    """Start the day x hour embedding from another city's model, or the city's own."""
 
-    model: str = ""  # pushed model dir or Trainer model artifact dir
+    # pushed model dir, Trainer model artifact dir, latest:<city>, or PREVIOUS_MODEL
+    model: str = ""
     from_city: str = ""  # or: the latest blessed model of this city
     mode: str = ""  # frozen | fine_tune; empty = cold start
 
@@ -233,6 +244,8 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError("cross_buckets and embedding_dim must be positive")
     if config.warm_start.mode and config.warm_start.mode not in WARM_START_MODES:
         raise ConfigError(f"warm_start.mode: {config.warm_start.mode!r} not in {WARM_START_MODES}")
+    if config.warm_start.model == PREVIOUS_MODEL and config.warm_start.from_city:
+        raise ConfigError("warm_start: model 'previous' and from_city exclude each other")
     if config.data.kind not in features.DATA_KINDS:
         raise ConfigError(f"data.kind: {config.data.kind!r} not in {features.DATA_KINDS}")
     if config.evaluation.thresholds is not None:
@@ -254,6 +267,7 @@ def _validate(config: CityConfig) -> None:
     missing = config.data.max_missing_hours
     if missing is not None and not 0.0 <= missing <= 24.0:
         raise ConfigError(f"data.max_missing_hours must be in [0, 24] hours or null, got {missing}")
+    _validate_window(config.data)
     if config.data.split.eval_days < 1 or not 0.0 <= config.data.split.eval_fraction < 1.0:
         raise ConfigError("data.split: eval_days must be >= 1 and eval_fraction in [0, 1)")
     for name in ("train_steps", "eval_steps", "batch_size", "location_buckets"):
@@ -267,6 +281,38 @@ def _validate(config: CityConfig) -> None:
         HParams.from_custom_config(config.trainer_custom_config())
     except ValueError as err:
         raise ConfigError(f"training: {err}") from err
+
+
+def _validate_window(data: DataConfig) -> None:
+    if data.window_days < 0:
+        raise ConfigError(
+            f"data.window_days must be >= 0 (0: use the span), got {data.window_days}"
+        )
+    if data.max_missing_days < 0:
+        raise ConfigError(f"data.max_missing_days must be >= 0, got {data.max_missing_days}")
+    if not data.window_days:
+        return
+    if data.span_begin or data.span_end:
+        raise ConfigError(
+            "data.window_days and data.span_begin/span_end exclude each other; "
+            "a window is resolved at run time, a span is fixed"
+        )
+    if data.max_missing_days >= data.window_days:
+        raise ConfigError(
+            f"data.max_missing_days ({data.max_missing_days}) must be below data.window_days "
+            f"({data.window_days})"
+        )
+    eval_days = data.split.eval_days
+    if (
+        data.split.kind == splits.TIME
+        and not data.split.eval_fraction
+        and (data.window_days - data.max_missing_days <= eval_days)
+    ):
+        raise ConfigError(
+            f"data.window_days ({data.window_days}) minus data.max_missing_days "
+            f"({data.max_missing_days}) must exceed data.split.eval_days ({eval_days}): "
+            "the time split needs at least one train day"
+        )
 
 
 def check_gate(config: CityConfig, source: str) -> None:

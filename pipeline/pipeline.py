@@ -52,6 +52,9 @@ class PipelineInputs:
     data_root: Any
     span_begin: Any = ""
     span_end: Any = ""
+    window_days: Any = None  # None: config.data.window_days (0: the span)
+    as_of: Any = ""  # the window's last day, YYYY-MM-DD; '' = the newest complete day
+    input_token: Any = None  # cache key of the window's files, for caching runners
     train_steps: Any = None
     warm_start_uri: Any = None  # set => an Importer feeds Trainer(base_model=...)
     donor_city: str = ""
@@ -68,6 +71,19 @@ class PipelinePaths:
     schema_dir: str  # the folder of the curated schemas (pipeline/schema/, or its copy)
 
 
+def window_parameters(config: CityConfig, inputs: PipelineInputs) -> dict[str, Any]:
+    """ExampleGen's rolling-window parameters; none without a window (span runs unchanged)."""
+    window_days = inputs.window_days if inputs.window_days is not None else config.data.window_days
+    if not window_days:
+        return {}
+    return {
+        "window_days": window_days,
+        "as_of": inputs.as_of,
+        "max_missing_days": config.data.max_missing_days,
+        "input_token": inputs.input_token,
+    }
+
+
 def create_pipeline(
     config: CityConfig,
     paths: PipelinePaths,
@@ -82,7 +98,8 @@ def create_pipeline(
 
     ``baseline_excludes_candidate`` picks PreviousBlessedModelStrategy (an unchanged
     re-run stays fully cached); Kubeflow V2 only compiles the stock
-    LatestBlessedModelStrategy, so its runner passes False.
+    LatestBlessedModelStrategy, so its runner passes False and restricts the compiled
+    query to the city (``components/baseline/scope.py``).
     """
     example_gen = TrafficExampleGen(
         input_base=inputs.data_root,
@@ -94,6 +111,7 @@ def create_pipeline(
         data_kind=config.data.kind,
         duplicates=config.data.duplicates,
         max_missing_hours=config.data.max_missing_hours,
+        **window_parameters(config, inputs),
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 
@@ -168,7 +186,11 @@ def create_pipeline(
     if baseline_excludes_candidate:
         resolver_args: dict[str, Any] = {
             "strategy_class": PreviousBlessedModelStrategy,
-            "config": {"pipeline_name": pipeline_name(config.city), "trainer_node_id": TRAINER},
+            "config": {
+                "pipeline_name": pipeline_name(config.city),
+                "trainer_node_id": TRAINER,
+                "city": config.city,
+            },
         }
     else:
         resolver_args = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
@@ -186,6 +208,7 @@ def create_pipeline(
         baseline_model=baseline_resolver.outputs["model"],
         example_splits=["eval"],
         eval_config=build_eval_config(config.evaluation, config.data.kind),
+        city=config.city,  # on the blessing: resolvers are restricted to the city
     ).with_id(EVALUATOR)
 
     pusher = AtomicPusher(

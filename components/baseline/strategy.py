@@ -6,6 +6,9 @@ Evaluator and Pusher re-execute and the same model is published again. Excluding
 model the Trainer just produced (or reused from cache) keeps an unchanged re-run fully
 cached, and a real new model is still compared with the last blessed one.
 
+It also keeps only blessings of its ``city`` (``scope``): the pipeline context already
+scopes the channels to the city's pipeline, and the property makes the rule explicit.
+
 The Resolver must run after the Trainer (``create_pipeline`` adds that dependency).
 Kubeflow V2 / Vertex only compile the stock strategies, so compiled pipelines use
 LatestBlessedModelStrategy.
@@ -19,6 +22,8 @@ from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
     LatestBlessedModelStrategy,
 )
 from tfx.types import standard_artifacts
+
+from components.baseline import scope
 
 _DONE = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
 _OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
@@ -41,11 +46,12 @@ def candidate_model_ids(store, pipeline_name: str, trainer_node_id: str) -> set[
 
 
 class PreviousBlessedModelStrategy(LatestBlessedModelStrategy):
-    """The latest blessed Model that is not the current candidate."""
+    """The latest blessed Model of ``city`` that is not the current candidate."""
 
-    def __init__(self, pipeline_name: str, trainer_node_id: str):
+    def __init__(self, pipeline_name: str, trainer_node_id: str, city: str = ""):
         self._pipeline_name = pipeline_name
         self._trainer_node_id = trainer_node_id
+        self._city = city
 
     def resolve_artifacts(
         self, store, input_dict: dict[str, list[types.Artifact]]
@@ -56,7 +62,19 @@ class PreviousBlessedModelStrategy(LatestBlessedModelStrategy):
                 a
                 for a in artifacts
                 if not (isinstance(a, standard_artifacts.Model) and a.id in exclude)
+                and not (
+                    self._city
+                    and isinstance(a, standard_artifacts.ModelBlessing)
+                    and not scope.same_city(_string_property(a, scope.CITY_PROPERTY), self._city)
+                )
             ]
             for key, artifacts in input_dict.items()
         }
         return super().resolve_artifacts(store, filtered)
+
+
+def _string_property(artifact: types.Artifact, name: str) -> str | None:
+    """A string custom property, None when the artifact has none of that name."""
+    if not artifact.has_custom_property(name):
+        return None
+    return artifact.get_string_custom_property(name)

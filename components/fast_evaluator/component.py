@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
-from tfx.components import Evaluator
-from tfx.dsl.components.base import executor_spec
+from typing import Any
 
+from tfx import types
+from tfx.components import Evaluator
+from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.types import standard_artifacts, standard_component_specs
+from tfx.types.component_spec import ExecutionParameter
+from tfx.utils import json_utils
+
+from components.baseline.scope import CITY_PROPERTY
 from components.fast_evaluator import executor
 
 
-class FastEvaluator(Evaluator):
-    """Same inputs, parameters and outputs as ``tfx.components.Evaluator``; the metrics
-    are computed on whole-column batches instead of TFMA's per-example Beam pipeline,
-    and TFMA's own validator and writers produce the evaluation and the blessing."""
+class FastEvaluatorSpec(standard_component_specs.EvaluatorSpec):
+    """The stock Evaluator's spec plus ``city``, written on the blessing (``scope``)."""
 
+    PARAMETERS = {
+        **standard_component_specs.EvaluatorSpec.PARAMETERS,
+        CITY_PROPERTY: ExecutionParameter(type=str, optional=True),
+    }
+
+
+class FastEvaluator(Evaluator):
+    """Same inputs and outputs as ``tfx.components.Evaluator``, and its parameters plus
+    ``city``; the metrics are computed on whole-column batches instead of TFMA's
+    per-example Beam pipeline, and TFMA's own validator and writers produce the
+    evaluation and the blessing. The blessing also records ``city``, so that baseline
+    resolvers can be restricted to the city on every runner
+    (``components/baseline/scope.py``)."""
+
+    SPEC_CLASS = FastEvaluatorSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+
+    def __init__(
+        self,
+        examples: types.BaseChannel,
+        model: types.BaseChannel,
+        baseline_model: types.BaseChannel | None = None,
+        example_splits: list[str] | None = None,
+        eval_config: Any = None,
+        schema: types.BaseChannel | None = None,
+        city: str = "",
+    ):
+        # The stock __init__ builds a stock EvaluatorSpec; this builds ours with the same
+        # values (as the stock one does for the arguments used here) plus the city.
+        spec = FastEvaluatorSpec(
+            examples=examples,
+            model=model,
+            baseline_model=baseline_model,
+            fairness_indicator_thresholds=json_utils.dumps(None),
+            example_splits=json_utils.dumps(example_splits),
+            evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
+            eval_config=eval_config,
+            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+            schema=schema,
+            city=city,
+        )
+        base_beam_component.BaseBeamComponent.__init__(self, spec=spec)

@@ -36,6 +36,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 from tfx_bsl.coders import example_coder
 
+from components.baseline.scope import CITY_PROPERTY
 from components.fast_evaluator import metrics as fast_metrics
 
 SCORE_BATCH_SIZE = 65_536
@@ -291,6 +292,8 @@ def _write_blessing(
         blessing.set_int_custom_property(
             constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, baseline.id
         )
+    if exec_properties.get(CITY_PROPERTY):
+        blessing.set_string_custom_property(CITY_PROPERTY, exec_properties[CITY_PROPERTY])
     if "current_component_id" in exec_properties:
         blessing.set_string_custom_property("component_id", exec_properties["current_component_id"])
     ok = tfma.load_validation_result(output_uri).validation_ok

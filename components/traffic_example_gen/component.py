@@ -37,6 +37,10 @@ class TrafficExampleGenSpec(types.ComponentSpec):
         executor.DATA_KIND_KEY: ExecutionParameter(type=str, optional=True),
         executor.DUPLICATES_KEY: ExecutionParameter(type=str, optional=True),
         executor.MAX_MISSING_HOURS_KEY: ExecutionParameter(type=float, optional=True),
+        executor.WINDOW_DAYS_KEY: ExecutionParameter(type=int, optional=True),
+        executor.AS_OF_KEY: ExecutionParameter(type=str, optional=True),
+        executor.MAX_MISSING_DAYS_KEY: ExecutionParameter(type=int, optional=True),
+        executor.INPUT_TOKEN_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -60,6 +64,11 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
     executor's default, ``accounting.DEFAULT_DUPLICATES``). ``max_missing_hours``
     (events; None: report only) fails the run on a likely truncated day missing more
     hours than that (``coverage``).
+
+    ``window_days`` N > 0 (instead of a span) reads a rolling window resolved when the
+    executor starts: the newest N complete local days, or the N days ending at ``as_of``
+    (``window``); more than ``max_missing_days`` missing days fail the run (None:
+    ``window.DEFAULT_MAX_MISSING_DAYS``). ``input_token`` is only a cache key for runners.
     """
 
     SPEC_CLASS = TrafficExampleGenSpec
@@ -76,6 +85,10 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
         data_kind: str = features.DATA_KIND_EVENTS,
         duplicates: str | types.RuntimeParameter | None = None,
         max_missing_hours: float | types.RuntimeParameter | None = None,
+        window_days: int | types.RuntimeParameter | None = None,
+        as_of: str | types.RuntimeParameter | None = None,
+        max_missing_days: int | types.RuntimeParameter | None = None,
+        input_token: str | types.RuntimeParameter | None = None,
     ):
         executor.check_data_kind(data_kind)
         super().__init__(
@@ -89,6 +102,10 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
                 data_kind=data_kind,
                 duplicates=duplicates,
                 max_missing_hours=max_missing_hours,
+                window_days=window_days,
+                as_of=as_of,
+                max_missing_days=max_missing_days,
+                input_token=input_token,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejects=types.Channel(type=TrafficRejects),
             )

@@ -15,6 +15,7 @@ labels, no staging; the Examples artifact also records ``vehicles_counted`` and
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
@@ -29,8 +30,16 @@ from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
-from components.traffic_example_gen import accounting, coverage, properties, reading, staging
-from components.traffic_example_gen.inputs import check_inputs, describe_range
+from components.traffic_example_gen import (
+    accounting,
+    coverage,
+    fingerprints,
+    properties,
+    reading,
+    staging,
+    window,
+)
+from components.traffic_example_gen.inputs import check_inputs, describe_range, select_window
 from components.traffic_example_gen.parsing import check_timezone
 from components.traffic_example_gen.reading import DailyFile
 from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG, SPLIT_NAMES
@@ -53,6 +62,12 @@ MAX_REJECT_FRACTION_KEY = "max_reject_fraction"
 DATA_KIND_KEY = "data_kind"
 DUPLICATES_KEY = "duplicates"
 MAX_MISSING_HOURS_KEY = "max_missing_hours"
+WINDOW_DAYS_KEY = properties.WINDOW_DAYS
+AS_OF_KEY = properties.AS_OF
+MAX_MISSING_DAYS_KEY = "max_missing_days"
+# Not read by the executor: a runner that caches executions by their parameters sets it
+# to a digest of the window's file listing, so a new or rewritten day is a cache miss.
+INPUT_TOKEN_KEY = "input_token"
 EXAMPLES_KEY = "examples"
 REJECTS_KEY = "rejects"
 
@@ -102,7 +117,29 @@ class Executor(base_beam_executor.BaseBeamExecutor):
 
         check_timezone(timezone)
         check_data_kind(data_kind)
-        files, split_rule = check_inputs(input_base, span_begin, span_end, split_config, data_kind)
+        window_days = int(exec_properties.get(WINDOW_DAYS_KEY) or 0)
+        resolved = None
+        selected = None
+        if window_days:
+            if span_begin or span_end:
+                raise ValueError("window_days and span_begin/span_end exclude each other")
+            max_missing_days = exec_properties.get(MAX_MISSING_DAYS_KEY)
+            selected, resolved = select_window(
+                input_base,
+                window_days,
+                timezone,
+                datetime.datetime.now(datetime.timezone.utc),
+                exec_properties.get(AS_OF_KEY) or "",
+                window.DEFAULT_MAX_MISSING_DAYS
+                if max_missing_days is None
+                else int(max_missing_days),
+            )
+            span_begin, span_end = resolved.first.isoformat(), resolved.last.isoformat()
+        files, split_rule = check_inputs(
+            input_base, span_begin, span_end, split_config, data_kind, selected
+        )
+        # Before reading: the fingerprint is of the bytes this run ingests.
+        input_fingerprints = fingerprints.fingerprints_json(files) if resolved else ""
         examples.split_names = artifact_utils.encode_split_names(list(SPLIT_NAMES))
         split_uris = {s: artifact_utils.get_split_uri([examples], s) for s in SPLIT_NAMES}
 
@@ -153,12 +190,20 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         for artifact in (examples, rejects):
             for name, value in summary.items():
                 artifact.set_int_custom_property(name, value)
-            artifact.set_string_custom_property(SPAN_BEGIN_KEY, span_begin)
-            artifact.set_string_custom_property(SPAN_END_KEY, span_end)
+            artifact.set_string_custom_property(
+                SPAN_BEGIN_KEY, exec_properties.get(SPAN_BEGIN_KEY) or ""
+            )
+            artifact.set_string_custom_property(
+                SPAN_END_KEY, exec_properties.get(SPAN_END_KEY) or ""
+            )
             artifact.set_string_custom_property(properties.FIRST_DAY, files[0].day.isoformat())
             artifact.set_string_custom_property(properties.LAST_DAY, files[-1].day.isoformat())
             artifact.set_int_custom_property(properties.INPUT_FILES, len(files))
         examples.set_string_custom_property(TIMEZONE_KEY, timezone)
+        if resolved is not None:
+            record_window(
+                examples, resolved, len(files), input_fingerprints, exec_properties.get(AS_OF_KEY)
+            )
         examples.set_string_custom_property(SPLIT_CONFIG_KEY, split_config)
         if data_kind != features.DATA_KIND_EVENTS:  # events artifacts stay as they were
             examples.set_string_custom_property(DATA_KIND_KEY, data_kind)
@@ -172,3 +217,23 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         coverage.check_missing_hours(
             short_days, None if max_missing_hours is None else float(max_missing_hours)
         )
+
+
+def record_window(
+    examples: types.Artifact,
+    resolved: window.Window,
+    n_files: int,
+    input_fingerprints: str,
+    as_of: str | None,
+) -> None:
+    """Records the resolved window, its missing days and the files' fingerprints."""
+    examples.set_int_custom_property(properties.WINDOW_DAYS, resolved.n_days)
+    examples.set_string_custom_property(properties.AS_OF, as_of or "")
+    examples.set_string_custom_property(properties.WINDOW_FIRST, resolved.first.isoformat())
+    examples.set_string_custom_property(properties.WINDOW_LAST, resolved.last.isoformat())
+    examples.set_string_custom_property(
+        properties.MISSING_DAYS, json.dumps([d.isoformat() for d in resolved.missing])
+    )
+    examples.set_int_custom_property(properties.DAYS_INGESTED, n_files)
+    examples.set_int_custom_property(properties.DAYS_REUSED, 0)  # incremental ingest: not yet
+    examples.set_string_custom_property(properties.INPUT_FINGERPRINTS, input_fingerprints)

@@ -1,7 +1,8 @@
 """The run's input: the daily files of the span, checked before any row is parsed.
 
 ``list_daily_files`` selects the daily files of a date range (the span) under
-``input_base``; ``check_inputs`` checks their headers and the split days. The
+``input_base``; ``select_window`` those of a rolling window (``window``);
+``check_inputs`` checks their headers and the split days. The
 executor calls ``check_inputs`` first; the local CLI calls it too, before starting the
 pipeline, so that bad input is reported (exit code 2) without running anything.
 """
@@ -12,7 +13,7 @@ import datetime
 import os
 import re
 
-from components.traffic_example_gen import reading
+from components.traffic_example_gen import reading, window
 from components.traffic_example_gen.reading import CSV, PARQUET, DailyFile
 from components.traffic_example_gen.splits import SplitRule, make_split_rule
 from transforms import features
@@ -82,21 +83,46 @@ def list_daily_files(input_base: str, span_begin: str = "", span_end: str = "") 
     return [by_day[d] for d in sorted(by_day)]
 
 
+def select_window(
+    input_base: str,
+    window_days: int,
+    timezone: str,
+    now: datetime.datetime,
+    as_of: str = "",
+    max_missing_days: int = window.DEFAULT_MAX_MISSING_DAYS,
+) -> tuple[list[DailyFile], window.Window]:
+    """The daily files of the rolling window resolved at ``now`` (``window``).
+
+    Raises ValueError (``window.WindowError``) if it cannot be resolved or misses more
+    than ``max_missing_days`` days (the message names them).
+    """
+    found = list_daily_files(input_base)
+    resolved = window.resolve_window(
+        [f.day for f in found], window_days, timezone, now, window.parse_as_of(as_of)
+    )
+    window.check_missing(resolved, max_missing_days)
+    chosen = set(resolved.present)
+    return [f for f in found if f.day in chosen], resolved
+
+
 def check_inputs(
     input_base: str,
     span_begin: str,
     span_end: str,
     split_config: str,
     data_kind: str = features.DATA_KIND_EVENTS,
+    files: list[DailyFile] | None = None,
 ) -> tuple[list[DailyFile], SplitRule]:
     """The selected daily files and the split rule; raises ValueError naming the problem.
 
+    ``files``: already selected (a rolling window); None: the span's files.
     Each file must be readable with the required columns of ``data_kind``
     (``reading.check_file``).
     Only days whose file has data rows count for the time split, so an empty
     (header-only) day never takes a train or eval day.
     """
-    files = list_daily_files(input_base, span_begin, span_end)
+    if files is None:
+        files = list_daily_files(input_base, span_begin, span_end)
     days_with_rows = [f.day for f in files if reading.check_file(f, data_kind)]
     if not days_with_rows:
         raise ValueError(

@@ -13,3 +13,13 @@ SPLIT_CONFIG = "split_config"  # JSON of the split the run used
 FIRST_DAY = "first_day"  # ISO date of the first daily file read
 LAST_DAY = "last_day"  # ISO date of the last daily file read
 INPUT_FILES = "input_files"  # how many daily files were read
+# The rolling window (``window``), set on Examples when ``window_days`` > 0:
+WINDOW_DAYS = "window_days"  # N, the window's length in local days
+AS_OF = "as_of"  # the --as-of day, "" when the window ended at the newest complete day
+WINDOW_FIRST = "window_first"  # ISO first and last day of the resolved window
+WINDOW_LAST = "window_last"
+MISSING_DAYS = "missing_days"  # JSON list of ISO days of the window without a file
+DAYS_INGESTED = "days_ingested"  # days parsed and encoded by this run
+DAYS_REUSED = "days_reused"  # days taken from an earlier run (0: not built yet)
+# JSON {ISO day: {"file", "size", "sha256"}} of every file read (``fingerprints``).
+INPUT_FINGERPRINTS = "input_fingerprints"

@@ -79,9 +79,22 @@ def _add_run_parser(subparsers) -> None:
     p.add_argument("--train-steps", type=positive_int, help="(default: the config's)")
     p.add_argument("--no-cache", action="store_true", help="re-run every component")
     p.add_argument(
+        "--window-days",
+        type=positive_int,
+        help="read a rolling window of the newest N complete local days (default: the "
+        "config's data.window_days; 0 there: its span)",
+    )
+    p.add_argument(
+        "--as-of",
+        default="",
+        metavar="YYYY-MM-DD",
+        help="with a window: the window's last day instead of the newest complete day",
+    )
+    p.add_argument(
         "--warm-start-from",
         help="donor model: a pushed model dir, a Trainer model artifact dir, "
-        "or 'latest:<city>' for that city's latest blessed model",
+        "'latest:<city>' for that city's latest blessed model, or 'previous' for this "
+        "city's own (a cold start while it has none)",
     )
     p.add_argument("--warm-start-mode", choices=("frozen", "fine_tune"))
     _add_metadata_option(p)
@@ -96,6 +109,17 @@ def _add_lineage_parser(subparsers) -> None:
     p.set_defaults(func=_lineage)
 
 
+def _add_history_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "history", help="one line per run of a city: data, gate metrics, verdict, push"
+    )
+    p.add_argument("--city", required=True)
+    p.add_argument("--config", help="YAML config whose gate metrics to show (default: built-in)")
+    p.add_argument("--output", default="output")
+    _add_metadata_option(p)
+    p.set_defaults(func=_history)
+
+
 def _add_metadata_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--metadata",
@@ -108,6 +132,12 @@ def _run(args: argparse.Namespace) -> int:
     from deploy.cli import local as local_cli
 
     return local_cli.run_command(args, progress=_print_progress(time.monotonic()))
+
+
+def _history(args: argparse.Namespace) -> int:
+    from deploy.cli import local as local_cli
+
+    return local_cli.history_command(args)
 
 
 def _lineage(args: argparse.Namespace) -> int:
@@ -129,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_cli.add_parser(subparsers)
     _add_run_parser(subparsers)
     _add_lineage_parser(subparsers)
+    _add_history_parser(subparsers)
     from deploy.cli import kubeflow as kubeflow_cli
 
     kubeflow_cli.add_parsers(subparsers)

@@ -66,6 +66,12 @@ def _add_compile_args(p: argparse.ArgumentParser, *, city_required: bool) -> Non
     )
     p.add_argument("--span-begin", help="default of span_begin, YYYY-MM-DD")
     p.add_argument("--span-end", help="default of span_end, YYYY-MM-DD")
+    p.add_argument(
+        "--window-days",
+        type=int,
+        help="rolling window of N complete days resolved at run time (parameters "
+        "window_days, as_of) instead of the span (default: the config's data.window_days)",
+    )
     p.add_argument("--train-steps", type=int, help="default of train_args.num_steps")
     p.add_argument(
         "--warm-start-mode",
@@ -97,6 +103,12 @@ def _config(args: argparse.Namespace) -> CityConfig:
     if args.warm_start_mode:
         config = config.replace(
             warm_start=dataclasses.replace(config.warm_start, mode=args.warm_start_mode)
+        )
+    if args.window_days is not None:  # validated with the rest of the config
+        config = config.replace(
+            data=dataclasses.replace(
+                config.data, window_days=args.window_days, span_begin="", span_end=""
+            )
         )
     return config
 

@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from deploy import exit_codes
@@ -81,7 +81,19 @@ def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
     return out
 
 
+def _days(days: tuple[date, ...]) -> str:
+    return ", ".join(d.isoformat() for d in days)
+
+
 def _apply_overrides(config: CityConfig, args: argparse.Namespace) -> CityConfig:
+    if getattr(args, "window_days", None):
+        config = config.replace(
+            data=dataclasses.replace(
+                config.data, window_days=args.window_days, span_begin="", span_end=""
+            )
+        )
+    if getattr(args, "as_of", "") and not config.data.window_days:
+        raise ConfigError("--as-of needs a window: --window-days N or data.window_days")
     if args.train_steps is not None:
         config = config.replace(
             training=dataclasses.replace(config.training, train_steps=args.train_steps)
@@ -139,8 +151,8 @@ def check_store_matches_output(layout: LocalLayout, city: str, pipeline_name: st
 
 def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], None]) -> int:
     """``traffic-pipeline run``."""
-    from components.traffic_example_gen import coverage
-    from components.traffic_example_gen.inputs import check_inputs
+    from components.traffic_example_gen import coverage, fingerprints
+    from components.traffic_example_gen.inputs import check_inputs, select_window
     from deploy.mlmd import donors
     from deploy.runners.local import abandoned
     from deploy.runners.local.run_summary import format_summary, summarize_run
@@ -156,9 +168,16 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
         check_store_matches_output(layout, config.city, wiring.pipeline_name(config.city))
         donor = None  # resolved first: a bad donor should not cost a data generation
         if config.warm_start.enabled:
-            donor = donors.resolve_donor(config.warm_start, layout)
-            donors.check_donor(donor, config)  # incompatible or corrupt: before any run
-            print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
+            donor = donors.resolve_donor(config.warm_start, layout, config.city)
+            if donor is None:  # 'previous' on the city's first run
+                print(
+                    f"warm start ({config.warm_start.mode}) from the previous model: "
+                    f"{config.city} has no blessed model yet, so this run is a cold start"
+                )
+                config = config.replace(warm_start=dataclasses.replace(config.warm_start, mode=""))
+            else:
+                donors.check_donor(donor, config)  # incompatible or corrupt: before any run
+                print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
         if args.data:
             data_root = str(Path(args.data).resolve())
             if not Path(data_root).is_dir():
@@ -167,6 +186,20 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             data_root = config.data.input_base
         else:
             data_root = str(ensure_generated_data(config, layout))
+        input_token = None
+        window_files = None
+        if config.data.window_days:  # resolved again by ExampleGen; here: exit 2 early
+            window_files, resolved = select_window(
+                data_root,
+                config.data.window_days,
+                config.timezone,
+                datetime.now(timezone.utc),
+                args.as_of,
+                config.data.max_missing_days,
+            )
+            input_token = fingerprints.listing_token(window_files, args.as_of)
+            if resolved.missing:
+                print(f"window {resolved.describe()}: missing {_days(resolved.missing)}")
         if "://" not in data_root:  # local input: check files and headers before running
             files, split_rule = check_inputs(
                 data_root,
@@ -174,6 +207,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 config.data.span_end,
                 json.dumps(config.data.split.to_json_dict()),
                 config.data.kind,
+                window_files,
             )
             missing = config.data.max_missing_hours
             if missing is not None and config.data.kind == features.DATA_KIND_EVENTS:
@@ -210,6 +244,8 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
                 warm_start_uri=donor.uri if donor else None,
                 donor_city=donor.city if donor else "",
                 progress=progress,
+                as_of=args.as_of,
+                input_token=input_token,
             )
     except abandoned.AlreadyRunningError as err:
         return exit_codes.fail(str(err))
@@ -235,6 +271,24 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             why += f"; {summary.eval_only_note()}"
         exit_codes.error(f"{config.city}: the model was not blessed ({why}); nothing was pushed")
         return exit_codes.NOT_BLESSED
+    return exit_codes.OK
+
+
+def history_command(args: argparse.Namespace) -> int:
+    """``traffic-pipeline history``: one line per run of the city (``deploy.history``)."""
+    from deploy.runners.local import history
+
+    try:
+        config = load_config(args.city, args.config)
+        layout = _layout(args, config.metadata)
+        store = metadata.open_store(layout.metadata_location)
+    except (ConfigError, FileNotFoundError, metadata.MetadataLocationError) as err:
+        return exit_codes.fail(str(err))
+    lines = history.history(store, wiring.pipeline_name(args.city), list(config.gate_thresholds()))
+    if not lines:
+        where = metadata.redact(layout.metadata_location)
+        return exit_codes.fail(f"no run of city {args.city!r} in {where}")
+    print("\n".join(lines))
     return exit_codes.OK
 
 

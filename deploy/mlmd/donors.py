@@ -1,4 +1,4 @@
-"""Resolve a warm-start donor: a model dir, or ``latest:<city>`` from MLMD.
+"""Resolve a warm-start donor: a model dir, ``latest:<city>`` or ``previous`` from MLMD.
 
 A donor is a directory that holds (directly or under ``Format-Serving/``) a SavedModel
 and its ``embedding_spec.json``. The Trainer checks compatibility; this module only
@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from deploy.mlmd import metadata
 from pipeline import pipeline as wiring
-from pipeline.config import CityConfig, WarmStartConfig
+from pipeline.config import PREVIOUS_MODEL, CityConfig, WarmStartConfig
 from transforms import features, model_dir, warm_start
 
 LATEST_PREFIX = "latest:"
@@ -53,8 +53,26 @@ def latest_blessed_model(store, city: str) -> str:
     raise DonorError(f"city {city!r} has no blessed model yet; train it first")
 
 
-def resolve_donor(warm_start: WarmStartConfig, layout) -> Donor:
-    """Turns the warm-start config into a concrete donor model directory."""
+def previous_model(layout, city: str) -> Donor | None:
+    """The latest blessed model of ``city`` itself (its own pipeline in the store), or
+    None when it has none yet (a first run: the caller falls back to a cold start)."""
+    location = layout.metadata_location
+    if not metadata.is_mysql(location) and not os.path.isfile(location):
+        return None
+    try:
+        uri = latest_blessed_model(metadata.open_store(location), city)
+    except DonorError:
+        return None
+    return _donor(uri, f"previous blessed model of {city} in {metadata.redact(location)}")
+
+
+def resolve_donor(warm_start: WarmStartConfig, layout, city: str = "") -> Donor | None:
+    """Turns the warm-start config into a concrete donor model directory.
+
+    None only for ``previous`` when ``city`` has no blessed model yet.
+    """
+    if warm_start.model == PREVIOUS_MODEL:
+        return previous_model(layout, city)
     source = warm_start.model or (
         f"{LATEST_PREFIX}{warm_start.from_city}" if warm_start.from_city else ""
     )
@@ -70,6 +88,11 @@ def resolve_donor(warm_start: WarmStartConfig, layout) -> Donor:
         how = "given path"
         if not tf.io.gfile.isdir(uri):
             raise DonorError(f"donor model {source}: no such directory")
+    return _donor(uri, how)
+
+
+def _donor(uri: str, how: str) -> Donor:
+    """The Donor at ``uri``; raises DonorError unless it holds a model's embedding spec."""
     try:
         spec = model_dir.read_spec(uri)
     except model_dir.ModelDirError as err:

@@ -343,3 +343,63 @@ def test_custom_artifact_types_resolve_to_classes_in_the_container(warm):
     assert custom, "the pipeline has a custom artifact type (TrafficRejects)"
     for title in custom:
         assert title == import_utils.import_class_by_path(title).TYPE_NAME
+
+
+def _window_config(city="london", days=28):
+    config = load_config(city)
+    return config.replace(data=dataclasses.replace(config.data, window_days=days))
+
+
+def test_a_windowed_schedule_carries_no_date_and_example_gen_is_never_cached(tmp_path):
+    import re
+
+    job, _ = _compile(
+        tmp_path,
+        _window_config(),
+        target="vertex",
+        pipeline_root="gs://bucket/pipelines",
+        data_root="gs://bucket/data/london",
+    )
+    text = json.dumps(job)
+    assert re.findall(r"\d{4}-\d\d-\d\d", text) == []  # the window is resolved at run time
+    params = job["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
+    assert params[kr.WINDOW_DAYS] == {
+        "defaultValue": 28,
+        "description": kr._DESCRIPTIONS[kr.WINDOW_DAYS],
+        "parameterType": "NUMBER_INTEGER",
+    }
+    assert params[kr.AS_OF]["defaultValue"] == ""
+    assert kr.SPAN_BEGIN not in params and kr.SPAN_END not in params
+    example_gen = _tasks(job)[wiring.EXAMPLE_GEN]
+    inputs = example_gen["inputs"]["parameters"]
+    assert inputs["window_days"] == {"componentInputParameter": kr.WINDOW_DAYS}
+    assert inputs["as_of"] == {"componentInputParameter": kr.AS_OF}
+    assert "cachingOptions" not in example_gen  # parameters never change: never cached
+    assert _tasks(job)[wiring.TRAINER]["cachingOptions"] == {"enableCache": True}
+
+
+def test_a_window_and_a_span_exclude_each_other_at_compile(tmp_path):
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError, match="exclude each other"):
+        _compile(tmp_path, _window_config(), span_begin="2026-03-01")
+
+
+@pytest.mark.parametrize("target", kr.TARGETS)
+def test_the_baseline_query_is_restricted_to_the_city(tmp_path, target):
+    filters = {}
+    for city in ("london", "frankfurt"):
+        job, _ = _compile(tmp_path, load_config(city), name=f"{city}.json", target=target)
+        executors = _executors(job)
+        blessing = executors[kr.BLESSING_RESOLVER_EXECUTOR]["resolver"]["outputArtifactQueries"]
+        filters[city] = blessing["model_blessing"]["filter"]
+        model = executors[f"{wiring.BASELINE_RESOLVER}-model-resolver_executor"]["resolver"]
+        # The Model query follows the (city's) blessing's current_model_id.
+        assert "current_model_id" in model["outputArtifactQueries"]["model"]["filter"]
+        evaluator = _tasks(job)[wiring.EVALUATOR]["inputs"]["parameters"]
+        assert evaluator["city"] == {"runtimeValue": {"constant": city}}
+    assert filters["london"] == (
+        'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1'
+        ' AND metadata.city.string_value="london"'
+    )
+    assert filters["frankfurt"].endswith('AND metadata.city.string_value="frankfurt"')

@@ -203,3 +203,23 @@ def test_memory_budget_defaults_to_an_eighth_of_memory_and_is_validated(tmp_path
     path.write_text(base + "resources: {memory_gb: 1}\n")
     with pytest.raises(ConfigError, match=r"resources\.memory_gb"):
         load_config("london", path)
+
+
+def test_window_days_is_off_by_default_and_validated_at_load(tmp_path):
+    data = load_config("london").data
+    assert (data.window_days, data.max_missing_days) == (0, 0)
+    path = tmp_path / "paris.yaml"
+    base = "timezone: Europe/Paris\nevaluation: {thresholds: {headway_nll: {upper_bound: 5}}}\n"
+    path.write_text(base + "data: {window_days: 28, max_missing_days: 2}\n")
+    loaded = load_config("paris", path).data
+    assert (loaded.window_days, loaded.max_missing_days) == (28, 2)
+    for data, message in (
+        ("{window_days: -1}", r"data\.window_days must be >= 0"),
+        ("{window_days: 7, span_begin: '2026-03-01'}", "exclude each other"),
+        ("{window_days: 7, max_missing_days: 7}", r"max_missing_days \(7\) must be below"),
+        ("{window_days: 8, max_missing_days: 1}", r"must exceed data\.split\.eval_days \(7\)"),
+        ("{window_days: '28'}", r"data\.window_days must be an integer"),
+    ):
+        path.write_text(base + f"data: {data}\n")
+        with pytest.raises(ConfigError, match=rf"paris\.yaml: .*{message}"):
+            load_config("paris", path)

@@ -9,7 +9,13 @@ that image (``CONTAINER_SCHEMA_DIR``, where ``deploy/Dockerfile`` copies the sou
 Runtime parameters (root inputs of the compiled spec, each with a default):
 
 - ``data_root``: ExampleGen ``input_base`` (a ``gs://`` dir of daily files).
-- ``span_begin`` / ``span_end``: inclusive ``YYYY-MM-DD`` day range ('' = open).
+- ``span_begin`` / ``span_end``: inclusive ``YYYY-MM-DD`` day range ('' = open); only
+  without a rolling window.
+- with ``data.window_days`` (or ``--window-days``) instead: ``window_days`` (N) and
+  ``as_of`` ('' = the newest complete day). ExampleGen resolves the window when it
+  starts, so a schedule trains on a moving window and the spec holds no date. Its step
+  is compiled with caching off: the cache key of a step is its parameters, which stay
+  the same every night, so a cached ExampleGen would replay the first night's window.
 - ``train_args``: the Trainer's ``TrainArgs`` as JSON, e.g. ``{"num_steps": 2000}``.
   A proto field cannot hold a RuntimeParameter, but TFX accepts a string parameter for
   the whole proto (``submit --param train_steps=N`` writes this JSON for you).
@@ -36,8 +42,10 @@ from typing import Any
 
 import yaml
 
+from components.baseline import scope
 from deploy.runners import beam_profiles
-from pipeline.config import CityConfig, ConfigError
+from pipeline.config import PREVIOUS_MODEL, CityConfig, ConfigError
+from pipeline.names import BASELINE_RESOLVER, EXAMPLE_GEN
 
 # TFX (and so TensorFlow) is imported inside the functions that need it, so that the
 # CLI's argument parser stays fast to build.
@@ -52,6 +60,8 @@ CONTAINER_SCHEMA_DIR = f"{CONTAINER_SOURCE_DIR}/pipeline/schema"
 DATA_ROOT = "data_root"
 SPAN_BEGIN = "span_begin"
 SPAN_END = "span_end"
+WINDOW_DAYS = "window_days"
+AS_OF = "as_of"
 TRAIN_ARGS = "train_args"
 SERVING_BASE = "serving_base"
 WARM_START_URI = "warm_start_uri"
@@ -64,6 +74,8 @@ _DESCRIPTIONS = {
     DATA_ROOT: "Directory (gs://...) of daily observation files YYYY-MM-DD.csv[.gz]|.parquet.",
     SPAN_BEGIN: "First day to read, YYYY-MM-DD inclusive; empty = from the first file.",
     SPAN_END: "Last day to read, YYYY-MM-DD inclusive; empty = up to the last file.",
+    WINDOW_DAYS: "Rolling window: the newest N complete local days, resolved at run time.",
+    AS_OF: "Last day of the window, YYYY-MM-DD; empty = the newest complete day.",
     TRAIN_ARGS: 'Trainer TrainArgs as JSON, e.g. {"num_steps": 2000}.',
     SERVING_BASE: "Directory (gs://...) where blessed models are published as <version>/.",
     WARM_START_URI: "Donor model directory imported as the Trainer's base_model.",
@@ -120,13 +132,28 @@ def runtime_parameters(config: CityConfig, options: CompileOptions) -> dict[str,
     steps = options.train_steps or config.training.train_steps
     serving = options.serving_base or default_serving_base(options.pipeline_root, config.city)
     params = {
-        DATA_ROOT: param(name=DATA_ROOT, ptype=str, default=options.data_root or data.input_base),
-        SPAN_BEGIN: param(name=SPAN_BEGIN, ptype=str, default=span_begin),
-        SPAN_END: param(name=SPAN_END, ptype=str, default=span_end),
+        DATA_ROOT: param(name=DATA_ROOT, ptype=str, default=options.data_root or data.input_base)
+    }
+    if data.window_days:
+        if options.span_begin or options.span_end:
+            raise ConfigError(
+                "a window (data.window_days) and --span-begin/--span-end exclude each other"
+            )
+        params[WINDOW_DAYS] = param(name=WINDOW_DAYS, ptype=int, default=data.window_days)
+        params[AS_OF] = param(name=AS_OF, ptype=str, default="")
+    else:
+        params[SPAN_BEGIN] = param(name=SPAN_BEGIN, ptype=str, default=span_begin)
+        params[SPAN_END] = param(name=SPAN_END, ptype=str, default=span_end)
+    params |= {
         TRAIN_ARGS: param(name=TRAIN_ARGS, ptype=str, default=json.dumps({"num_steps": steps})),
         SERVING_BASE: param(name=SERVING_BASE, ptype=str, default=serving),
     }
     if config.warm_start.enabled:
+        if config.warm_start.model == PREVIOUS_MODEL and not options.warm_start_uri:
+            raise ConfigError(
+                "warm_start.model 'previous' is resolved in a local MLMD store; for "
+                "Kubeflow/Vertex pass --warm-start-uri (a pushed model dir of the city)"
+            )
         if config.warm_start.from_city and not (options.warm_start_uri or config.warm_start.model):
             raise ConfigError(
                 f"warm_start.from_city {config.warm_start.from_city!r} needs a local MLMD "
@@ -153,8 +180,10 @@ def build_pipeline(config: CityConfig, options: CompileOptions) -> Any:
     params = runtime_parameters(config, options)
     inputs = PipelineInputs(
         data_root=params[DATA_ROOT],
-        span_begin=params[SPAN_BEGIN],
-        span_end=params[SPAN_END],
+        span_begin=params.get(SPAN_BEGIN, ""),
+        span_end=params.get(SPAN_END, ""),
+        window_days=params.get(WINDOW_DAYS, 0),
+        as_of=params.get(AS_OF, ""),
         train_args=params[TRAIN_ARGS],
         warm_start_uri=params.get(WARM_START_URI),
         trainer_custom_config=params.get(TRAINER_CUSTOM_CONFIG),
@@ -202,6 +231,9 @@ def compile_pipeline(
         )
         job = runner.run(pipeline, parameter_values=defaults, write_out=False)
     spec = job["pipelineSpec"]
+    restrict_baseline_to_city(spec, config.city)
+    if WINDOW_DAYS in params:  # see the module docstring: a cached window would not move
+        spec["root"]["dag"]["tasks"][EXAMPLE_GEN].pop("cachingOptions", None)
     for name, definition in spec["root"].get("inputDefinitions", {}).get("parameters", {}).items():
         if name in defaults:
             definition["defaultValue"] = defaults[name]
@@ -210,6 +242,26 @@ def compile_pipeline(
         spec["defaultPipelineRoot"] = options.pipeline_root
     _write(job, output)
     return job
+
+
+# TFX 1.16's KubeflowV2 compiler splits the Resolver into two tasks; this one queries
+# the latest blessing (tfx/orchestration/kubeflow/v2/step_builder.py).
+BLESSING_RESOLVER_EXECUTOR = f"{BASELINE_RESOLVER}-model-blessing-resolver_executor"
+
+
+def restrict_baseline_to_city(spec: dict[str, Any], city: str) -> None:
+    """Appends the city clause (``scope.vertex_blessing_filter``) to the compiled
+    latest-blessing query, which TFX compiles with no pipeline or city restriction; the
+    Model query then follows that blessing's ``current_model_id``."""
+    executor = spec["deploymentSpec"]["executors"].get(BLESSING_RESOLVER_EXECUTOR)
+    if executor is None:
+        raise RuntimeError(
+            f"compiled spec has no {BLESSING_RESOLVER_EXECUTOR}: the TFX compiler changed; "
+            "the baseline would not be restricted to the city"
+        )
+    queries = executor["resolver"]["outputArtifactQueries"]
+    for query in queries.values():
+        query["filter"] += f" AND {scope.vertex_blessing_filter(city)}"
 
 
 def _write(job: dict[str, Any], output: str) -> None:

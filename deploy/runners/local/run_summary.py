@@ -18,7 +18,7 @@ from tfx.dsl.io import fileio
 from tfx.utils import path_utils
 
 from components.atomic_pusher.executor import ALREADY_PUBLISHED_PROPERTY
-from components.traffic_example_gen import coverage
+from components.traffic_example_gen import coverage, properties, window
 from components.traffic_example_gen.accounting import (
     COUNTS_FILE,
     SAME_SECOND_VEHICLES_KEPT,
@@ -213,6 +213,26 @@ GATED_COLUMNS = (
 )
 
 
+def window_lines(examples_properties: dict[str, object]) -> list[str]:
+    """The window line (``window.summary_line``) and its missing days; none without one."""
+    props = examples_properties
+    if not props.get(properties.WINDOW_FIRST):
+        return []
+    lines = [
+        window.summary_line(
+            str(props[properties.WINDOW_FIRST]),
+            str(props.get(properties.WINDOW_LAST)),
+            int(props.get(properties.WINDOW_DAYS) or 0),
+            int(props.get(properties.DAYS_INGESTED) or 0),
+            int(props.get(properties.DAYS_REUSED) or 0),
+        )
+    ]
+    missing = json.loads(str(props.get(properties.MISSING_DAYS) or "[]"))
+    if missing:
+        lines.append(f"window days missing ({len(missing)}): {', '.join(missing)}")
+    return lines
+
+
 def format_summary(summary: RunSummary) -> str:
     """Human-readable summary for the terminal."""
     lines = [f"run {summary.run_id}"]
@@ -223,6 +243,7 @@ def format_summary(summary: RunSummary) -> str:
         + (f"; executed: {', '.join(ran)}" if ran else "")
     )
     counts = summary.row_counts
+    lines += [f"  {line}" for line in window_lines(counts)]
     if counts:
         rejected = {k: v for k, v in counts.items() if k.startswith("rejected_") and v}
         same_second = counts.get(SAME_SECOND_VEHICLES_KEPT, 0)

@@ -181,11 +181,16 @@ def run_pipeline(
     donor_city: str = "",
     progress: ProgressCallback | None = None,
     to_nodes: Sequence[str] = (),
+    as_of: str = "",
+    input_token: str | None = None,
 ) -> str:
     """Runs the city's pipeline locally; returns the run id. Raises ComponentFailedError,
     or RunInterrupted on Ctrl-C.
 
     ``to_nodes``: a TFX partial run of only these components and their ancestors.
+    With ``config.data.window_days``, ExampleGen resolves the window itself when it
+    starts (ending at ``as_of`` if given); ``input_token`` is its cache key
+    (``fingerprints.listing_token`` of the window the CLI checked).
     ``progress(node, state, elapsed_s)`` is called as ML Metadata records each
     component running and then done, cached or failed (``deploy.runners.local.progress``).
     """
@@ -204,6 +209,8 @@ def run_pipeline(
             data_root=data_root,
             span_begin=config.data.span_begin,
             span_end=config.data.span_end,
+            as_of=as_of,
+            input_token=input_token,
             warm_start_uri=warm_start_uri,
             donor_city=donor_city,
         ),
