@@ -21,6 +21,7 @@ import numpy as np
 from transforms import row_order
 
 HASH_FIELD = "row_hash"
+CHUNK_BATCHES = 32  # batches per hand-over to tf.data (pass_chunks)
 IN_MEMORY = "in_memory"
 STREAMING = "streaming"
 
@@ -154,17 +155,32 @@ class RowStore:
 
     def pass_chunks(self, batch_size: int, seed: int, pass_index: int) -> Iterator[np.ndarray]:
         """One training pass: the rows in ``row_order``'s pass order, in chunks of whole
-        batches of ``batch_size``; the rows after the last whole batch are dropped."""
-        carry = np.empty(0, self.layout.dtype)
+        batches of ``batch_size``; the rows after the last whole batch are dropped.
+
+        A chunk gathers buckets until it holds ``CHUNK_BATCHES`` batches or a quarter of
+        the budget (whichever is less, at least one batch): fewer, larger hand-overs to
+        tf.data, the same rows in the same order.
+        """
+        quarter = self.budget_bytes // (4 * self.layout.dtype.itemsize)
+        target = max(batch_size, min(CHUNK_BATCHES * batch_size, quarter))
+        parts: list[np.ndarray] = []
+        held = 0
         for b in row_order.pass_bucket_order(seed, pass_index):
             rows = self.bucket(b)
             if not len(rows):
                 continue
-            rows = rows[row_order.pass_row_order(rows[HASH_FIELD], pass_index)]
-            rows = np.concatenate([carry, rows])
+            parts.append(rows[row_order.pass_row_order(rows[HASH_FIELD], pass_index)])
+            held += len(rows)
+            if held < target:
+                continue
+            rows = np.concatenate(parts)
             if self._files is not None:  # in memory, every row is held anyway
                 self._note_held(len(rows))
             whole = len(rows) // batch_size * batch_size
-            if whole:
-                yield rows[:whole]
-            carry = rows[whole:]
+            yield rows[:whole]
+            parts, held = [rows[whole:]], len(rows) - whole
+        if held >= batch_size:
+            rows = np.concatenate(parts)
+            if self._files is not None:
+                self._note_held(len(rows))
+            yield rows[: len(rows) // batch_size * batch_size]
