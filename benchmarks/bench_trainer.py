@@ -1,21 +1,27 @@
-"""Trainer input path vs in-memory tensors: training throughput of the same model.
+"""The Trainer's input path in memory vs streamed from local disk: examples/s and peak RSS.
 
-The Trainer reads raw examples once through a TFX DataAccessor, applies the TFT graph in
-large batches (``transforms.trainer.load_split``) and trains from the in-memory columns
-(``transforms.trainer.training_dataset``). This benchmark writes synthetic raw examples
-as gzipped TFRecords (what ExampleGen hands the Trainer), builds the real transform graph
-(``preprocessing_fn`` has no analyzers, so a tiny TFT pass suffices), and prints:
-load rows/s; training examples/s of the Trainer's dataset and of a plain in-memory
-``from_tensor_slices`` dataset of the same tensors; and the effective ratio for a run of
-``--steps`` steps, load included, measured in one run.
+Writes synthetic raw examples as gzipped TFRecords (what ExampleGen hands the Trainer)
+in files of 1M rows, builds the real transform graph (``preprocessing_fn`` has no
+analyzers, so a tiny TFT pass suffices), and for each row count runs the Trainer's own
+functions in a fresh process per path: ``read_batches`` + ``training_rows.collect``
+(the load), then ``model.fit`` on ``training_dataset`` for ``--steps`` steps. First with
+the whole budget (the in-memory path), then with ``memory_budget_mb`` a tenth of the
+training rows' size (the streaming path, rows cached in bucket files on local disk).
+Prints load rows/s, training examples/s, examples/s of load + training, the process's
+peak RSS and the rows it held at once, and the streaming / in-memory ratios, measured
+in one run (the machine is shared: only ratios of the same run mean anything).
 
-    python -m benchmarks.bench_trainer [--examples 300000] [--batch-size 1024] [--steps 1000]
+    python -m benchmarks.bench_trainer [--rows 1M,4M] [--batch-size 1024] [--steps 1000]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -25,40 +31,57 @@ from transforms import features, keras_mode
 
 # TensorFlow, TFT and TFX are imported inside the functions: main() pins Keras 2 first.
 
+ROWS_PER_FILE = 1_000_000
+WARM_UP_STEPS = 20
+MIB = 1 << 20
 
-def write_raw_examples(n: int, path: str, seed: int = 0) -> None:
-    """``n`` raw tf.Examples with a day-hour dependent headway, one gzipped TFRecord file."""
+
+def write_raw_examples(n: int, path: str, seed: int = 0, chunk: int = 200_000) -> None:
+    """``n`` raw tf.Examples with a day-hour dependent headway, one gzipped TFRecord file
+    (encoded by tfx_bsl's C++ RecordBatch-to-Examples encoder, chunk by chunk)."""
+    import pyarrow as pa
     import tensorflow as tf
+    from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
     rng = np.random.default_rng(seed)
-    day, hour = rng.integers(0, 7, n), rng.integers(0, 24, n)
-    rate = 0.01 + 0.05 * ((hour >= 6) & (hour <= 21)) + 0.2 * np.isin(hour, (7, 8, 16, 17))
-    headway = rng.exponential(1.0 / rate)
-    kinds = rng.integers(0, len(features.VEHICLE_TYPES), n)
-    where = rng.integers(0, 40, n)
-    heading = rng.integers(0, len(features.DIRECTIONS), n)
+    encoder = RecordBatchToExamplesEncoder()
+    first = 1_773_619_200 + seed * n
 
-    def int64(v):
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v)]))
-
-    def text(v):
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v.encode()]))
+    def one_each(values: np.ndarray | list) -> pa.ListArray:
+        return pa.ListArray.from_arrays(np.arange(len(values) + 1, dtype=np.int32), values)
 
     with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-        for i in range(n):
-            feature = {
-                features.TIMESTAMP_UTC: int64(1_773_619_200 + i),
-                features.DAY_OF_WEEK: int64(day[i]),
-                features.HOUR: int64(hour[i]),
-                features.INTERSECTION: text(f"X{where[i]:03d}"),
-                features.DIRECTION: text(features.DIRECTIONS[heading[i]]),
-                features.VEHICLE_TYPE: text(features.VEHICLE_TYPES[kinds[i]]),
-                features.SECONDS_TO_NEXT_VEHICLE: tf.train.Feature(
-                    float_list=tf.train.FloatList(value=[headway[i]])
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            day, hour = rng.integers(0, 7, m), rng.integers(0, 24, m)
+            rate = 0.01 + 0.05 * ((hour >= 6) & (hour <= 21)) + 0.2 * np.isin(hour, (7, 8, 16, 17))
+            where = rng.integers(0, 40, m)
+            columns = {
+                features.TIMESTAMP_UTC: pa.array(first + start + np.arange(m)),
+                features.DAY_OF_WEEK: pa.array(day),
+                features.HOUR: pa.array(hour),
+                features.INTERSECTION: pa.array([f"X{w:03d}".encode() for w in where]),
+                features.DIRECTION: pa.array(
+                    [
+                        features.DIRECTIONS[i].encode()
+                        for i in rng.integers(0, len(features.DIRECTIONS), m)
+                    ]
+                ),
+                features.VEHICLE_TYPE: pa.array(
+                    [
+                        features.VEHICLE_TYPES[i].encode()
+                        for i in rng.integers(0, len(features.VEHICLE_TYPES), m)
+                    ]
+                ),
+                features.SECONDS_TO_NEXT_VEHICLE: pa.array(
+                    rng.exponential(1.0 / rate).astype(np.float32)
                 ),
             }
-            example = tf.train.Example(features=tf.train.Features(feature=feature))
-            writer.write(example.SerializeToString())
+            batch = pa.RecordBatch.from_arrays(
+                [one_each(v) for v in columns.values()], list(columns)
+            )
+            for example in encoder.encode(batch):
+                writer.write(example)
 
 
 def transform_graph(out_dir: str) -> str:
@@ -83,66 +106,176 @@ def transform_graph(out_dir: str) -> str:
     return out_dir
 
 
+def gather_dataset(inputs: dict, labels: dict, batch_size: int, seed: int):
+    """The Trainer's input before streaming, for reference: in-memory tensors, a seeded
+    global permutation per pass, whole batches gathered in parallel."""
+    import tensorflow as tf
+
+    inputs = {k: tf.constant(v) for k, v in inputs.items()}
+    labels = {k: tf.constant(v) for k, v in labels.items()}
+    rows = len(next(iter(labels.values())))
+    per_pass = rows // batch_size
+
+    def pass_batches(pass_index):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(rows, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), pass_index])
+        )
+        batches = tf.reshape(order[: per_pass * batch_size], [-1, batch_size])
+        return tf.data.Dataset.from_tensor_slices(batches)
+
+    def gather(index):
+        return (
+            {k: tf.gather(v, index) for k, v in inputs.items()},
+            {k: tf.gather(v, index) for k, v in labels.items()},
+        )
+
+    return (
+        tf.data.Dataset.range(np.iinfo(np.int64).max)
+        .flat_map(pass_batches)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
 def timed_fit(model, data, steps: int) -> float:
-    """Seconds for ``steps`` training steps, after an untimed warm-up of 20 steps."""
-    model.fit(data, epochs=1, steps_per_epoch=20, verbose=0)
+    """Seconds for ``steps`` training steps, after ``WARM_UP_STEPS`` untimed ones."""
+    model.fit(data, epochs=1, steps_per_epoch=WARM_UP_STEPS, verbose=0)
     start = time.perf_counter()
     model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
     return time.perf_counter() - start
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Runs the measurements and prints throughputs and their ratios."""
-    keras_mode.use_legacy_keras()
-    import tensorflow as tf
+def measure(files: list[str], graph: str, budget_mb: float, batch_size: int, steps: int) -> dict:
+    """One path in this process: load seconds, fit seconds, what was held, peak RSS."""
     import tensorflow_transform as tft
     from tfx.components.trainer.fn_args_utils import DataAccessor
     from tfx.components.util import tfxio_utils
     from tfx.types import artifact_utils, standard_artifacts
 
+    from transforms import memory_budget, training_rows
     from transforms.model import HParams, build_model
-    from transforms.trainer import load_split, training_dataset
+    from transforms.row_order import BUCKETS
+    from transforms.row_store import IN_MEMORY
+    from transforms.trainer import load_batch_rows, read_batches, training_dataset
 
+    hparams = HParams(batch_size=batch_size, seed=1, train_steps=steps + WARM_UP_STEPS)
+    tft_output = tft.TFTransformOutput(graph)
+    examples = standard_artifacts.Examples()
+    examples.uri = os.path.dirname(os.path.dirname(files[0]))
+    examples.split_names = artifact_utils.encode_split_names(["train"])
+    accessor = DataAccessor(
+        tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact([examples], ["b"]),
+        record_batch_factory=None,
+        data_view_decode_fn=None,
+    )
+    budget = memory_budget.memory_budget_bytes(budget_mb)
+    with tempfile.TemporaryDirectory(prefix="trainer-rows-") as spill_dir:
+        start = time.perf_counter()
+        rows = training_rows.collect(
+            read_batches(files, accessor, tft_output, batch_size=load_batch_rows(budget)),
+            data_kind=hparams.data_kind,
+            seed=hparams.seed,
+            validation_fraction=hparams.validation_fraction,
+            max_validation_rows=hparams.eval_steps * hparams.batch_size,
+            budget_bytes=budget,
+            spill_dir=spill_dir,
+        )
+        load_seconds = time.perf_counter() - start
+        data = training_dataset(rows.store, batch_size, hparams.seed)
+        fit_seconds = timed_fit(build_model(hparams, approaches=rows.approach_init), data, steps)
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        gather_seconds = 0.0
+        if rows.store.path == IN_MEMORY:  # after the peak RSS: it copies the rows
+            everything = np.concatenate([rows.store.bucket(b) for b in range(BUCKETS)])
+            reference = gather_dataset(*rows.store.layout.columns(everything), batch_size, 1)
+            model = build_model(hparams, approaches=rows.approach_init)
+            gather_seconds = timed_fit(model, reference, steps)
+    return {
+        **rows.record(),
+        "load_seconds": load_seconds,
+        "fit_seconds": fit_seconds,
+        "gather_fit_seconds": gather_seconds,
+        "peak_rss_mb": peak_kb / 1024,
+    }
+
+
+def _run_child(files: list[str], graph: str, budget_mb: float, args) -> dict:
+    """``measure`` in a fresh process (its own peak RSS), as JSON on the last line."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.bench_trainer",
+        "--child",
+        json.dumps({"files": files, "graph": graph, "budget_mb": budget_mb}),
+        "--batch-size",
+        str(args.batch_size),
+        "--steps",
+        str(args.steps),
+    ]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _rows(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 1_000, "M": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("KM")) * scale)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Writes the data, runs both paths per row count, prints the table."""
+    keras_mode.use_legacy_keras()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=300_000)
+    parser.add_argument("--rows", default="1M,4M", help="comma-separated row counts")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--work", default="", help="directory for the data (default: a temp dir)")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    hparams = HParams(batch_size=args.batch_size, seed=1)
+    if args.child:
+        job = json.loads(args.child)
+        result = measure(job["files"], job["graph"], job["budget_mb"], args.batch_size, args.steps)
+        print(json.dumps(result))
+        return
 
-    with tempfile.TemporaryDirectory() as tmp:
+    sizes = [_rows(r) for r in args.rows.split(",")]
+    with tempfile.TemporaryDirectory(dir=args.work or None) as tmp:
         split_dir = os.path.join(tmp, "Split-train")
         os.makedirs(split_dir)
-        write_raw_examples(args.examples, os.path.join(split_dir, "part-00000.gz"))
-        tft_output = tft.TFTransformOutput(transform_graph(os.path.join(tmp, "graph")))
-        examples = standard_artifacts.Examples()
-        examples.uri = tmp
-        examples.split_names = artifact_utils.encode_split_names(["train"])
-        accessor = DataAccessor(
-            tf_dataset_factory=tfxio_utils.get_tf_dataset_factory_from_artifact(
-                [examples], ["bench"]
-            ),
-            record_batch_factory=None,
-            data_view_decode_fn=None,
-        )
-        start = time.perf_counter()
-        split = load_split([os.path.join(split_dir, "*")], accessor, tft_output)
-        load_seconds = time.perf_counter() - start
-
-    tf.keras.utils.set_random_seed(1)
-    ours = timed_fit(build_model(hparams), training_dataset(split, args.batch_size, 1), args.steps)
-    plain = tf.data.Dataset.from_tensor_slices((split.inputs, split.labels))
-    plain = plain.shuffle(split.rows, seed=1).repeat().batch(args.batch_size).prefetch(2)
-    tf.keras.utils.set_random_seed(1)
-    memory = timed_fit(build_model(hparams), plain, args.steps)
-
-    trained = args.steps * args.batch_size
-    print(f"examples={split.rows} batch_size={args.batch_size} steps={args.steps}")
-    print(f"load (DataAccessor + TFT graph):   {split.rows / load_seconds:,.0f} rows/s")
-    print(f"training_dataset (ours):           {trained / ours:,.0f} examples/s")
-    print(f"in-memory from_tensor_slices:      {trained / memory:,.0f} examples/s")
-    print(f"ratio ours / in-memory, training only:  {memory / ours:.2f}")
-    print(f"ratio ours / in-memory, load included:  {memory / (ours + load_seconds):.2f}")
+        files = []
+        for index, start in enumerate(range(0, max(sizes), ROWS_PER_FILE)):
+            files.append(os.path.join(split_dir, f"part-{index:05d}.gz"))
+            write_raw_examples(min(ROWS_PER_FILE, max(sizes) - start), files[-1], seed=index)
+        graph = transform_graph(os.path.join(tmp, "graph"))
+        print("rows  path  load_rows/s  train_examples/s  total_examples/s  peak_RSS_MB  held_rows")
+        for size in sizes:
+            mine = files[: -(-size // ROWS_PER_FILE)]
+            memory = _run_child(mine, graph, 0, args)
+            streamed = _run_child(mine, graph, memory["train_bytes"] / 10 / MIB, args)
+            trained = args.steps * args.batch_size
+            rates = {}
+            for result in (memory, streamed):
+                load = result["rows"] / result["load_seconds"]
+                train = trained / result["fit_seconds"]
+                total = trained / (result["fit_seconds"] + result["load_seconds"])
+                rates[result["path"]] = (load, train, total)
+                print(
+                    f"{result['rows']:,}  {result['path']}  {load:,.0f}  {train:,.0f}  "
+                    f"{total:,.0f}  {result['peak_rss_mb']:,.0f}  "
+                    f"{result['peak_rows_in_memory']:,}"
+                )
+            ratios = [s / m for s, m in zip(rates["streaming"], rates["in_memory"], strict=True)]
+            print(
+                f"{memory['rows']:,}  streaming / in-memory: load {ratios[0]:.2f}, "
+                f"training {ratios[1]:.2f}, total {ratios[2]:.2f}; peak RSS "
+                f"{streamed['peak_rss_mb'] / memory['peak_rss_mb']:.2f}"
+            )
+            gather = trained / memory["gather_fit_seconds"]
+            print(
+                f"{memory['rows']:,}  reference, global permutation + gather (the input before "
+                f"streaming): {gather:,.0f} training examples/s; in-memory / it "
+                f"{rates['in_memory'][1] / gather:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ class ResourcesConfig:
 
     # A stage holds data in memory only under this budget, else it streams;
     # 0: an eighth of the machine's physical memory.
-    memory_budget_mb: int = 0
+    memory_budget_mb: int = memory_budget.DEFAULT_MEMORY_BUDGET_MB
 
     def memory_budget_bytes(self) -> int:
         return memory_budget.memory_budget_bytes(self.memory_budget_mb)
@@ -216,8 +216,9 @@ class CityConfig:
         }
 
     def trainer_custom_config(self) -> dict[str, Any]:
-        """The Trainer's ``custom_config``: every hyperparameter, the warm-start mode and
-        the data kind (which loss the model trains with)."""
+        """The Trainer's ``custom_config``: every hyperparameter, the warm-start mode,
+        the data kind (which loss the model trains with) and the memory budget (which
+        never changes the model, only whether its rows stream from disk)."""
         return {
             "city": self.city,
             "timezone": self.timezone,
@@ -225,6 +226,7 @@ class CityConfig:
             "embedding_dim": self.embedding_dim,
             "warm_start_mode": self.warm_start.mode,
             "data_kind": self.data.kind,
+            "memory_budget_mb": self.resources.memory_budget_mb,
             **dataclasses.asdict(self.training),
         }
 

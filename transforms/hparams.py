@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from transforms import features
+from transforms import features, memory_budget
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class HParams:
     seed: int = 7
     warm_start_mode: str = ""
     data_kind: str = features.DATA_KIND_EVENTS  # events (exponential NLL) | counts (Poisson)
+    # resources.memory_budget_mb: the training rows stay in memory under it, else they
+    # stream from local disk (same model). 0: the default of the machine that trains.
+    memory_budget_mb: float = float(memory_budget.DEFAULT_MEMORY_BUDGET_MB)
 
     def __post_init__(self) -> None:
         if self.warm_start_mode and self.warm_start_mode not in features.WARM_START_MODES:
@@ -50,6 +53,11 @@ class HParams:
             raise ValueError(
                 "custom_config validation_fraction: must be in (0, 0.5), got "
                 f"{self.validation_fraction}"
+            )
+        if self.memory_budget_mb < 0:
+            raise ValueError(
+                f"custom_config memory_budget_mb: must be >= 0 (0: default), "
+                f"got {self.memory_budget_mb}"
             )
         for name in (
             "cross_buckets",

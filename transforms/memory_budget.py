@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 DEFAULT_FRACTION_OF_MEMORY = 1 / 8
+DEFAULT_MEMORY_BUDGET_MB = 0  # the config's default: DEFAULT_FRACTION_OF_MEMORY
 _MIB = 1 << 20
 
 
@@ -20,10 +21,12 @@ def physical_memory_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def memory_budget_bytes(memory_budget_mb: int = 0) -> int:
-    """The budget in bytes: ``memory_budget_mb`` MiB, or the default when it is 0."""
+def memory_budget_bytes(memory_budget_mb: float = DEFAULT_MEMORY_BUDGET_MB) -> int:
+    """The budget in bytes: ``memory_budget_mb`` MiB, or the default when it is 0.
+
+    Fractions of a MiB are for tests (the Trainer's ``custom_config`` takes them)."""
     if memory_budget_mb < 0:
         raise ValueError(f"memory_budget_mb must be >= 0 (0: default), got {memory_budget_mb}")
     if memory_budget_mb:
-        return memory_budget_mb * _MIB
+        return int(memory_budget_mb * _MIB)
     return int(physical_memory_bytes() * DEFAULT_FRACTION_OF_MEMORY)

@@ -22,7 +22,7 @@ from tests.transforms.conftest import (
 )
 from transforms import features
 from transforms.model import HParams, poisson_count_nll
-from transforms.trainer import load_split
+from transforms.trainer import read_batches
 
 
 def test_poisson_count_nll_is_the_poisson_log_pmf_of_the_type_column():
@@ -57,20 +57,22 @@ def test_transform_gives_count_and_type_index_labels(counts_tft_run):
     np.testing.assert_array_equal(out[features.VEHICLE_TYPE_LABEL_XF], label[:, 1].astype(int))
 
 
-def test_load_split_keeps_every_count_row(counts_tft_run, tmp_path):
+def test_read_batches_keeps_every_count_row(counts_tft_run, tmp_path):
     fn_args = make_fn_args(counts_tft_run, tmp_path, COUNTS_TEST_CONFIG)
-    split = load_split(
-        fn_args.train_files,
-        fn_args.data_accessor,
-        tft.TFTransformOutput(counts_tft_run.transform_dir),
-        features.DATA_KIND_COUNTS,
+    batches = list(
+        read_batches(
+            fn_args.train_files,
+            fn_args.data_accessor,
+            tft.TFTransformOutput(counts_tft_run.transform_dir),
+            features.DATA_KIND_COUNTS,
+        )
     )
     rows = counts_tft_run.train_rows
-    assert split.rows == len(rows)
-    assert set(split.labels) == {features.VEHICLES_PER_HOUR_OUTPUT}
-    total = split.labels[features.VEHICLES_PER_HOUR_OUTPUT][:, 0].sum()
+    assert sum(b.rows for b in batches) == len(rows)
+    assert {k for b in batches for k in b.labels} == {features.VEHICLES_PER_HOUR_OUTPUT}
+    total = sum(b.labels[features.VEHICLES_PER_HOUR_OUTPUT][:, 0].sum() for b in batches)
     assert total == sum(r[features.VEHICLE_COUNT] for r in rows)
-    assert split.approaches == set(COUNT_APPROACHES)
+    assert set().union(*(b.approaches for b in batches)) == set(COUNT_APPROACHES)
 
 
 def test_counts_model_learns_the_day_hour_profile_and_serves_like_events(counts_model):

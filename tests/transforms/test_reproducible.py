@@ -1,9 +1,10 @@
 """The Trainer is reproducible and never reads the eval split.
 
 Two trainings on the same train rows, written in a different order and sharding, with
-different eval rows, must give a bit-identical model: the rows are put in a stable
-order by content before the seeded shuffle, and early stopping watches rows held out
-of the train split (``carve_validation``), not the eval split.
+different eval rows, must give a bit-identical model: each row's place in training
+comes from its content and the seed (``transforms.row_order``), and early stopping
+watches rows held out of the train split, not the eval split. How rows are held out
+and ordered is tested on plain columns in ``test_training_rows.py``.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from tests.transforms.conftest import (
     serialize,
     synthetic_examples,
 )
-from transforms import features
-from transforms.trainer import InMemorySplit, carve_validation, train_and_export
+from transforms.trainer import train_and_export
 
 
 def _write_split(directory, rows: list[dict], shards: int) -> None:
@@ -63,38 +63,3 @@ def test_a_different_seed_gives_a_different_model(tft_run, cold_model, tmp_path)
         for a, b in zip(cold_model.model.get_weights(), other.get_weights(), strict=True)
     ]
     assert any(changed)
-
-
-def _split(rows: int, seed: int = 0) -> InMemorySplit:
-    rng = np.random.default_rng(seed)
-    return InMemorySplit(
-        inputs={features.APPROACH_XF: rng.integers(0, 50, rows)},
-        labels={
-            features.HEADWAY_OUTPUT: rng.exponential(10.0, rows).astype(np.float32),
-            features.VEHICLE_TYPE_OUTPUT: rng.integers(0, 4, rows),
-        },
-        timestamps=1_773_619_200 + rng.integers(0, 86_400 * 21, rows),
-    )
-
-
-def test_carve_validation_holds_out_a_seeded_fraction_whatever_the_row_order():
-    split = _split(20_000)
-    train, validation = carve_validation(split, 0.1, seed=7)
-    assert train.rows + validation.rows == split.rows
-    assert 0.09 < validation.rows / split.rows < 0.11
-
-    def keys(part: InMemorySplit) -> set:
-        headways = part.labels[features.HEADWAY_OUTPUT].tolist()
-        return set(zip(part.timestamps.tolist(), headways, strict=True))
-
-    assert not keys(train) & keys(validation)
-    shuffled = split.take(np.random.default_rng(3).permutation(split.rows))
-    _, validation_again = carve_validation(shuffled, 0.1, seed=7)
-    assert keys(validation_again) == keys(validation)
-    _, other_seed = carve_validation(split, 0.1, seed=8)
-    assert keys(other_seed) != keys(validation)
-
-
-def test_carve_validation_keeps_rows_on_both_sides_of_a_tiny_split():
-    train, validation = carve_validation(_split(2), 0.1, seed=7)
-    assert train.rows == 1 and validation.rows == 1

@@ -25,6 +25,8 @@ from transforms.preprocessing import (
     direction_index,
     location_bucket,
 )
+from transforms.row_store import IN_MEMORY
+from transforms.trainer import TRAINING_INPUT_FILE
 
 
 def _in_memory_inputs(rows: list[dict]) -> dict[str, tf.Tensor]:
@@ -139,22 +141,41 @@ def test_approaches_file_lists_exactly_the_trained_approaches(cold_model, tft_ru
     assert recorded == trained
 
 
-def test_load_split_keeps_every_row_and_its_labels(tft_run, tmp_path):
+def test_read_batches_keeps_every_row_and_its_labels(tft_run, tmp_path):
     import tensorflow_transform as tft
 
-    from transforms.trainer import load_split
+    from transforms.trainer import read_batches
 
     fn_args = make_fn_args(tft_run, tmp_path, TEST_CONFIG)
-    split = load_split(
-        fn_args.eval_files, fn_args.data_accessor, tft.TFTransformOutput(tft_run.transform_dir)
-    )
-    assert split.rows == len(tft_run.eval_rows)
+    tft_output = tft.TFTransformOutput(tft_run.transform_dir)
+    batches = list(read_batches(fn_args.eval_files, fn_args.data_accessor, tft_output, **SMALL))
+    assert len(batches) == -(-len(tft_run.eval_rows) // SMALL["batch_size"])
+    assert sum(b.rows for b in batches) == len(tft_run.eval_rows)
+    headways = np.concatenate([b.labels[features.HEADWAY_OUTPUT] for b in batches])
     expected = sorted(r[features.SECONDS_TO_NEXT_VEHICLE] for r in tft_run.eval_rows)
-    np.testing.assert_allclose(
-        sorted(split.labels[features.HEADWAY_OUTPUT]), np.maximum(expected, 0.05), rtol=1e-6
-    )
-    sample = split.sample(100)
-    assert sample.rows == 100 and sample.sample(100) is sample
+    np.testing.assert_allclose(sorted(headways), np.maximum(expected, 0.05), rtol=1e-6)
+    times = np.concatenate([b.timestamps for b in batches])
+    assert sorted(times) == sorted(r[features.TIMESTAMP_UTC] for r in tft_run.eval_rows)
+    approaches = set().union(*(b.approaches for b in batches))
+    assert approaches == {
+        (r[features.INTERSECTION].decode(), r[features.DIRECTION].decode())
+        for r in tft_run.eval_rows
+    }
+
+
+SMALL = {"data_kind": features.DATA_KIND_EVENTS, "batch_size": 128}
+
+
+def test_training_input_file_records_the_in_memory_path(cold_model, tft_run):
+    path = os.path.join(cold_model.fn_args.model_run_dir, TRAINING_INPUT_FILE)
+    with open(path) as f:
+        record = json.load(f)
+    assert record["path"] == IN_MEMORY
+    assert record["rows"] == len(tft_run.train_rows)
+    assert record["train_rows"] + record["held_out_rows"] == record["rows"]
+    assert record["validation_rows"] == record["held_out_rows"] > 0  # 4 steps x 64 > 10%
+    assert record["peak_rows_in_memory"] == record["train_rows"]
+    assert record["train_bytes"] == record["train_rows"] * record["row_bytes"]
 
 
 def test_exported_model_is_calibrated_on_the_train_split_and_records_how(cold_model, tft_run):
@@ -162,7 +183,7 @@ def test_exported_model_is_calibrated_on_the_train_split_and_records_how(cold_mo
 
     from transforms import calibration
     from transforms.model import CALIBRATION_LAYER
-    from transforms.trainer import first_rows_of_approaches, load_split, predicted_week
+    from transforms.trainer import predicted_week, read_batches
 
     path = os.path.join(cold_model.fn_args.serving_model_dir, calibration.RECORD_FILE)
     with open(path) as f:
@@ -174,16 +195,19 @@ def test_exported_model_is_calibrated_on_the_train_split_and_records_how(cold_mo
     assert log_g[:-1].any() == (record["day_classes"] != calibration.NONE)
     # The week the calibration was computed from is the model's own answer for each
     # approach: the same rates the model gives the train rows (approach rows in id order).
-    split = load_split(
-        cold_model.fn_args.train_files,
-        cold_model.fn_args.data_accessor,
-        tft.TFTransformOutput(tft_run.transform_dir),
+    batches = list(
+        read_batches(
+            cold_model.fn_args.train_files,
+            cold_model.fn_args.data_accessor,
+            tft.TFTransformOutput(tft_run.transform_dir),
+        )
     )
-    per_approach = first_rows_of_approaches(split)
+    inputs = {k: np.concatenate([b.inputs[k] for b in batches]) for k in batches[0].inputs}
+    ids, first = np.unique(inputs[features.APPROACH_XF], return_index=True)
+    per_approach = {k: v[first] for k, v in inputs.items()}
     week = predicted_week(cold_model.model, per_approach, features.DEFAULT_CROSS_BUCKETS)
-    ids = np.unique(split.inputs[features.APPROACH_XF])
-    rows = np.searchsorted(ids, split.inputs[features.APPROACH_XF])
-    served = cold_model.model.predict(split.inputs, verbose=0)[features.VEHICLES_PER_HOUR_OUTPUT]
+    rows = np.searchsorted(ids, inputs[features.APPROACH_XF])
+    served = cold_model.model.predict(inputs, verbose=0)[features.VEHICLES_PER_HOUR_OUTPUT]
     np.testing.assert_allclose(
-        week[rows, split.inputs[features.DAY_HOUR_CELL_XF]], served, rtol=1e-5, atol=1e-6
+        week[rows, inputs[features.DAY_HOUR_CELL_XF]], served, rtol=1e-5, atol=1e-6
     )
