@@ -67,8 +67,10 @@ def split_spans(props: dict) -> tuple[str, str]:
 def input_files(props: dict, artifact_id: int) -> str:
     """The input days and file count of an examples artifact, as one phrase."""
     return (
-        f"{props.get('first_day', '?')} .. {props.get('last_day', '?')} "
-        f"({props.get('input_files', '?')} daily files, examples artifact {artifact_id})"
+        f"{props.get(span_properties.FIRST_DAY, '?')} .. "
+        f"{props.get(span_properties.LAST_DAY, '?')} "
+        f"({props.get(span_properties.INPUT_FILES, '?')} daily files, "
+        f"examples artifact {artifact_id})"
     )
 
 
