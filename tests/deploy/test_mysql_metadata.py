@@ -65,7 +65,8 @@ def _latest_run(store, pipeline_name: str) -> list[metadata.NodeExecution]:
 
 
 def test_london_then_warm_started_frankfurt_with_lineage_on_mariadb(cities, mariadb, capsys):
-    assert _run(cities, "london", mariadb.uri) == 0
+    # --no-cache: the other test's runs share the server and output, in either order
+    assert _run(cities, "london", mariadb.uri, "--no-cache") == 0
     # Nothing went to the default SQLite file: the store is the server.
     assert not (cities["output"] / "metadata.sqlite").exists()
     store = metadata.open_store(mariadb.uri)
@@ -74,7 +75,7 @@ def test_london_then_warm_started_frankfurt_with_lineage_on_mariadb(cities, mari
 
     capsys.readouterr()
     assert _run(cities, "frankfurt", mariadb.uri, "--warm-start-from", "latest:london",
-                "--warm-start-mode", "frozen") == 0  # fmt: skip
+                "--warm-start-mode", "frozen", "--no-cache") == 0  # fmt: skip
     out = capsys.readouterr().out
     assert f"latest blessed model of london in {mariadb.uri}" in out
 

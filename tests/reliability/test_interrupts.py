@@ -86,7 +86,8 @@ def test_kill_9_in_the_trainer_then_resume(baseline, tmp_path, capsys):
         ),
         log,
     )
-    extra = ("--train-steps", "400")  # the re-run: a short Trainer
+    # the re-run: a short Trainer, with steps no other test uses (never a cache hit)
+    extra = ("--train-steps", "400")
     try:
         dead = _wait_until_running(output, wiring.TRAINER, process, known)
         partial = baseline["layout"].pipeline_root("london") / wiring.TRAINER / "model"
@@ -133,7 +134,7 @@ def test_ctrl_c_in_the_trainer_is_one_line_and_exit_130_then_resume(baseline, tm
     out, err = tmp_path / "interrupted.out", tmp_path / "interrupted.err"
     process = faults.start_cli(
         faults.run_args(
-            "london", baseline["config"], baseline["data"], output, "--train-steps", "5000"
+            "london", baseline["config"], baseline["data"], output, "--train-steps", "5001"
         ),
         out,
         stderr=err,
@@ -158,7 +159,7 @@ def test_ctrl_c_in_the_trainer_is_one_line_and_exit_130_then_resume(baseline, tm
 
     # A re-run (a short Trainer, as after kill -9): what ran before the Trainer comes
     # from cache, the interrupted execution is marked abandoned.
-    extra = ("--train-steps", "400")
+    extra = ("--train-steps", "401")  # not the kill -9 test's re-run: never a cache hit
     assert e2e_support.run("london", baseline["config"], baseline["data"], output, *extra) == 0
     assert f"{wiring.TRAINER} (execution {interrupted.id})" in capsys.readouterr().out
     marked = _execution(output, wiring.TRAINER, interrupted.id)

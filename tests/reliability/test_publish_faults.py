@@ -73,97 +73,73 @@ def _no_temp_left(baseline, tmpdir, allowed=()):
     assert not run_tmp.exists() or os.listdir(run_tmp) == []
 
 
-@pytest.fixture(scope="module")
-def versions_before(baseline):
-    return faults.serving_listing(baseline["output"])
+def test_full_disks_in_the_pusher_publish_nothing_then_a_rerun_publishes_once(baseline, tmp_path):
+    """The four cases of the module docstring in order, in one test: each case starts
+    from what the one before left (the sequence is the point), so no other test's
+    order can change it."""
+    output = baseline["output"]
+    versions_before = faults.serving_listing(output)
 
-
-@pytest.fixture(scope="module")
-def serving_full(baseline, versions_before, tmp_path_factory):
-    """Case 1: ``serving/london`` on a 256 kB disk (the model is ~620 kB)."""
-    serving = baseline["layout"].serving_base("london")
-    with faults.small_disk(serving, "256k") as disk:
-        run = _run(baseline, tmp_path_factory.mktemp("serving-full"))
-        run["disk"] = sorted(os.listdir(disk))
-    return run
-
-
-def test_a_full_disk_during_the_pusher_publishes_nothing(baseline, versions_before, serving_full):
+    # 1. serving/london on a 256 kB disk (the model is ~620 kB)
+    with faults.small_disk(baseline["layout"].serving_base("london"), "256k") as disk:
+        serving_full = _run(baseline, tmp_path / "serving-full")
+        left_on_disk = sorted(os.listdir(disk))
     assert serving_full["code"] == exit_codes.COMPONENT_FAILED
     faults.one_line_error(
         serving_full["err"], f"FAILED at {wiring.PUSHER}", DISK_FULL, with_log=True
     )
-    assert serving_full["disk"] == []  # no version, no staging dir
-    assert faults.serving_listing(baseline["output"]) == versions_before
-    assert _pusher(baseline["output"])[0] == "FAILED"
+    assert left_on_disk == []  # no version, no staging dir
+    assert faults.serving_listing(output) == versions_before
+    assert _pusher(output)[0] == "FAILED"
     _no_temp_left(baseline, serving_full["tmpdir"])
 
-
-@pytest.fixture(scope="module")
-def archive_and_log_full(baseline, serving_full, tmp_path_factory):
-    """Case 2: the Pusher's output dir on a 256 kB disk, the log dir on a full one."""
-    root = baseline["layout"].pipeline_root("london")
+    # 2. the Pusher's output dir on a 256 kB disk, the log dir on a full one
+    log_dir = baseline["layout"].log_dir("london")
     with (
-        faults.small_disk(root / wiring.PUSHER, "256k"),
-        faults.small_disk(baseline["layout"].log_dir("london"), "64k", fill=True),
+        faults.small_disk(baseline["layout"].pipeline_root("london") / wiring.PUSHER, "256k"),
+        faults.small_disk(log_dir, "64k", fill=True),
     ):
-        return _run(baseline, tmp_path_factory.mktemp("archive-full"))
-
-
-def test_the_archive_copy_failing_publishes_nothing_and_the_full_log_disk_is_one_warning(
-    baseline, versions_before, archive_and_log_full
-):
-    err = archive_and_log_full["err"]
-    assert archive_and_log_full["code"] == exit_codes.COMPONENT_FAILED, err
+        archive_full = _run(baseline, tmp_path / "archive-full")
+    err = archive_full["err"]
+    assert archive_full["code"] == exit_codes.COMPONENT_FAILED, err
     faults.one_line_error(err, f"FAILED at {wiring.PUSHER}", DISK_FULL, with_log=True, warnings=1)
     warning = err.splitlines()[0]
-    log_dir = baseline["layout"].log_dir("london")
     assert warning.startswith(f"warning: cannot write the run log {log_dir}/run-"), err
     assert f"({DISK_FULL}); the run goes on without it" in warning
     assert "Logging error" not in err
     # Before: the version was renamed into place, then this copy failed.
-    assert faults.serving_listing(baseline["output"]) == versions_before
-    assert _pusher(baseline["output"])[0] == "FAILED"
+    assert faults.serving_listing(output) == versions_before
+    assert _pusher(output)[0] == "FAILED"
     # The traceback went to the only writable place left: a log file in TMPDIR, named.
     log_line = err.splitlines()[-1]
-    assert log_line.startswith(f"full log: {archive_and_log_full['tmpdir']}/cli-")
-    _no_temp_left(baseline, archive_and_log_full["tmpdir"], [os.path.basename(log_line)])
+    assert log_line.startswith(f"full log: {archive_full['tmpdir']}/cli-")
+    _no_temp_left(baseline, archive_full["tmpdir"], [os.path.basename(log_line)])
 
-
-@pytest.fixture(scope="module")
-def republished(baseline, archive_and_log_full, tmp_path_factory):
-    """Case 3: the same command with room on every disk."""
-    return _run(baseline, tmp_path_factory.mktemp("republished"))
-
-
-def test_the_rerun_publishes_the_model_once(baseline, versions_before, republished):
+    # 3. the same command with room on every disk: one new version
+    republished = _run(baseline, tmp_path / "republished")
     assert republished["code"] == exit_codes.OK, republished["out"] + republished["err"]
     assert republished["err"] == ""
-    after = faults.serving_listing(baseline["output"])
+    after = faults.serving_listing(output)
     (new,) = _versions(after) - _versions(versions_before)  # one new version
     assert set(versions_before["london"]) <= set(after["london"])  # the others untouched
     assert {f"{new}/saved_model.pb", f"{new}/embedding.tsv"} <= set(after["london"])
-    state, props = _pusher(baseline["output"])
+    state, first = _pusher(output)
     assert state == "COMPLETE"
-    assert props["pushed"] == 1 and props["pushed_version"] == new
-    assert props[pusher.ALREADY_PUBLISHED_PROPERTY] == 0
-    assert props[pusher.FINGERPRINT_PROPERTY].startswith("sha256:")
+    assert first["pushed"] == 1 and first["pushed_version"] == new
+    assert first[pusher.ALREADY_PUBLISHED_PROPERTY] == 0
+    assert first[pusher.FINGERPRINT_PROPERTY].startswith("sha256:")
     _no_temp_left(baseline, republished["tmpdir"])
 
-
-def test_a_reevaluated_same_model_is_not_published_twice(baseline, republished, tmp_path):
-    before = faults.serving_listing(baseline["output"])
-    _, first = _pusher(baseline["output"])
-    # Another gate bound: the Evaluator runs again and blesses the same (cached) model,
-    # so the Pusher runs with a model that is already the latest version.
+    # 4. another gate bound: the Evaluator runs again and blesses the same (cached)
+    # model, so the Pusher runs with a model that is already the latest version
     raw = yaml.safe_load(baseline["config"].read_text())
     raw["evaluation"]["thresholds"]["mean_absolute_error"]["upper_bound"] += 1
     config = tmp_path / "other-gate.yaml"
     config.write_text(yaml.safe_dump(raw))
-    run = _run(baseline, tmp_path, config)
+    run = _run(baseline, tmp_path / "reevaluated", config)
     assert run["code"] == exit_codes.OK, run["out"] + run["err"]
-    assert faults.serving_listing(baseline["output"]) == before  # no second copy
-    state, props = _pusher(baseline["output"])
+    assert faults.serving_listing(output) == after  # no second copy
+    state, props = _pusher(output)
     assert state == "COMPLETE"  # it ran (not a cache hit) and recorded the version
     assert props["pushed"] == 1
     assert props["pushed_version"] == first["pushed_version"]
