@@ -23,13 +23,7 @@ DAILY_FILE_PATTERN = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(csv|csv\.gz|parquet)$")
 
 def parse_day(value: str, what: str) -> datetime.date | None:
     """Parses a 'YYYY-MM-DD' span bound; '' means open."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError as e:
-        raise ValueError(f"{what}={value!r} is not a 'YYYY-MM-DD' date") from e
+    return window.parse_date(value, what)
 
 
 def describe_range(input_base: str, span_begin: str, span_end: str) -> str:

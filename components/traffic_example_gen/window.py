@@ -111,15 +111,20 @@ def check_missing(window: Window, max_missing_days: int) -> None:
         )
 
 
-def parse_as_of(value: str) -> datetime.date | None:
-    """``'YYYY-MM-DD'`` as a date; '' means none (the newest complete day)."""
+def parse_date(value: str, what: str, error: type[ValueError] = ValueError) -> datetime.date | None:
+    """``'YYYY-MM-DD'`` as a date; '' means none. A bad value raises ``error`` naming ``what``."""
     value = (value or "").strip()
     if not value:
         return None
     try:
         return datetime.date.fromisoformat(value)
     except ValueError as e:
-        raise WindowError(f"as_of={value!r} is not a 'YYYY-MM-DD' date") from e
+        raise error(f"{what}={value!r} is not a 'YYYY-MM-DD' date") from e
+
+
+def parse_as_of(value: str) -> datetime.date | None:
+    """``'YYYY-MM-DD'`` as a date; '' means none (the newest complete day)."""
+    return parse_date(value, "as_of", WindowError)
 
 
 def summary_line(first: str, last: str, n_days: int, ingested: int, reused: int) -> str:
