@@ -1,21 +1,23 @@
 """Typed, frozen per-city pipeline config, loaded from YAML.
 
 ``load_config("london")`` reads the built-in ``pipeline/configs/london.yaml``;
-``load_config("london", path)`` reads a user file. Unknown keys are errors that
-name the file and the key, so a typo never silently falls back to a default.
+``load_config("london", path)`` reads a user file. pydantic validates the YAML
+against the frozen dataclasses below: unknown keys are errors that name the file and
+the key, so a typo never silently falls back to a default, and a value of the wrong
+type is named rather than coerced. Checks across keys are ``_validate``'s.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import yaml
+from pydantic import StrictFloat, StrictInt, StrictStr
 
 from components.traffic_example_gen import accounting, splits, window
 from pipeline import gates
@@ -33,6 +35,12 @@ class ConfigError(ValueError):
     """A config file or value is invalid; the message names the file and key."""
 
 
+# Every section below is validated by pydantic from the YAML mapping: unknown keys are
+# errors, and the Strict* field types reject what YAML parses as another type (a quoted
+# number, a bool for an int, an unquoted date for a string) instead of coercing it.
+YAML_SECTION = pydantic.ConfigDict(extra="forbid")
+
+
 @dataclass(frozen=True)
 class SplitConfig:
     """How ExampleGen splits train/eval: by time (default) or by hash.
@@ -40,9 +48,11 @@ class SplitConfig:
     The defaults are the component's own (``splits.DEFAULT_SPLIT_CONFIG``).
     """
 
-    kind: str = splits.DEFAULT_SPLIT_KIND
-    eval_days: int = splits.DEFAULT_EVAL_DAYS
-    eval_fraction: float = 0.0  # used instead of eval_days when > 0
+    __pydantic_config__ = YAML_SECTION
+
+    kind: StrictStr = splits.DEFAULT_SPLIT_KIND
+    eval_days: StrictInt = splits.DEFAULT_EVAL_DAYS
+    eval_fraction: StrictFloat = 0.0  # used instead of eval_days when > 0
 
     def to_json_dict(self) -> dict[str, Any]:
         if self.kind == splits.HASH or self.eval_fraction > 0:
@@ -54,35 +64,39 @@ class SplitConfig:
 class DataConfig:
     """Where the raw observations are and which daily spans to use."""
 
-    input_base: str = ""  # empty: generate the city's default data first
-    kind: str = _TRAINING_DEFAULTS.data_kind  # events (one row per vehicle) | counts (hourly)
-    span_begin: str = ""  # YYYY-MM-DD inclusive, empty = open
-    span_end: str = ""
+    __pydantic_config__ = YAML_SECTION
+
+    input_base: StrictStr = ""  # empty: generate the city's default data first
+    kind: StrictStr = _TRAINING_DEFAULTS.data_kind  # events (one row per vehicle) | counts (hourly)
+    span_begin: StrictStr = ""  # YYYY-MM-DD inclusive, empty = open
+    span_end: StrictStr = ""
     # > 0: a rolling window of this many complete local days, resolved when ExampleGen
     # starts (components/traffic_example_gen/window.py) instead of the span; 0: the span.
-    window_days: int = 0
+    window_days: StrictInt = 0
     # Days of the window without a file that a run accepts (and records); more stop it.
-    max_missing_days: int = window.DEFAULT_MAX_MISSING_DAYS
+    max_missing_days: StrictInt = window.DEFAULT_MAX_MISSING_DAYS
     split: SplitConfig = field(default_factory=SplitConfig)
-    max_reject_fraction: float = accounting.DEFAULT_MAX_REJECT_FRACTION
-    schema_mode: str = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
+    max_reject_fraction: StrictFloat = accounting.DEFAULT_MAX_REJECT_FRACTION
+    schema_mode: StrictStr = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
     # exact: reject exact copies (every column identical) | keep: every row is a vehicle
-    duplicates: str = accounting.DEFAULT_DUPLICATES
+    duplicates: StrictStr = accounting.DEFAULT_DUPLICATES
     # A likely truncated day (its vehicles stop this many hours earlier than its
     # neighbouring days'; components/traffic_example_gen/coverage.py) fails the run;
     # None: it is only reported in the run summary.
-    max_missing_hours: float | None = None
+    max_missing_hours: StrictFloat | None = None
 
 
 @dataclass(frozen=True)
 class GeneratorConfig:
     """The built-in synthetic data used when no data location is given."""
 
-    days: int = 28
-    start_date: str = "2026-03-16"
-    seed: int | None = None  # None: the city's own default seed
-    intersections: int | None = None
-    scale: float = 1.0
+    __pydantic_config__ = YAML_SECTION
+
+    days: StrictInt = 28
+    start_date: StrictStr = "2026-03-16"
+    seed: StrictInt | None = None  # None: the city's own default seed
+    intersections: StrictInt | None = None
+    scale: StrictFloat = 1.0
 
 
 @dataclass(frozen=True)
@@ -92,24 +106,28 @@ class TrainingConfig:
     Defaults are ``transforms.model.HParams``'s, so they live in one place.
     """
 
-    train_steps: int = _TRAINING_DEFAULTS.train_steps
-    eval_steps: int = _TRAINING_DEFAULTS.eval_steps
-    batch_size: int = _TRAINING_DEFAULTS.batch_size
-    learning_rate: float = _TRAINING_DEFAULTS.learning_rate
-    early_stopping_patience: int = _TRAINING_DEFAULTS.early_stopping_patience
-    location_buckets: int = _TRAINING_DEFAULTS.location_buckets
-    location_embedding_dim: int = _TRAINING_DEFAULTS.location_embedding_dim
-    validation_fraction: float = _TRAINING_DEFAULTS.validation_fraction
-    approach_basis: int = _TRAINING_DEFAULTS.approach_basis
-    seed: int = _TRAINING_DEFAULTS.seed
+    __pydantic_config__ = YAML_SECTION
+
+    train_steps: StrictInt = _TRAINING_DEFAULTS.train_steps
+    eval_steps: StrictInt = _TRAINING_DEFAULTS.eval_steps
+    batch_size: StrictInt = _TRAINING_DEFAULTS.batch_size
+    learning_rate: StrictFloat = _TRAINING_DEFAULTS.learning_rate
+    early_stopping_patience: StrictInt = _TRAINING_DEFAULTS.early_stopping_patience
+    location_buckets: StrictInt = _TRAINING_DEFAULTS.location_buckets
+    location_embedding_dim: StrictInt = _TRAINING_DEFAULTS.location_embedding_dim
+    validation_fraction: StrictFloat = _TRAINING_DEFAULTS.validation_fraction
+    approach_basis: StrictInt = _TRAINING_DEFAULTS.approach_basis
+    seed: StrictInt = _TRAINING_DEFAULTS.seed
 
 
 @dataclass(frozen=True)
 class MetricThreshold:
     """Gate on one TFMA metric: an absolute bound and a bound vs the baseline."""
 
-    upper_bound: float | None = None  # absolute: metric must be <= this
-    max_increase: float | None = None  # change: metric - baseline must be <= this
+    __pydantic_config__ = YAML_SECTION
+
+    upper_bound: StrictFloat | None = None  # absolute: metric must be <= this
+    max_increase: StrictFloat | None = None  # change: metric - baseline must be <= this
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,8 @@ class EvaluationConfig:
     ``None`` (left out of the YAML): the default gate of the config's ``data.kind``
     (``pipeline.gates.DEFAULT_GATES``); see ``gate_thresholds``.
     """
+
+    __pydantic_config__ = YAML_SECTION
 
     thresholds: dict[str, MetricThreshold] | None = None
 
@@ -141,10 +161,12 @@ PREVIOUS_MODEL = "previous"
 class WarmStartConfig:
     """Start the day x hour embedding from another city's model, or the city's own."""
 
+    __pydantic_config__ = YAML_SECTION
+
     # pushed model dir, Trainer model artifact dir, latest:<city>, or PREVIOUS_MODEL
-    model: str = ""
-    from_city: str = ""  # or: the latest blessed model of this city
-    mode: str = ""  # frozen | fine_tune; empty = cold start
+    model: StrictStr = ""
+    from_city: StrictStr = ""  # or: the latest blessed model of this city
+    mode: StrictStr = ""  # frozen | fine_tune; empty = cold start
 
     @property
     def enabled(self) -> bool:
@@ -155,25 +177,29 @@ class WarmStartConfig:
 class BeamConfig:
     """Beam runner profile; see deploy/runners/beam_profiles.py for what each yields."""
 
-    profile: str = "direct"
-    direct_num_workers: int = 0  # 0 = all cores
-    project: str = ""
-    region: str = ""
-    temp_location: str = ""
-    job_endpoint: str = ""  # portable profiles; portable defaults to Beam's embedded one
-    environment_type: str = ""  # portable profiles: LOOPBACK, PROCESS, DOCKER, EXTERNAL
-    environment_config: str = ""  # e.g. the worker image (DOCKER; default: the image)
-    max_num_workers: int = 10
-    extra_args: tuple[str, ...] = ()
+    __pydantic_config__ = YAML_SECTION
+
+    profile: StrictStr = "direct"
+    direct_num_workers: StrictInt = 0  # 0 = all cores
+    project: StrictStr = ""
+    region: StrictStr = ""
+    temp_location: StrictStr = ""
+    job_endpoint: StrictStr = ""  # portable profiles; portable defaults to Beam's embedded one
+    environment_type: StrictStr = ""  # portable profiles: LOOPBACK, PROCESS, DOCKER, EXTERNAL
+    environment_config: StrictStr = ""  # e.g. the worker image (DOCKER; default: the image)
+    max_num_workers: StrictInt = 10
+    extra_args: tuple[StrictStr, ...] = ()
 
 
 @dataclass(frozen=True)
 class ResourcesConfig:
     """Machine resources the stages plan for (transforms/memory_budget.py)."""
 
+    __pydantic_config__ = YAML_SECTION
+
     # A stage holds data in memory only under this budget, else it streams;
     # 0: an eighth of the machine's physical memory.
-    memory_budget_mb: int = memory_budget.DEFAULT_MEMORY_BUDGET_MB
+    memory_budget_mb: StrictInt = memory_budget.DEFAULT_MEMORY_BUDGET_MB
 
     def memory_budget_bytes(self) -> int:
         return memory_budget.memory_budget_bytes(self.memory_budget_mb)
@@ -183,10 +209,12 @@ class ResourcesConfig:
 class CityConfig:
     """Everything one city's pipeline needs; frozen so runs are reproducible."""
 
-    city: str
-    timezone: str
-    cross_buckets: int = features.DEFAULT_CROSS_BUCKETS
-    embedding_dim: int = features.DEFAULT_EMBEDDING_DIM
+    __pydantic_config__ = YAML_SECTION
+
+    city: StrictStr
+    timezone: StrictStr
+    cross_buckets: StrictInt = features.DEFAULT_CROSS_BUCKETS
+    embedding_dim: StrictInt = features.DEFAULT_EMBEDDING_DIM
     data: DataConfig = field(default_factory=DataConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
@@ -194,10 +222,10 @@ class CityConfig:
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
     beam: BeamConfig = field(default_factory=BeamConfig)
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
-    image: str = "traffic-embeddings:latest"
+    image: StrictStr = "traffic-embeddings:latest"
     # ML Metadata for local runs: mysql://user[:password]@host[:port]/database;
     # empty: the embedded SQLite file OUTPUT/metadata.sqlite.
-    metadata: str = ""
+    metadata: StrictStr = ""
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -332,52 +360,41 @@ def check_gate(config: CityConfig, source: str) -> None:
         )
 
 
-def _build(cls: type, raw: Any, where: str, source: str) -> Any:
-    """Builds dataclass ``cls`` from a YAML mapping, rejecting unknown keys."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: {where or 'top level'} must be a mapping")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in raw.items():
-        path = f"{where}.{key}" if where else str(key)
-        if key not in known:
-            raise ConfigError(f"{source}: unknown key {path!r}")
-        kwargs[key] = _coerce(hints[key], value, path, source)
-    return cls(**kwargs)
+_EXPECTED = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "tuple_type": "a list",
+}
 
 
-def _coerce(hint: Any, value: Any, path: str, source: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path, source)
-    origin = typing.get_origin(hint)
-    if origin is dict:
-        value_type = typing.get_args(hint)[1]
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: {path} must be a mapping")
-        return {k: _coerce(value_type, v, f"{path}.{k}", source) for k, v in value.items()}
-    if origin is tuple:
-        return tuple(value or ())
-    if origin in (typing.Union, types.UnionType) and value is not None:
-        non_none = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _coerce(non_none[0], value, path, source)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint in _SCALARS and not _is_a(value, hint):
-        raise ConfigError(
-            f"{source}: {path} must be {_SCALARS[hint]}, got {value!r} ({type(value).__name__})"
+def _parse(raw: dict[str, Any], source: str) -> CityConfig:
+    """``CityConfig`` from a YAML mapping (pydantic), its first error as one ConfigError line."""
+    try:
+        return pydantic.TypeAdapter(CityConfig).validate_python(raw)
+    except pydantic.ValidationError as err:
+        raise _config_error(err.errors()[0], source) from err
+
+
+def _config_error(error: Any, source: str) -> ConfigError:
+    """One pydantic error in the words users see: the file, the dotted key, what was wrong."""
+    kind = error["type"]
+    if kind == "value_error":  # a ConfigError that CityConfig's own checks raised
+        return ConfigError(f"{source}: {error['ctx']['error']}")
+    path = ".".join(str(part) for part in error["loc"])
+    if kind == "unexpected_keyword_argument":
+        return ConfigError(f"{source}: unknown key {path!r}")
+    if kind in ("missing", "missing_argument"):
+        return ConfigError(f"{source}: missing key {path!r}")
+    if kind in ("dataclass_type", "dict_type"):
+        return ConfigError(f"{source}: {path or 'top level'} must be a mapping")
+    value = error["input"]
+    if kind in _EXPECTED:
+        return ConfigError(
+            f"{source}: {path} must be {_EXPECTED[kind]}, got {value!r} ({type(value).__name__})"
         )
-    return value
-
-
-_SCALARS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
-
-
-def _is_a(value: Any, hint: type) -> bool:
-    """Strict YAML scalar check: a bool is not an int, an int is not a string."""
-    if hint is bool:
-        return isinstance(value, bool)
-    return isinstance(value, hint) and not isinstance(value, bool)
+    return ConfigError(f"{source}: {path}: {error['msg']}, got {value!r}")
 
 
 def load_config(city: str, path: str | Path | None = None) -> CityConfig:
@@ -403,14 +420,7 @@ def load_config(city: str, path: str | Path | None = None) -> CityConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
     raw.setdefault("city", city)
-    try:
-        config = _build(CityConfig, raw, "", source)
-    except TypeError as err:
-        raise ConfigError(f"{source}: {err}") from err
-    except ConfigError as err:
-        if str(err).startswith(source):
-            raise
-        raise ConfigError(f"{source}: {err}") from err
+    config = _parse(raw, source)
     if config.city != city:
         raise ConfigError(
             f"{source}: city {config.city!r} does not match --city {city!r}; "

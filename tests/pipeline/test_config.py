@@ -46,6 +46,49 @@ def test_unknown_key_is_named_with_its_file(tmp_path):
         load_config("paris", path)
 
 
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("cross_buckets: 10\n", r"missing key 'timezone'"),
+        ("timezone: Europe/Paris\ndata: [1]\n", r"data must be a mapping"),
+        ("timezone: Europe/Paris\nbeam: {extra_args: --a}\n", r"beam\.extra_args must be a list"),
+        (
+            "timezone: Europe/Paris\nbeam: {extra_args: [--a, 3]}\n",
+            r"beam\.extra_args\.1 must be a string, got 3 \(int\)",
+        ),
+        (
+            "timezone: Europe/Paris\ntraining: {train_steps: true}\n",
+            r"training\.train_steps must be an integer, got True \(bool\)",
+        ),
+        (
+            "timezone: Europe/Paris\ndata: {span_begin: 2026-03-16}\n",
+            r"data\.span_begin must be a string, got datetime\.date",
+        ),
+        (
+            "timezone: Europe/Paris\nevaluation: {thresholds: {headway_nll: {upper_bound: x}}}\n",
+            r"evaluation\.thresholds\.headway_nll\.upper_bound must be a number, got 'x'",
+        ),
+        ("timezone: Europe/Paris\ncross_buckets: 0\n", r"cross_buckets and embedding_dim must be"),
+    ],
+)
+def test_invalid_yaml_gets_one_line_naming_file_and_key(tmp_path, yaml_text, message):
+    path = tmp_path / "paris.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=rf"^{tmp_path}/paris\.yaml: {message}") as raised:
+        load_config("paris", path)
+    assert "\n" not in str(raised.value)
+
+
+def test_yaml_numbers_load_as_their_field_types(tmp_path):
+    path = tmp_path / "paris.yaml"
+    base = "timezone: Europe/Paris\nevaluation: {thresholds: {headway_nll: {upper_bound: 5}}}\n"
+    path.write_text(base + "generator: {scale: 2}\nbeam: {extra_args: [--a, --b]}\n")
+    config = load_config("paris", path)
+    assert isinstance(config.generator.scale, float) and config.generator.scale == 2.0
+    assert config.beam.extra_args == ("--a", "--b")
+    assert config.evaluation.thresholds["headway_nll"].upper_bound == 5.0
+
+
 def test_user_config_overrides_defaults(tmp_path):
     path = tmp_path / "paris.yaml"
     path.write_text(
