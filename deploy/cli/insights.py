@@ -17,6 +17,7 @@ from pathlib import Path
 from deploy import exit_codes
 from deploy.cli import int_in_range, positive_int
 from deploy.insights import analysis
+from deploy.insights.summary import ApproachAccuracy
 from transforms import features
 
 FORMATS = ("table", "csv", "json")
@@ -126,30 +127,30 @@ def explain_command(args: argparse.Namespace) -> int:
     except ModelError as err:
         return exit_codes.fail(str(err))
     print(f"report: {args.report}/index.html")
-    if "comparison" in summary:
-        rho = summary["comparison"]["cross_city_distance_spearman"]
+    if summary.comparison:
+        rho = summary.comparison.cross_city_distance_spearman
         print(f"cross-city distance Spearman: {rho:.3f}")
-    truth = summary.get("ground_truth")
-    for vehicle_type, row in (truth or {}).get("per_type", {}).items():
-        error = row["median_relative_error"]
+    truth = summary.ground_truth
+    for vehicle_type, row in truth.per_type.items() if truth else ():
+        error = row.median_relative_error
         print(
             f"{vehicle_type}: median relative error "
             + ("n/a" if error is None else f"{error:.1%}")
-            + f" over {row['cells']} cells with >= {truth['min_true_vehicles_per_hour']:g} "
+            + f" over {row.cells} cells with >= {truth.min_true_vehicles_per_hour:g} "
             "true vehicles per hour"
         )
-    _print_approach_accuracy(summary.get("approach_accuracy"))
+    _print_approach_accuracy(summary.approach_accuracy)
     return 0
 
 
-def _print_approach_accuracy(acc: dict | None) -> None:
+def _print_approach_accuracy(acc: ApproachAccuracy | None) -> None:
     """One line per predictor: its per-approach figures (or why there are none)."""
     if not acc:
         return
-    if "note" in acc:
-        print(f"per approach: {acc['note']}")
+    if acc.note is not None:
+        print(f"per approach: {acc.note}")
         return
-    for name, s in acc["scores"].items():
+    for name, s in acc.scores.items():
         if s["rate_error"] is not None:
             figures = f"rate error {s['rate_error']:.1%}"
             if s["rate_error_busy"] is not None:
@@ -159,7 +160,7 @@ def _print_approach_accuracy(acc: dict | None) -> None:
             figures = f"Poisson NLL {s['nll']:.3f} per cell"
             if s["nll_busy"] is not None:
                 figures += f" ({s['nll_busy']:.3f} per busy cell)"
-        print(f"per approach vs {acc['reference']}, {name}: {figures} over {s['cells']} cells")
+        print(f"per approach vs {acc.reference}, {name}: {figures} over {s['cells']} cells")
 
 
 def predict_command(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from scipy.linalg import orthogonal_procrustes
 from scipy.spatial.distance import cdist, pdist
 from scipy.stats import spearmanr
 
+from deploy.insights.summary import TypeAccuracy
 from transforms import features
 
 DEFAULT_NEIGHBOURS = 5
@@ -159,14 +160,14 @@ def procrustes_align(reference: np.ndarray, other: np.ndarray) -> Alignment:
 
 def relative_errors(
     predicted: np.ndarray, truth: np.ndarray, min_truth: float
-) -> dict[str, dict[str, float]]:
+) -> dict[str, TypeAccuracy]:
     """Per vehicle type: median |pred - true| / true over cells with true >= ``min_truth``."""
     out = {}
     for v, vehicle_type in enumerate(features.VEHICLE_TYPES):
         keep = truth[:, v] >= min_truth
         errors = np.abs(predicted[keep, v] - truth[keep, v]) / truth[keep, v]
-        out[vehicle_type] = {  # None: no cell is busy enough for this type
-            "median_relative_error": float(np.median(errors)) if keep.any() else None,
-            "cells": int(keep.sum()),
-        }
+        out[vehicle_type] = TypeAccuracy(
+            median_relative_error=float(np.median(errors)) if keep.any() else None,
+            cells=int(keep.sum()),
+        )
     return out

@@ -28,6 +28,13 @@ from deploy.insights import (
     report,
 )
 from deploy.insights.model_files import ModelError, ModelFiles
+from deploy.insights.summary import (
+    CellShift,
+    ComparisonSection,
+    GroundTruthSection,
+    PlansSection,
+    Summary,
+)
 from transforms import features
 
 # Cells with fewer true vehicles per hour are left out of the relative error (the
@@ -82,9 +89,10 @@ def explain(
     eval_days: int | None = None,
     regimes: int = analysis.DEFAULT_REGIMES,
     neighbours: int = analysis.DEFAULT_NEIGHBOURS,
-    signal_plans: Callable[[str], dict] | None = None,
-) -> dict:
-    """Writes the report of a pushed model into ``report_dir``; returns summary.json's dict.
+    signal_plans: Callable[[str], PlansSection] | None = None,
+) -> Summary:
+    """Writes the report of a pushed model into ``report_dir``; returns its ``Summary``
+    (``summary.json`` is ``Summary.to_json()``).
 
     ``signal``: the intersection of the per-signal heatmaps (default: the busiest);
     ``ground_truth``: the generator's ground_truth.json (or its dir), to state the
@@ -107,13 +115,13 @@ def explain(
 
     assignment, found = analysis.regimes(files.vectors, view.per_hour, k=regimes)
     near = analysis.nearest_neighbours(files.vectors, k=neighbours)
-    summary: dict = {
-        "model": record.as_dict(),
-        "embedding_dim": int(files.vectors.shape[1]),
-        "map_explained_variance": view.explained,
-        "approaches": len(all_pairs),
-        "signal": signal,
-        "regimes": [
+    summary = Summary(
+        model=record.as_dict(),
+        embedding_dim=int(files.vectors.shape[1]),
+        map_explained_variance=view.explained,
+        approaches=len(all_pairs),
+        signal=signal,
+        regimes=[
             {
                 "regime": r.regime,
                 "name": r.name,
@@ -123,18 +131,18 @@ def explain(
             }
             for r in found
         ],
-        "metrics_overall": dict(record.metrics_by_slice[0][1]) if record.metrics_by_slice else {},
-    }
+        metrics_overall=dict(record.metrics_by_slice[0][1]) if record.metrics_by_slice else {},
+    )
     if ground_truth:
         try:
             truth = load_ground_truth(ground_truth)
         except ValueError as err:
             raise ModelError(str(err)) from err
-        summary["ground_truth"] = {
-            "file": os.path.abspath(ground_truth),
-            "min_true_vehicles_per_hour": MIN_TRUE_VEHICLES_PER_HOUR,
-            "per_type": analysis.relative_errors(view.per_hour, truth, MIN_TRUE_VEHICLES_PER_HOUR),
-        }
+        summary.ground_truth = GroundTruthSection(
+            file=os.path.abspath(ground_truth),
+            min_true_vehicles_per_hour=MIN_TRUE_VEHICLES_PER_HOUR,
+            per_type=analysis.relative_errors(view.per_hour, truth, MIN_TRUE_VEHICLES_PER_HOUR),
+        )
     approach_panels: approach_accuracy.Panels = []
     if ground_truth or observed_data:
         days = eval_days or observed.default_eval_days(files.city)
@@ -150,24 +158,24 @@ def explain(
                 f"--observed {observed_data}" if observed_data else f"--ground-truth {ground_truth}"
             )
             raise ModelError(f"{flag}: {err}") from err
-        summary["approach_accuracy"] = found_acc
+        summary.approach_accuracy = found_acc
     other = None
     if compare_with:
         other = _view(_compare_source(compare_with, output))
         aligned = analysis.procrustes_align(files.vectors, other.files.vectors)
-        summary["comparison"] = {
-            "with": other.files.model_dir,
-            "with_city": other.files.city,
-            "cross_city_distance_spearman": analysis.distance_spearman(
+        summary.comparison = ComparisonSection(
+            with_model=other.files.model_dir,
+            with_city=other.files.city,
+            cross_city_distance_spearman=analysis.distance_spearman(
                 files.vectors, other.files.vectors
             ),
-            "procrustes_disparity": aligned.disparity,
-            "mean_cell_shift": float(aligned.shift.mean()),
-            "largest_shifts": [
-                {"label": features.day_hour_label(*features.all_day_hours()[c]), "shift": float(s)}
+            procrustes_disparity=aligned.disparity,
+            mean_cell_shift=float(aligned.shift.mean()),
+            largest_shifts=[
+                CellShift(features.day_hour_label(*features.all_day_hours()[c]), float(s))
                 for c, s in sorted(enumerate(aligned.shift), key=lambda x: -x[1])[:5]
             ],
-        }
+        )
 
     os.makedirs(report_dir, exist_ok=True)
     map_fig = figures.embedding_map(
@@ -204,8 +212,7 @@ def explain(
         page.approach_png = figures.png_bytes(
             figures.approach_profiles(
                 approach_panels,
-                "Weekly profiles per approach: model vs "
-                + summary["approach_accuracy"]["reference"],
+                "Weekly profiles per approach: model vs " + summary.approach_accuracy.reference,
             )
         )
     if other is not None:
@@ -216,11 +223,11 @@ def explain(
             figures.shift_heatmap(aligned.shift, f"Per-cell shift after alignment: {other.name}")
         )
     if signal_plans is not None:
-        summary["signal_plans"] = signal_plans(report_dir)
+        summary.signal_plans = signal_plans(report_dir)
     with open(os.path.join(report_dir, "index.html"), "w") as f:
         f.write(report.render(page))
     with open(os.path.join(report_dir, SUMMARY_FILE), "w") as f:
-        json.dump(summary, f, indent=2)
+        json.dump(summary.to_json(), f, indent=2)
     return summary
 
 

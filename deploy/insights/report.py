@@ -16,6 +16,7 @@ import numpy as np
 
 from deploy.insights import analysis, figures
 from deploy.insights.lineage import Lineage
+from deploy.insights.summary import GROUND_TRUTH, Summary
 from transforms import features
 
 STYLE = """
@@ -54,7 +55,7 @@ class Page:
 
     title: str
     map_svg: str
-    summary: dict
+    summary: Summary
     lineage: Lineage
     neighbours: list[dict]
     regimes: list[analysis.Regime]
@@ -174,18 +175,16 @@ def _percent(value: float | None) -> str:
     return "no cell that busy" if value is None else f"{value:.1%}"
 
 
-def _accuracy_section(summary: dict) -> str:
-    truth = summary.get("ground_truth")
+def _accuracy_section(summary: Summary) -> str:
+    truth = summary.ground_truth
     if not truth:
         return ""
-    rows = [
-        [t, v["cells"], _percent(v["median_relative_error"])] for t, v in truth["per_type"].items()
-    ]
+    rows = [[t, v.cells, _percent(v.median_relative_error)] for t, v in truth.per_type.items()]
     return (
         "<h2>Predictions against the generator's ground truth</h2><p class='note'>Predicted "
         "city-wide vehicles per hour (summed over every approach seen in training) against "
-        f"{_esc(truth['file'])}; median relative error over the cells with at least "
-        f"{truth['min_true_vehicles_per_hour']:g} true vehicles per hour.</p>"
+        f"{_esc(truth.file)}; median relative error over the cells with at least "
+        f"{truth.min_true_vehicles_per_hour:g} true vehicles per hour.</p>"
         + _table(["type", "cells", "median relative error"], rows)
     )
 
@@ -197,13 +196,13 @@ def _figure(value: float | None, percent: bool) -> str:
 
 
 def _approach_section(page: Page) -> str:
-    acc = page.summary.get("approach_accuracy")
+    acc = page.summary.approach_accuracy
     if not acc:
         return ""
-    head = f"<h2>Per approach, against the {_esc(acc['reference'])}</h2>"
-    if "note" in acc:
-        return head + f"<p class='note'>{_esc(acc['note'])}</p>"
-    by_truth = acc["reference"] == "ground truth"
+    head = f"<h2>Per approach, against the {_esc(acc.reference)}</h2>"
+    if acc.note is not None:
+        return head + f"<p class='note'>{_esc(acc.note)}</p>"
+    by_truth = acc.reference == GROUND_TRUTH
     keys = (
         [("rate_error", True), ("rate_error_busy", True), ("nll_excess", False)]
         if by_truth
@@ -216,21 +215,21 @@ def _approach_section(page: Page) -> str:
         "nll": "Poisson NLL / cell",
         "nll_busy": "NLL / busy cell",
     }
-    rows = [[name, *(_figure(s[k], p) for k, p in keys)] for name, s in acc["scores"].items()]
+    rows = [[name, *(_figure(s[k], p) for k, p in keys)] for name, s in acc.scores.items()]
     shown = [
         [
-            f"{r['intersection_id']} {r['direction']}",
-            r["why"],
-            round(r["total"], 1),
-            round(r["abs_error"], 1),
-            _figure(r["rate_error"], True),
+            f"{r.intersection_id} {r.direction}",
+            r.why,
+            round(r.total, 1),
+            round(r.abs_error, 1),
+            _figure(r.rate_error, True),
         ]
-        for r in acc["shown"]
+        for r in acc.shown
     ]
-    cells = next(iter(acc["scores"].values()))
+    cells = next(iter(acc.scores.values()))
     return (
-        head + f"<p class='note'>{_esc(acc['what'])} {cells['cells']} cells (approach x vehicle "
-        f"type x hour), {cells['busy_cells']} busy (at least {acc['busy_vehicles_per_hour']:g} "
+        head + f"<p class='note'>{_esc(acc.what)} {cells['cells']} cells (approach x vehicle "
+        f"type x hour), {cells['busy_cells']} busy (at least {acc.busy_vehicles_per_hour:g} "
         "vehicles per hour). Rate error: sum |predicted - true| / sum true; NLL: Poisson "
         "negative log-likelihood per cell (definitions: deploy/insights/accuracy.py).</p>"
         + _table(["predictor", *(names[k] for k, _ in keys)], rows)
@@ -242,46 +241,46 @@ def _approach_section(page: Page) -> str:
 
 
 def _comparison_section(page: Page) -> str:
-    comp = page.summary.get("comparison")
+    comp = page.summary.comparison
     if not comp:
         return ""
-    shifts = ", ".join(f"{s['label']} ({s['shift']:.3f})" for s in comp["largest_shifts"])
+    shifts = ", ".join(f"{s.label} ({s.shift:.3f})" for s in comp.largest_shifts)
     return (
-        f"<h2>Compared with {_esc(comp['with_city'])} ({_esc(comp['with'])})</h2>"
+        f"<h2>Compared with {_esc(comp.with_city)} ({_esc(comp.with_model)})</h2>"
         f"<p>Rank correlation (Spearman) of the two cities' pairwise cell distances: "
-        f"<b>{comp['cross_city_distance_spearman']:.3f}</b>. Orthogonal Procrustes "
+        f"<b>{comp.cross_city_distance_spearman:.3f}</b>. Orthogonal Procrustes "
         f"disparity (both maps centred and scaled to unit size): "
-        f"{comp['procrustes_disparity']:.3f}; mean per-cell shift "
-        f"{comp['mean_cell_shift']:.3f}; largest: {_esc(shifts)}.</p>"
+        f"{comp.procrustes_disparity:.3f}; mean per-cell shift "
+        f"{comp.mean_cell_shift:.3f}; largest: {_esc(shifts)}.</p>"
         f'<div class="figure">{page.comparison_svg}</div>' + _img(page.shift_png, "per-cell shift")
     )
 
 
-def _plans_section(summary: dict) -> str:
-    plans = summary.get("signal_plans")
+def _plans_section(summary: Summary) -> str:
+    plans = summary.signal_plans
     if not plans:
         return ""
     return (
         "<h2>Signal plans</h2><p class='note'>Time-of-day fixed-time plans from these "
-        f"predictions (<code>advise</code>) for the {plans['signals']} signals of "
-        f"{_esc(plans['network'])}: {plans['bands']} plan bands, coordination "
-        f"{_esc(plans['coordination'])}. Per signal, the week's plan timeline and the "
-        f'predicted flows behind it: <a href="{_esc(plans["page"])}">'
-        f"{_esc(plans['page'])}</a> (plans.csv and plans.add.xml beside it).</p>"
+        f"predictions (<code>advise</code>) for the {plans.signals} signals of "
+        f"{_esc(plans.network)}: {plans.bands} plan bands, coordination "
+        f"{_esc(plans.coordination)}. Per signal, the week's plan timeline and the "
+        f'predicted flows behind it: <a href="{_esc(plans.page)}">'
+        f"{_esc(plans.page)}</a> (plans.csv and plans.add.xml beside it).</p>"
     )
 
 
 def render(page: Page) -> str:
     """The whole page as one HTML string."""
     s = page.summary
-    explained = s["map_explained_variance"]
+    explained = s.map_explained_variance
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_esc(page.title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>{_esc(page.title)}</h1>
 <p class="note">Model {_esc(page.lineage.city)} version {_esc(page.lineage.version)} (its
-folder and lineage at the end); {s["embedding_dim"]}-dimensional day x hour
-embedding; {s["approaches"]} approaches (intersection x direction) seen in training.</p>
+folder and lineage at the end); {s.embedding_dim}-dimensional day x hour
+embedding; {s.approaches} approaches (intersection x direction) seen in training.</p>
 <h2>The day x hour map</h2>
 <p class="note">Each point is one local day-hour cell (hover for its label); each day's 24 hours
 are joined in order; weekdays are circles (blues, Friday green), the weekend squares (Saturday
@@ -294,7 +293,7 @@ orange, Sunday red). Close points are times the model treats alike. Axes explain
 <h2>Predicted traffic</h2>
 <p class="note">The model's predicted vehicles per hour by local day (rows) and hour
 (columns), per vehicle type and in total: city-wide (summed over every approach), then at
-signal {_esc(s["signal"])} (all its directions).</p>
+signal {_esc(s.signal)} (all its directions).</p>
 {_img(page.city_heatmap_png, "city-wide heatmaps")}
 {_img(page.signal_heatmap_png, "signal heatmaps")}
 {_accuracy_section(s)}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from deploy.insights import model_files, predictions
 from deploy.insights.model_files import ModelError
+from deploy.insights.summary import PlansSection
 from deploy.signal_plans import bands as bands_module
 from deploy.signal_plans import coordination as coord
 from deploy.signal_plans import page
@@ -172,15 +173,15 @@ def report_section(
     network: str,
     output: str | None = None,
     model: str | None = None,
-) -> dict:
+) -> PlansSection:
     """``explain --network``: writes the plans into ``report_dir`` (``PAGE_FILE``, plans.csv,
     plans.add.xml) and returns what the report shows of them."""
     plans = advise(city, network=network, out=report_dir, output=output, model=model).plans
-    return {
-        "network": os.path.abspath(network),
-        "page": PAGE_FILE,
-        "signals": len(plans.signals),
-        "bands": plans.bands.count,
-        "coordination": plans.coordination,
-        "max_y_per_band": {str(b): round(y, 3) for b, y in plans.load().items()},
-    }
+    return PlansSection(
+        network=os.path.abspath(network),
+        page=PAGE_FILE,
+        signals=len(plans.signals),
+        bands=plans.bands.count,
+        coordination=plans.coordination,
+        max_y_per_band={str(b): round(y, 3) for b, y in plans.load().items()},
+    )

@@ -183,11 +183,11 @@ def test_explain_and_predict_the_pushed_model_with_its_lineage(london, tmp_path,
         report_dir=str(tmp_path / "report"),
         ground_truth=str(london["data"]),
     )
-    assert summary["model"]["city"] == "london"
-    assert "daily files" in summary["model"]["data_span"]  # from ML Metadata
-    assert summary["metrics_overall"]["example_count"] > 0
-    assert summary["approaches"] == e2e_support.E2E_INTERSECTIONS * len(features.DIRECTIONS)
-    assert set(summary["ground_truth"]["per_type"]) == set(features.VEHICLE_TYPES)
+    assert summary.model["city"] == "london"
+    assert "daily files" in summary.model["data_span"]  # from ML Metadata
+    assert summary.metrics_overall["example_count"] > 0
+    assert summary.approaches == e2e_support.E2E_INTERSECTIONS * len(features.DIRECTIONS)
+    assert set(summary.ground_truth.per_type) == set(features.VEHICLE_TYPES)
     week = predict("london", output=str(london["output"]), week=True)
-    assert len(week) == 168 * summary["approaches"]
+    assert len(week) == 168 * summary.approaches
     assert "Evaluation metrics by slice" in (tmp_path / "report" / "index.html").read_text()

@@ -96,7 +96,10 @@ def test_relative_errors_use_only_busy_cells():
     predicted = truth * 1.1
     predicted[:84, 0] = 80.0  # half the car cells 20% low, half 10% high
     errors = analysis.relative_errors(predicted, truth, min_truth=50.0)
-    assert errors["car"]["cells"] == 168
-    assert errors["car"]["median_relative_error"] == pytest.approx(0.15)
-    assert errors["truck"] == {"median_relative_error": pytest.approx(0.1), "cells": 10}
-    assert errors["bus"] == {"median_relative_error": None, "cells": 0}
+    assert errors["car"].cells == 168
+    assert errors["car"].median_relative_error == pytest.approx(0.15)
+    assert (errors["truck"].median_relative_error, errors["truck"].cells) == (
+        pytest.approx(0.1),
+        10,
+    )
+    assert (errors["bus"].median_relative_error, errors["bus"].cells) == (None, 0)

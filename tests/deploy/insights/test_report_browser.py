@@ -64,11 +64,12 @@ def test_report_files(report):
 
 
 def test_a_model_compared_with_itself_is_the_same_map(model_dir, tmp_path):
-    summary = explain(model=model_dir, report_dir=str(tmp_path), compare_with=model_dir)
-    comparison = summary["comparison"]
-    assert comparison["cross_city_distance_spearman"] == pytest.approx(1.0, abs=1e-9)
-    assert comparison["procrustes_disparity"] == pytest.approx(0.0, abs=1e-9)
-    assert comparison["mean_cell_shift"] == pytest.approx(0.0, abs=1e-6)
+    comparison = explain(
+        model=model_dir, report_dir=str(tmp_path), compare_with=model_dir
+    ).comparison
+    assert comparison.cross_city_distance_spearman == pytest.approx(1.0, abs=1e-9)
+    assert comparison.procrustes_disparity == pytest.approx(0.0, abs=1e-9)
+    assert comparison.mean_cell_shift == pytest.approx(0.0, abs=1e-6)
 
 
 def test_report_renders_offline_in_chromium(report, tmp_path):
