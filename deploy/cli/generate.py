@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from deploy.datasets.output import OVERWRITE_FOREIGN_FLAG
+from deploy.cli.overwrite import add_overwrite_flags
 from deploy.datasets.synthetic import cities, generator
 from deploy.exit_codes import BAD_INPUT as EXIT_BAD_INPUT
 from transforms import features
@@ -45,16 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--intersections", type=int, metavar="N", help="number of intersections")
     parser.add_argument("--scale", type=float, default=1.0, metavar="X", help="volume multiplier")
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace an output directory that generate/import wrote",
-    )
-    parser.add_argument(
-        OVERWRITE_FOREIGN_FLAG,
-        action="store_true",
-        help="with --overwrite: also delete files traffic-pipeline did not write there",
-    )
+    add_overwrite_flags(parser, "an output directory that generate/import wrote")
     parser.set_defaults(func=main)
     return parser
 

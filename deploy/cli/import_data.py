@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from deploy.cli.overwrite import add_overwrite_flags
 from deploy.datasets.importers import seattle, wide_csv
 from deploy.datasets.importers.records import ImportStats
 from deploy.datasets.importers.wide import ImportOptions, convert
 from deploy.datasets.importers.writer import check_output, write_daily_counts
-from deploy.datasets.output import OVERWRITE_FOREIGN_FLAG
 from deploy.datasets.synthetic.formats import FILE_FORMATS
 from deploy.exit_codes import OK, UsageError
 from pipeline.config import DataConfig
@@ -46,16 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("file", metavar="FILE", help="the export (CSV, CSV.gz; JSON for seattle)")
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument("--format", dest="file_format", choices=FILE_FORMATS, default="csv")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace an --out that generate/import wrote (never the folder of FILE)",
-    )
-    p.add_argument(
-        OVERWRITE_FOREIGN_FLAG,
-        action="store_true",
-        help="with --overwrite: also delete files traffic-pipeline did not write there",
-    )
+    add_overwrite_flags(p, "an --out that generate/import wrote (never the folder of FILE)")
     p.add_argument(
         "--timezone",
         metavar="TZ",

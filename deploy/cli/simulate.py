@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 
-from deploy.datasets.output import OVERWRITE_FOREIGN_FLAG
+from deploy.cli.overwrite import add_overwrite_flags
 from deploy.datasets.simulation import demand, network, run, simulate
 from deploy.datasets.synthetic import cities
 from deploy.datasets.synthetic.formats import FILE_FORMATS
@@ -72,16 +72,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="N",
         help="SUMO processes simulating dates at once (default: all cores)",
     )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace an output directory that generate/import/simulate wrote",
-    )
-    parser.add_argument(
-        OVERWRITE_FOREIGN_FLAG,
-        action="store_true",
-        help="with --overwrite: also delete files traffic-pipeline did not write there",
-    )
+    add_overwrite_flags(parser, "an output directory that generate/import/simulate wrote")
     parser.set_defaults(func=main)
     return parser
 
