@@ -41,6 +41,7 @@ class TrafficExampleGenSpec(types.ComponentSpec):
         executor.AS_OF_KEY: ExecutionParameter(type=str, optional=True),
         executor.MAX_MISSING_DAYS_KEY: ExecutionParameter(type=int, optional=True),
         executor.INPUT_TOKEN_KEY: ExecutionParameter(type=str, optional=True),
+        executor.DAY_CACHE_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -69,6 +70,10 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
     executor starts: the newest N complete local days, or the N days ending at ``as_of``
     (``window``); more than ``max_missing_days`` missing days fail the run (None:
     ``window.DEFAULT_MAX_MISSING_DAYS``). ``input_token`` is only a cache key for runners.
+
+    ``day_cache`` (a directory the runner owns, e.g. under the pipeline root; events
+    with a time split): each day is parsed and encoded once and reused by later runs
+    while its file's fingerprint is unchanged (``day_cache``); '' or None: none.
     """
 
     SPEC_CLASS = TrafficExampleGenSpec
@@ -89,6 +94,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
         as_of: str | types.RuntimeParameter | None = None,
         max_missing_days: int | types.RuntimeParameter | None = None,
         input_token: str | types.RuntimeParameter | None = None,
+        day_cache: str | types.RuntimeParameter | None = None,
     ):
         executor.check_data_kind(data_kind)
         super().__init__(
@@ -106,6 +112,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
                 as_of=as_of,
                 max_missing_days=max_missing_days,
                 input_token=input_token,
+                day_cache=day_cache,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejects=types.Channel(type=TrafficRejects),
             )

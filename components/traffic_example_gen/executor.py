@@ -19,6 +19,7 @@ import datetime
 import json
 import math
 import os
+import uuid
 from typing import Any
 
 from apache_beam.io.filesystems import FileSystems
@@ -33,16 +34,23 @@ from tfx.types import artifact_utils
 from components.traffic_example_gen import (
     accounting,
     coverage,
+    day_cache,
     fingerprints,
     properties,
     reading,
     staging,
     window,
 )
+from components.traffic_example_gen.incremental import build_cached_pipeline
 from components.traffic_example_gen.inputs import check_inputs, describe_range, select_window
 from components.traffic_example_gen.parsing import check_timezone
 from components.traffic_example_gen.reading import DailyFile
-from components.traffic_example_gen.splits import DEFAULT_SPLIT_CONFIG, SPLIT_NAMES
+from components.traffic_example_gen.splits import (
+    DEFAULT_SPLIT_CONFIG,
+    SPLIT_NAMES,
+    TIME,
+    SplitRule,
+)
 from components.traffic_example_gen.stages import (  # noqa: F401  (re-exported)
     BOUNDARY_EXAMPLES_FILE_PREFIX,
     EXAMPLES_FILE_PREFIX,
@@ -68,12 +76,18 @@ MAX_MISSING_DAYS_KEY = "max_missing_days"
 # Not read by the executor: a runner that caches executions by their parameters sets it
 # to a digest of the window's file listing, so a new or rewritten day is a cache miss.
 INPUT_TOKEN_KEY = "input_token"
+# The day cache's root (``day_cache``), owned by the runner (under the pipeline root);
+# '' or unset: every day is ingested. Used for events with a time split.
+DAY_CACHE_KEY = "day_cache"
 EXAMPLES_KEY = "examples"
 REJECTS_KEY = "rejects"
 
 # A UTC day group is split into approach shards of about this many input bytes
 # (~1M rows of CSV), so a worker's memory is bounded however dense the city is.
 DAY_GROUP_BYTES = 64 << 20
+# In the rejects artifact of a day-cache run: one line per day, ingested or reused.
+DAYS_FILE = "days.json"
+TAIL_COUNTS_FILE = "tail_counts.json"  # in the executor's temp dir
 
 
 def check_data_kind(data_kind: str) -> None:
@@ -138,12 +152,30 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         files, split_rule = check_inputs(
             input_base, span_begin, span_end, split_config, data_kind, selected
         )
+        cache_root = exec_properties.get(DAY_CACHE_KEY) or ""
+        use_cache = bool(
+            cache_root and data_kind == features.DATA_KIND_EVENTS and split_rule.kind == TIME
+        )
         # Before reading: the fingerprint is of the bytes this run ingests.
-        input_fingerprints = fingerprints.fingerprints_json(files) if resolved else ""
+        input_fingerprints = (
+            fingerprints.fingerprints_json(files) if (resolved or use_cache) else ""
+        )
         examples.split_names = artifact_utils.encode_split_names(list(SPLIT_NAMES))
         split_uris = {s: artifact_utils.get_split_uri([examples], s) for s in SPLIT_NAMES}
+        ingested, reused = len(files), 0
 
-        if data_kind == features.DATA_KIND_COUNTS:
+        if use_cache:
+            ingested, reused = self._run_with_day_cache(
+                files,
+                cache_root,
+                json.loads(input_fingerprints),
+                timezone,
+                split_rule,
+                split_uris,
+                rejects.uri,
+                duplicates,
+            )
+        elif data_kind == features.DATA_KIND_COUNTS:
             with self._make_beam_pipeline() as pipeline:
                 build_counts_pipeline(
                     pipeline, files, timezone, split_rule, split_uris, rejects.uri
@@ -202,7 +234,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         examples.set_string_custom_property(TIMEZONE_KEY, timezone)
         if resolved is not None:
             record_window(
-                examples, resolved, len(files), input_fingerprints, exec_properties.get(AS_OF_KEY)
+                examples,
+                resolved,
+                (ingested, reused),
+                input_fingerprints,
+                exec_properties.get(AS_OF_KEY),
             )
         examples.set_string_custom_property(SPLIT_CONFIG_KEY, split_config)
         if data_kind != features.DATA_KIND_EVENTS:  # events artifacts stay as they were
@@ -218,11 +254,90 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             short_days, None if max_missing_hours is None else float(max_missing_hours)
         )
 
+    def _run_with_day_cache(
+        self,
+        files: list[DailyFile],
+        cache_root: str,
+        fingerprint_by_day: dict[str, dict],
+        timezone: str,
+        split_rule: SplitRule,
+        split_uris: dict[str, str],
+        rejects_uri: str,
+        duplicates: str,
+    ) -> tuple[int, int]:
+        """Ingests the days without a cache entry, reuses the others (``day_cache``),
+        and writes the run's examples, rejects, ``counts.json`` and ``days.json``.
+        Returns (days ingested, days reused)."""
+        attempt = uuid.uuid4().hex  # a retried execution writes a fresh attempt
+        keys = [
+            day_cache.entry_key(fingerprint_by_day[f.day.isoformat()], f.path, timezone, duplicates)
+            for f in files
+        ]
+        found = [
+            day_cache.read_entry(cache_root, f.day, k) for f, k in zip(files, keys, strict=True)
+        ]
+        new_days = {
+            i: day_cache.attempt_dir(cache_root, f.day, keys[i], attempt)
+            for i, f in enumerate(files)
+            if found[i] is None
+        }
+        reused_days = {
+            i: (list(e.tails), e.counts.get(coverage.last_vehicle_key(files[i].path)))
+            for i, e in enumerate(found)
+            if e is not None
+        }
+        staging_dir = staging.staging_dir_under(self._get_tmp_dir())
+        tail_counts_path = os.path.join(self._get_tmp_dir(), TAIL_COUNTS_FILE)
+        try:
+            with self._make_beam_pipeline() as pipeline:
+                build_cached_pipeline(
+                    pipeline,
+                    files,
+                    new_days,
+                    reused_days,
+                    timezone,
+                    split_rule,
+                    split_uris,
+                    staging_dir,
+                    tail_counts_path,
+                    os.path.join(rejects_uri, FILE_ERRORS_FILE),
+                    day_shards=day_shards_for([files[i] for i in new_days] or files),
+                    duplicates=duplicates,
+                )
+        finally:
+            staging.remove(staging_dir)
+        with fileio.open(os.path.join(rejects_uri, FILE_ERRORS_FILE)) as handle:
+            reading.raise_file_errors(json.loads(handle.read()))
+        entries = [
+            e or day_cache.commit_entry(cache_root, f.day, keys[i], attempt, f.path)
+            for i, (f, e) in enumerate(zip(files, found, strict=True))
+        ]
+        splits = [split_rule.split_of_day(f.day) for f in files]
+        day_cache.place(
+            entries,
+            splits,
+            split_uris,
+            rejects_uri,
+            EXAMPLES_FILE_PREFIX,
+            accounting.REJECTS_FILE_PREFIX,
+        )
+        with fileio.open(tail_counts_path) as handle:
+            tail_counts = json.loads(handle.read())
+        day_counts = [
+            day_cache.run_counts(e.counts, s) for e, s in zip(entries, splits, strict=True)
+        ]
+        counts = accounting.merge_counts([*day_counts, tail_counts])
+        days = day_cache.days_record(files, entries, set(reused_days), fingerprint_by_day)
+        for name, value in ((accounting.COUNTS_FILE, counts), (DAYS_FILE, days)):
+            with fileio.open(os.path.join(rejects_uri, name), "w") as handle:
+                handle.write(json.dumps(value, sort_keys=True))
+        return len(new_days), len(reused_days)
+
 
 def record_window(
     examples: types.Artifact,
     resolved: window.Window,
-    n_files: int,
+    ingested_reused: tuple[int, int],
     input_fingerprints: str,
     as_of: str | None,
 ) -> None:
@@ -234,6 +349,6 @@ def record_window(
     examples.set_string_custom_property(
         properties.MISSING_DAYS, json.dumps([d.isoformat() for d in resolved.missing])
     )
-    examples.set_int_custom_property(properties.DAYS_INGESTED, n_files)
-    examples.set_int_custom_property(properties.DAYS_REUSED, 0)  # incremental ingest: not yet
+    examples.set_int_custom_property(properties.DAYS_INGESTED, ingested_reused[0])
+    examples.set_int_custom_property(properties.DAYS_REUSED, ingested_reused[1])
     examples.set_string_custom_property(properties.INPUT_FINGERPRINTS, input_fingerprints)

@@ -49,6 +49,12 @@ class SplitRule:
         hashes = pd.util.hash_pandas_object(identity, index=False).to_numpy()
         return (hashes % HASH_BUCKETS) < round(self.eval_fraction * HASH_BUCKETS)
 
+    def split_of_day(self, day: datetime.date) -> str:
+        """The split of every row of local ``day`` under a time rule."""
+        if self.kind != TIME:
+            raise ValueError(f"a {self.kind} split does not assign whole days")
+        return EVAL if yyyymmdd(day) >= self.eval_from_yyyymmdd else TRAIN
+
 
 def yyyymmdd(day: datetime.date) -> int:
     """A date as the int ``YYYYMMDD`` (how local dates are compared, vectorised)."""

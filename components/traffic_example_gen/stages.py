@@ -101,18 +101,27 @@ class ParseAndStage(beam.DoFn):
         split_rule: SplitRule,
         staging_dir: str,
         day_shards: int,
+        by_file: bool = False,
     ):
         self._files = files
         self._timezone = timezone
         self._split_rule = split_rule
         self._staging_dir = staging_dir
         self._day_shards = day_shards
+        # by_file (the day cache, ``incremental``): rows are grouped by (file, shard)
+        # instead of (UTC day, shard), and rejects and counts are keyed by file index.
+        self._by_file = by_file
 
     def process(self, file_index: int):
+        if self._by_file:  # every file has a counts entry, even with no data row
+            yield beam.pvalue.TaggedOutput(_COUNTS, (file_index, {accounting.ROWS_READ: 0}))
         try:
             yield from self._parse_and_stage(file_index)
         except reading.InputFileError as err:  # reported by the executor, naming the file
             yield beam.pvalue.TaggedOutput(_FILE_ERRORS, str(err))
+
+    def _keyed(self, file_index: int, value):
+        return (file_index, value) if self._by_file else value
 
     def _parse_and_stage(self, file_index: int):
         daily = self._files[file_index]
@@ -126,8 +135,10 @@ class ParseAndStage(beam.DoFn):
             counts: Counter[str] = Counter({accounting.ROWS_READ: rows_read})
             if len(parsed.rejects):
                 _count_rejects(counts, parsed.rejects.reasons, daily.path)
-                yield beam.pvalue.TaggedOutput(_REJECTS, parsed.rejects.records(daily.path))
-            yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
+                yield beam.pvalue.TaggedOutput(
+                    _REJECTS, self._keyed(file_index, parsed.rejects.records(daily.path))
+                )
+            yield beam.pvalue.TaggedOutput(_COUNTS, self._keyed(file_index, dict(counts)))
             if len(parsed.chunk):
                 batch_last = int(parsed.chunk.ts_us.max())
                 last_vehicle = batch_last if last_vehicle is None else max(last_vehicle, batch_last)
@@ -140,12 +151,16 @@ class ParseAndStage(beam.DoFn):
             yield from self._stage(file_index, part, Slab.concat(pending))
         if last_vehicle is not None:
             yield beam.pvalue.TaggedOutput(
-                _COUNTS, {coverage.last_vehicle_key(daily.path): last_vehicle}
+                _COUNTS,
+                self._keyed(file_index, {coverage.last_vehicle_key(daily.path): last_vehicle}),
             )
             yield beam.pvalue.TaggedOutput(_LAST_VEHICLES, (file_index, last_vehicle))
 
     def _stage(self, file_index: int, part: int, slab: Slab):
-        utc_day = slab.chunk.ts_us // MICROS_PER_DAY
+        if self._by_file:
+            utc_day = np.full(len(slab), file_index, dtype=np.int64)
+        else:
+            utc_day = slab.chunk.ts_us // MICROS_PER_DAY
         key = utc_day * self._day_shards + approach_shards(slab, self._day_shards)
         for value, index in split_by_key(key):
             day, shard = divmod(value, self._day_shards)
@@ -194,6 +209,32 @@ class _Gaps:
         return self._gaps
 
 
+def duplicate_records(
+    paths: list[str], duplicates: Slab, originals: Slab, counts: Counter
+) -> list[dict]:
+    """Reject records of ``duplicates`` (naming the copy each repeats), counted in ``counts``."""
+    records = [
+        {
+            "file": paths[f],
+            "row": int(r),
+            "field": "*",
+            "reason": accounting.DUPLICATE,
+            "value": f"identical to {paths[of]} row {int(orow)}",
+        }
+        for f, r, of, orow in zip(
+            duplicates.chunk.file_index,
+            duplicates.chunk.row,
+            originals.chunk.file_index,
+            originals.chunk.row,
+            strict=True,
+        )
+    ]
+    counts[accounting.rejected_key(accounting.DUPLICATE)] += len(records)
+    for record in records:
+        counts[accounting.file_rejected_key(accounting.DUPLICATE, record["file"])] += 1
+    return records
+
+
 class LabelDayGroup(beam.DoFn):
     """One (utc_day, shard) group -> framed examples, duplicates, the day tails."""
 
@@ -210,7 +251,7 @@ class LabelDayGroup(beam.DoFn):
         counts[accounting.SAME_SECOND_VEHICLES_KEPT] += same_second_vehicles(kept)
         if len(duplicates):
             yield beam.pvalue.TaggedOutput(
-                _REJECTS, self._duplicate_records(duplicates, originals, counts)
+                _REJECTS, duplicate_records(self._paths, duplicates, originals, counts)
             )
         day = label_day_slab(kept, utc_day, self._gaps.get(last_vehicles))
         counts[accounting.UNLABELED_BEFORE_GAP] += day.before_gap
@@ -218,28 +259,6 @@ class LabelDayGroup(beam.DoFn):
         for shard, index in split_by_key(approach_shards(day.tails.rows, TAIL_SHARDS)):
             yield beam.pvalue.TaggedOutput(_TAILS, (shard, day.tails.take(index)))
         yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
-
-    def _duplicate_records(self, duplicates: Slab, originals: Slab, counts: Counter) -> list:
-        records = [
-            {
-                "file": self._paths[f],
-                "row": int(r),
-                "field": "*",
-                "reason": accounting.DUPLICATE,
-                "value": f"identical to {self._paths[of]} row {int(orow)}",
-            }
-            for f, r, of, orow in zip(
-                duplicates.chunk.file_index,
-                duplicates.chunk.row,
-                originals.chunk.file_index,
-                originals.chunk.row,
-                strict=True,
-            )
-        ]
-        counts[accounting.rejected_key(accounting.DUPLICATE)] += len(records)
-        for record in records:
-            counts[accounting.file_rejected_key(accounting.DUPLICATE, record["file"])] += 1
-        return records
 
 
 class ResolveTails(beam.DoFn):

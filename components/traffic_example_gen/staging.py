@@ -31,13 +31,15 @@ def staged_path(staging_dir: str, utc_day: int, shard: int, file_index: int, par
     return FileSystems.join(staging_dir, f"day{utc_day}-shard{shard}-file{file_index}-{part}.arrow")
 
 
-def _to_batch(slab: Slab) -> pa.RecordBatch:
+def _to_batch(slab: Slab, extra: dict[str, np.ndarray] | None = None) -> pa.RecordBatch:
     chunk = slab.chunk
     arrays = [pa.array(getattr(chunk, name)) for name in _CHUNK_FIELDS]
     intersections = pa.array(list(slab.intersections), pa.string())
     arrays.append(pa.DictionaryArray.from_arrays(pa.array(slab.intersection), intersections))
     arrays.append(pa.array(slab.direction))
-    return pa.RecordBatch.from_arrays(arrays, [*_CHUNK_FIELDS, _INTERSECTION, _DIRECTION])
+    extra = extra or {}
+    arrays.extend(pa.array(values) for values in extra.values())
+    return pa.RecordBatch.from_arrays(arrays, [*_CHUNK_FIELDS, _INTERSECTION, _DIRECTION, *extra])
 
 
 def _from_batch(batch: pa.RecordBatch) -> Slab:
@@ -54,10 +56,11 @@ def _from_batch(batch: pa.RecordBatch) -> Slab:
     )
 
 
-def write_slab(path: str, slab: Slab) -> None:
-    """Writes ``slab`` to ``path`` as an Arrow IPC stream."""
+def write_slab(path: str, slab: Slab, extra: dict[str, np.ndarray] | None = None) -> None:
+    """Writes ``slab`` to ``path`` as an Arrow IPC stream, with ``extra`` columns (one
+    value per row) if given."""
     sink = pa.BufferOutputStream()
-    batch = _to_batch(slab)
+    batch = _to_batch(slab, extra)
     with pa.ipc.new_stream(sink, batch.schema) as writer:
         writer.write_batch(batch)
     with FileSystems.create(path) as handle:
@@ -66,10 +69,17 @@ def write_slab(path: str, slab: Slab) -> None:
 
 def read_slab(path: str) -> Slab:
     """Reads a slab written by ``write_slab``."""
+    return read_slab_with(path, ())[0]
+
+
+def read_slab_with(path: str, extra: tuple[str, ...]) -> tuple[Slab, dict[str, np.ndarray]]:
+    """Reads a slab written by ``write_slab`` and its ``extra`` columns."""
     with FileSystems.open(path) as handle:
         data = handle.read()
     table = pa.ipc.open_stream(data).read_all()
-    return _from_batch(table.combine_chunks().to_batches()[0])
+    batch = table.combine_chunks().to_batches()[0]
+    names = batch.schema.names
+    return _from_batch(batch), {n: batch.column(names.index(n)).to_numpy() for n in extra}
 
 
 def remove(staging_dir: str) -> None:
