@@ -71,6 +71,17 @@ class PipelinePaths:
     schema_dir: str  # the folder of the curated schemas (pipeline/schema/, or its copy)
 
 
+DAY_CACHE_DIR = "day_cache"  # under the pipeline root: ExampleGen's per-day entries
+
+
+def day_cache_root(pipeline_root: str, city: str) -> str:
+    """``<pipeline_root>/day_cache/<pipeline name>``: the city's day cache (a runner-owned
+    path, local or ``gs://``); '' without a pipeline root (no reuse)."""
+    if not pipeline_root:
+        return ""
+    return f"{str(pipeline_root).rstrip('/')}/{DAY_CACHE_DIR}/{pipeline_name(city)}"
+
+
 def window_parameters(config: CityConfig, inputs: PipelineInputs) -> dict[str, Any]:
     """ExampleGen's rolling-window parameters; none without a window (span runs unchanged)."""
     window_days = inputs.window_days if inputs.window_days is not None else config.data.window_days
@@ -101,6 +112,9 @@ def create_pipeline(
     LatestBlessedModelStrategy, so its runner passes False and restricts the compiled
     query to the city (``components/baseline/scope.py``).
     """
+    window = window_parameters(config, inputs)
+    if window:  # a rolling window reuses the days it has seen (traffic_example_gen/day_cache.py)
+        window["day_cache"] = day_cache_root(paths.pipeline_root, config.city) or None
     example_gen = TrafficExampleGen(
         input_base=inputs.data_root,
         timezone=config.timezone,
@@ -111,7 +125,7 @@ def create_pipeline(
         data_kind=config.data.kind,
         duplicates=config.data.duplicates,
         max_missing_hours=config.data.max_missing_hours,
-        **window_parameters(config, inputs),
+        **window,
     ).with_id(EXAMPLE_GEN)
     examples = example_gen.outputs["examples"]
 

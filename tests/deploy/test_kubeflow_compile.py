@@ -374,6 +374,12 @@ def test_a_windowed_schedule_carries_no_date_and_example_gen_is_never_cached(tmp
     inputs = example_gen["inputs"]["parameters"]
     assert inputs["window_days"] == {"componentInputParameter": kr.WINDOW_DAYS}
     assert inputs["as_of"] == {"componentInputParameter": kr.AS_OF}
+    # The day cache lives under the pipeline root (GCS on Vertex), per city.
+    assert inputs["day_cache"] == {
+        "runtimeValue": {
+            "constant": f"gs://bucket/pipelines/day_cache/{wiring.pipeline_name('london')}"
+        }
+    }
     assert "cachingOptions" not in example_gen  # parameters never change: never cached
     assert _tasks(job)[wiring.TRAINER]["cachingOptions"] == {"enableCache": True}
 

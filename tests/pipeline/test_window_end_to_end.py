@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 LONDON = wiring.pipeline_name("london")
 WINDOW = 5
 LINE = re.compile(
-    r"^  window: (\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d) \((\d+) days\), ingested (\d+), reused 0$",
+    r"^  window: (\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d) \((\d+) days\), ingested (\d+), reused (\d+)$",
     re.M,
 )
 
@@ -64,7 +64,7 @@ def test_two_windows_are_resolved_at_run_time_and_recorded(tmp_path, capsys):
     code = e2e_support.run("london", config, data, output, "--as-of", "2026-03-22")
     assert code in (exit_codes.OK, exit_codes.NOT_BLESSED)
     out = capsys.readouterr().out
-    assert LINE.findall(out) == [("2026-03-18", "2026-03-22", "5", "5")]
+    assert LINE.findall(out) == [("2026-03-18", "2026-03-22", "5", "5", "0")]
     first_run = metadata.run_ids(metadata.open_store(layout.metadata_path), LONDON)[-1]
     props, _ = _examples_props(layout, first_run)
     assert props[properties.WINDOW_FIRST] == "2026-03-18"
@@ -91,7 +91,8 @@ def test_two_windows_are_resolved_at_run_time_and_recorded(tmp_path, capsys):
     code = e2e_support.run("london", config, data, output)
     assert code in (exit_codes.OK, exit_codes.NOT_BLESSED)
     out = capsys.readouterr().out
-    assert LINE.findall(out) == [("2026-03-20", "2026-03-24", "5", "4")]
+    # 03-20..03-22 come from the day cache; only 03-24 is parsed.
+    assert LINE.findall(out) == [("2026-03-20", "2026-03-24", "5", "1", "3")]
     assert "window days missing (1): 2026-03-23" in out
     second_run = metadata.run_ids(metadata.open_store(layout.metadata_path), LONDON)[-1]
     props, state = _examples_props(layout, second_run)
@@ -111,11 +112,11 @@ def test_two_windows_are_resolved_at_run_time_and_recorded(tmp_path, capsys):
     third_run = metadata.run_ids(metadata.open_store(layout.metadata_path), LONDON)[-1]
     assert _examples_props(layout, third_run)[1] == "CACHED"
 
-    # The late day arrives: a new listing, ExampleGen runs again on the full window.
+    # The late day arrives: a new listing, ExampleGen runs again and parses only it.
     shutil.move(moved / late.name, data / late.name)
     e2e_support.run("london", config, data, output)
     out = capsys.readouterr().out
-    assert LINE.findall(out) == [("2026-03-20", "2026-03-24", "5", "5")]
+    assert LINE.findall(out) == [("2026-03-20", "2026-03-24", "5", "1", "4")]
 
     # Two missing days with one allowed: exit 2 naming them, before anything runs.
     for name in ("2026-03-21", "2026-03-22"):
@@ -141,9 +142,9 @@ def test_two_windows_are_resolved_at_run_time_and_recorded(tmp_path, capsys):
     windows = [line.split(" | ")[1] for line in lines]
     assert windows == [
         "window: 2026-03-18..2026-03-22 (5 days), ingested 5, reused 0",
-        "window: 2026-03-20..2026-03-24 (5 days), ingested 4, reused 0",
-        "window: 2026-03-20..2026-03-24 (5 days), ingested 4, reused 0",
-        "window: 2026-03-20..2026-03-24 (5 days), ingested 5, reused 0",
+        "window: 2026-03-20..2026-03-24 (5 days), ingested 1, reused 3",
+        "window: 2026-03-20..2026-03-24 (5 days), ingested 1, reused 3",
+        "window: 2026-03-20..2026-03-24 (5 days), ingested 1, reused 4",
     ]
     for line in lines:
         gate, verdict, pushed = line.split(" | ")[2:]
