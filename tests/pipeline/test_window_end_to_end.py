@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slow
 LONDON = wiring.pipeline_name("london")
 WINDOW = 5
 LINE = re.compile(
-    r"^  window: (\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d) \((\d+) days\), ingested (\d+), reused (\d+)$",
+    r"^  window: (\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d) \((\d+) days\), "
+    r"ingested (\d+), reused (\d+)$",
     re.M,
 )
 
