@@ -1,4 +1,4 @@
-"""Benchmark: a nightly TrafficExampleGen run with the day cache vs a full run.
+"""Benchmark: a nightly ExampleGen + StatisticsGen with the day cache vs a full run.
 
 Generates ``--days`` + 1 days of London (``deploy.datasets.synthetic``; the default
 scale gives about 1M rows per 28 days) and runs the executor, each run in a fresh
@@ -11,10 +11,12 @@ process, on a rolling window of ``--days`` days:
 3. ``nightly``: the same window with the cache of run 1: one new day parsed, the
    others reused.
 
-It prints each run's ExampleGen time (the executor's ``Do``; process start-up and
-imports are left out, as a pipeline pays them once), days ingested / reused, and the
-ratios nightly / full and cold / full measured in this run; and checks that the
-nightly and the full run wrote the same number of examples per split.
+Each run's Examples then go through FastStatisticsGen: with the accumulator cache for
+``cold`` (filling it) and ``nightly``, without for ``full``. It prints each run's
+ExampleGen and StatisticsGen times (the executors' ``Do``; process start-up and imports
+are left out, as a pipeline pays them once), days ingested / reused, statistics files
+reused / read, and the ratios nightly / full and cold / full measured in this run; and
+checks that the nightly and the full run wrote the same number of examples per split.
 
     python -m benchmarks.bench_day_cache [--days 28 --scale 2.5] [--multi-processing]
 """
@@ -45,6 +47,7 @@ def _run(input_dir: str, out_dir: str, as_of: str, window: int, cache: str, beam
     import apache_beam as beam
     from tfx.types import standard_artifacts
 
+    from components.fast_statistics_gen import executor as fast_executor
     from components.traffic_example_gen import accounting, executor, properties
     from components.traffic_example_gen.component import TrafficRejects
 
@@ -71,15 +74,42 @@ def _run(input_dir: str, out_dir: str, as_of: str, window: int, cache: str, beam
         {}, {executor.EXAMPLES_KEY: [examples], executor.REJECTS_KEY: [rejects]}, params
     )
     seconds = time.time() - start
+    statistics, stats_seconds = _statistics(examples, out_dir, cache, beam_args)
     value = examples.get_int_custom_property
     return {
         "seconds": seconds,
+        "stats_seconds": stats_seconds,
+        "stats_reused": statistics.get(fast_executor.FILES_REUSED_PROPERTY, 0),
+        "stats_read": statistics.get(fast_executor.FILES_COMPUTED_PROPERTY, 0),
         "rows": value(accounting.ROWS_READ),
         "train": value(accounting.EXAMPLES_TRAIN),
         "eval": value(accounting.EXAMPLES_EVAL),
         "ingested": value(properties.DAYS_INGESTED),
         "reused": value(properties.DAYS_REUSED),
     }
+
+
+def _statistics(examples, out_dir: str, cache: str, beam_args) -> tuple[dict, float]:
+    from tfx.types import standard_artifacts
+
+    from components.fast_statistics_gen import executor as fast_executor
+    from pipeline.pipeline import STATISTICS_CACHE_DIR
+
+    statistics = standard_artifacts.ExampleStatistics()
+    statistics.uri = os.path.join(out_dir, "statistics")
+    context = fast_executor.Executor.Context(
+        beam_pipeline_args=beam_args, tmp_dir=os.path.join(out_dir, "stats_tmp"), unique_id="2"
+    )
+    params = {"exclude_splits": "[]"}
+    if cache:
+        params[fast_executor.ACCUMULATOR_CACHE_KEY] = os.path.join(cache, STATISTICS_CACHE_DIR)
+    start = time.time()
+    fast_executor.Executor(context).Do(
+        {"examples": [examples]}, {"statistics": [statistics]}, params
+    )
+    seconds = time.time() - start
+    props = statistics.mlmd_artifact.custom_properties
+    return {k: v.int_value for k, v in props.items() if v.HasField("int_value")}, seconds
 
 
 def _in_fresh_process(*args) -> dict:
@@ -120,13 +150,21 @@ def main() -> None:
             result = _in_fresh_process(data, out, as_of, args.days, run_cache, beam_args)
             results[label] = result
             print(
-                f"{label:8s} as of {as_of}: {result['rows']:>9d} rows {result['seconds']:7.1f} s"
-                f"  ingested {result['ingested']}, reused {result['reused']}"
-                f"  (train {result['train']}, eval {result['eval']})"
+                f"{label:8s} as of {as_of}: {result['rows']:>9d} rows"
+                f"  ExampleGen {result['seconds']:6.1f} s (ingested {result['ingested']},"
+                f" reused {result['reused']}; train {result['train']}, eval {result['eval']})"
+                f"  StatisticsGen {result['stats_seconds']:6.1f} s (files reused"
+                f" {result['stats_reused']}, read {result['stats_read']})"
             )
         full, nightly, cold = results["full"], results["nightly"], results["cold"]
         same = (full["train"], full["eval"]) == (nightly["train"], nightly["eval"])
+        both = {k: r["seconds"] + r["stats_seconds"] for k, r in results.items()}
         print(f"nightly / full ExampleGen time: {nightly['seconds'] / full['seconds']:.3f}")
+        stats_ratio = nightly["stats_seconds"] / full["stats_seconds"]
+        print(f"nightly / full StatisticsGen time: {stats_ratio:.3f}")
+        print(
+            f"nightly / full ExampleGen + StatisticsGen time: {both['nightly'] / both['full']:.3f}"
+        )
         cold_ratio = cold["seconds"] / full["seconds"]
         print(f"cold (fills the cache) / full ExampleGen time: {cold_ratio:.3f}")
         print(f"nightly and full wrote the same examples per split: {same}")

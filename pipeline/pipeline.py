@@ -72,6 +72,7 @@ class PipelinePaths:
 
 
 DAY_CACHE_DIR = "day_cache"  # under the pipeline root: ExampleGen's per-day entries
+STATISTICS_CACHE_DIR = "statistics"  # inside the day cache: StatisticsGen's accumulators
 
 
 def day_cache_root(pipeline_root: str, city: str) -> str:
@@ -130,7 +131,12 @@ def create_pipeline(
     examples = example_gen.outputs["examples"]
 
     statistics_gen = FastStatisticsGen(
-        examples=examples, memory_budget_mb=config.resources.memory_budget_mb
+        examples=examples,
+        memory_budget_mb=config.resources.memory_budget_mb,
+        # Next to the day cache: each day file's TFDV accumulators (per_file.py).
+        accumulator_cache=f"{window['day_cache']}/{STATISTICS_CACHE_DIR}"
+        if window.get("day_cache")
+        else None,
     ).with_id(STATISTICS_GEN)
     if config.data.schema_mode == "curated":
         schema_gen = tfx.components.ImportSchemaGen(

@@ -19,6 +19,7 @@ class FastStatisticsGenSpec(standard_component_specs.StatisticsGenSpec):
     PARAMETERS = {
         **standard_component_specs.StatisticsGenSpec.PARAMETERS,
         executor.MEMORY_BUDGET_MB_KEY: ExecutionParameter(type=int, optional=True),
+        executor.ACCUMULATOR_CACHE_KEY: ExecutionParameter(type=str, optional=True),
     }
 
 
@@ -39,15 +40,19 @@ class FastStatisticsGen(StatisticsGen):
         stats_options: tfdv.StatsOptions | None = None,
         exclude_splits: list[str] | None = None,
         memory_budget_mb: int = 0,
+        accumulator_cache: str | None = None,
     ):
         """The stock arguments (see ``StatisticsGen``) and ``memory_budget_mb``: the
-        budget in MiB, 0 for the machine's default (transforms/memory_budget.py)."""
+        budget in MiB, 0 for the machine's default (transforms/memory_budget.py).
+        ``accumulator_cache``: a runner-owned directory where each day file's TFDV
+        accumulators are kept and reused (``per_file``); None: every file is read."""
         spec = FastStatisticsGenSpec(
             examples=examples,
             schema=schema,
             stats_options_json=stats_options.to_json() if stats_options else None,
             exclude_splits=json_utils.dumps(exclude_splits or []),
             memory_budget_mb=memory_budget_mb,
+            accumulator_cache=accumulator_cache,
             statistics=types.Channel(type=standard_artifacts.ExampleStatistics),
         )
         # The stock __init__ builds the stock spec; this is its body with ours.

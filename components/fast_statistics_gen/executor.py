@@ -30,14 +30,25 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils
 
-from components.fast_statistics_gen import combiners, planning, reading
+from components.fast_statistics_gen import combiners, per_file, planning, reading
 from transforms import memory_budget
 
 MEMORY_BUDGET_MB_KEY = "memory_budget_mb"  # exec property; 0: the machine's default
+# Exec property: where per-file accumulators are kept between runs (``per_file``); ''
+# or unset: none. Set by the pipeline next to ExampleGen's day cache.
+ACCUMULATOR_CACHE_KEY = "accumulator_cache"
 FAST_PATH_PROPERTY = "in_memory_statistics"  # 1 when no Beam job ran (in memory or streamed)
 STATISTICS_PATH_PROPERTY = "statistics_path"  # per split: {"train": "streaming", ...}
+PER_FILE = "per_file"  # the statistics path with an accumulator cache
+FILES_REUSED_PROPERTY = "statistics_files_reused"  # with a cache: day files taken back
+FILES_COMPUTED_PROPERTY = "statistics_files_computed"  # ... and files read this run
 # The custom properties this executor adds to the stock ones.
-OWN_PROPERTIES = (FAST_PATH_PROPERTY, STATISTICS_PATH_PROPERTY)
+OWN_PROPERTIES = (
+    FAST_PATH_PROPERTY,
+    STATISTICS_PATH_PROPERTY,
+    FILES_REUSED_PROPERTY,
+    FILES_COMPUTED_PROPERTY,
+)
 
 
 def _options_are_stock_defaults(examples: types.Artifact, exec_properties: dict[str, Any]) -> bool:
@@ -113,6 +124,7 @@ class Executor(stock.Executor):
             # The stock executor reads only stock exec properties.
             stock_properties = dict(exec_properties)
             stock_properties.pop(MEMORY_BUDGET_MB_KEY, None)
+            stock_properties.pop(ACCUMULATOR_CACHE_KEY, None)
             super().Do(input_dict, output_dict, stock_properties)
             return
         self._log_startup(input_dict, output_dict, exec_properties)
@@ -131,9 +143,28 @@ class Executor(stock.Executor):
             stock.SAMPLE_RATE_BY_SPLIT_PROPERTY_NAME, json_utils.dumps({s: 1.0 for s in splits})
         )
         statistics.set_int_custom_property(FAST_PATH_PROPERTY, 1)
+        cache_dir = exec_properties.get(ACCUMULATOR_CACHE_KEY) or ""
+        if cache_dir:
+            plan = {split: PER_FILE for split in plan}
         statistics.set_json_value_custom_property(STATISTICS_PATH_PROPERTY, plan)
+        reused = computed = 0
         for split, path in plan.items():
             files = reading.split_files(examples, split)
+            if path == PER_FILE:
+                stats, rows, split_reused, split_computed = per_file.statistics_of_files(
+                    files, options, cache_dir
+                )
+                reused, computed = reused + split_reused, computed + split_computed
+                written = _write_statistics(statistics, split, stats)
+                logging.info(
+                    "statistics of %d %s rows (%d day files reused, %d read) written to %s",
+                    rows,
+                    split,
+                    split_reused,
+                    split_computed,
+                    written,
+                )
+                continue
             if path == planning.IN_MEMORY:
                 batches = [reading.read_record_batch(files)]
             else:
@@ -141,3 +172,6 @@ class Executor(stock.Executor):
             stats, rows = combiners.statistics_of_batches(batches, options)
             written = _write_statistics(statistics, split, stats)
             logging.info("statistics of %d %s rows (%s) written to %s", rows, split, path, written)
+        if cache_dir:
+            statistics.set_int_custom_property(FILES_REUSED_PROPERTY, reused)
+            statistics.set_int_custom_property(FILES_COMPUTED_PROPERTY, computed)

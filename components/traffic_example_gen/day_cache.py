@@ -34,6 +34,7 @@ import datetime
 import hashlib
 import json
 import posixpath
+import re
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -186,6 +187,15 @@ def run_counts(counts: dict[str, int], split: str) -> dict[str, int]:
 def placed_name(day: datetime.date, index: int, examples_prefix: str) -> str:
     """The name of a day's examples file inside a split dir."""
     return f"{examples_prefix}-{day.isoformat()}-{index:05d}{EXAMPLES_SUFFIX}"
+
+
+_PLACED = re.compile(rf"^[A-Za-z_]+-\d{{4}}-\d\d-\d\d-\d{{5}}{re.escape(EXAMPLES_SUFFIX)}$")
+
+
+def is_day_file(name: str) -> bool:
+    """Whether a split file's ``name`` is a day's examples placed from the cache
+    (``placed_name``): the same bytes every run while the day is unchanged."""
+    return bool(_PLACED.match(name))
 
 
 def place(

@@ -375,10 +375,11 @@ def test_a_windowed_schedule_carries_no_date_and_example_gen_is_never_cached(tmp
     assert inputs["window_days"] == {"componentInputParameter": kr.WINDOW_DAYS}
     assert inputs["as_of"] == {"componentInputParameter": kr.AS_OF}
     # The day cache lives under the pipeline root (GCS on Vertex), per city.
-    assert inputs["day_cache"] == {
-        "runtimeValue": {
-            "constant": f"gs://bucket/pipelines/day_cache/{wiring.pipeline_name('london')}"
-        }
+    day_cache = f"gs://bucket/pipelines/day_cache/{wiring.pipeline_name('london')}"
+    assert inputs["day_cache"] == {"runtimeValue": {"constant": day_cache}}
+    statistics = _tasks(job)[wiring.STATISTICS_GEN]["inputs"]["parameters"]
+    assert statistics["accumulator_cache"] == {
+        "runtimeValue": {"constant": f"{day_cache}/statistics"}
     }
     assert "cachingOptions" not in example_gen  # parameters never change: never cached
     assert _tasks(job)[wiring.TRAINER]["cachingOptions"] == {"enableCache": True}
