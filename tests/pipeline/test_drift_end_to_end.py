@@ -6,7 +6,7 @@ vehicle, as a detector that misses half its vehicles would. The second run (days
 under ``drift.mode: block`` exits 3 naming the drifted features, is not blessed and
 pushes nothing; the same window under ``warn`` records the same drift and goes on.
 Both compare with the first run's statistics (a blocked run is never a baseline), and
-``history`` shows the drift column.
+``history`` shows the drift column. An unchanged re-run of the first window stays fully cached.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from transforms import features
 pytestmark = pytest.mark.slow
 LONDON = wiring.pipeline_name("london")
 BROKEN_FROM = "2026-03-23"  # day 8
+RESOLVERS = {wiring.BASELINE_RESOLVER, wiring.DRIFT_BASELINE_RESOLVER}  # they always resolve
 
 
 def halve_approach(data, intersection: str, direction: str, first_day: str) -> int:
@@ -86,6 +87,15 @@ def test_a_halved_approach_is_blocked_with_block_and_recorded_with_warn(tmp_path
     pushed = sorted(p.name for p in layout.serving_base("london").iterdir())
     assert len(pushed) == 1
 
+    # An unchanged re-run stays cached: its own blessing is not its drift baseline.
+    assert e2e_support.run("london", config("block"), data, output, "--as-of", "2026-03-22") == 0
+    capsys.readouterr()
+    store = metadata.open_store(layout.metadata_path)
+    rerun = metadata.run_executions(store, LONDON, metadata.run_ids(store, LONDON)[-1])
+    states = {e.node_id: e.state for e in rerun if e.node_id not in RESOLVERS}
+    assert set(states.values()) == {"CACHED"}, states
+    assert wiring.DRIFT_GATE in states
+
     # block: exit 3, the drifted features named, not blessed, nothing pushed.
     code = e2e_support.run("london", config("block"), data, output, "--as-of", "2026-03-29")
     captured = capsys.readouterr()
@@ -121,6 +131,7 @@ def test_a_halved_approach_is_blocked_with_block_and_recorded_with_warn(tmp_path
     assert cli_main([*history, "--output", str(output)]) == 0
     cells = [line.split(" | ")[2] for line in capsys.readouterr().out.splitlines()]
     assert cells == [
+        "drift no-baseline",
         "drift no-baseline",
         f"drift DRIFT({','.join(drifted)})",
         f"drift DRIFT({','.join(drifted)})",
