@@ -54,13 +54,14 @@ DEFAULT_THRESHOLDS = {name: check[1] for name, check in CHECKS.items()}
 # Custom properties. On the blessing (FastEvaluator): the drift statistics of the data
 # the blessed model was trained on; on the DriftGate's anomalies: the result.
 BLESSING_STATISTICS_URI = "drift_statistics_uri"
-RESULT = "drift_result"  # OK | DRIFT | NO_BASELINE
+RESULT = "drift_result"  # OK | DRIFT | NO_BASELINE | BASELINE_MISSING
 DRIFTED_FEATURES = "drift_features"  # comma-separated
 MEASUREMENTS = "drift_measurements"  # JSON list of Measurement dicts
 MODE = "drift_mode"
 BLOCKED = "drift_blocked"  # 1: mode block and DRIFT; the Evaluator does not bless
 BASELINE_URI = "drift_baseline_statistics_uri"
 OK, DRIFT, NO_BASELINE = "OK", "DRIFT", "NO_BASELINE"
+BASELINE_MISSING = "BASELINE_MISSING"  # the blessing names drift statistics that are gone
 
 
 def unknown_features(names: set[str]) -> str:
@@ -126,6 +127,11 @@ def summary_line(result: str, mode: str, measurements: list[Measurement]) -> str
     head = f"drift ({mode}): "
     if result == NO_BASELINE:
         return head + "no baseline (no earlier blessed run of the city with drift statistics)"
+    if result == BASELINE_MISSING:
+        return head + (
+            "not compared: the last blessed run's drift statistics are gone "
+            "(its drift_statistics_uri holds no statistics file)"
+        )
     worst = worst_by_feature(measurements)
     if result == DRIFT:
         return (
@@ -147,4 +153,5 @@ def history_cell(result: str, measurements: list[Measurement]) -> str:
     """The ``history`` column: ``drift OK``, ``drift -`` or ``drift DRIFT(direction,...)``."""
     if result == DRIFT:
         return f"drift DRIFT({','.join(drifted_features(measurements))})"
-    return {NO_BASELINE: "drift no-baseline", "": "drift -"}.get(result, f"drift {result}")
+    cells = {NO_BASELINE: "drift no-baseline", BASELINE_MISSING: "drift baseline-missing"}
+    return {**cells, "": "drift -"}.get(result, f"drift {result}")

@@ -128,8 +128,8 @@ class Executor(base_executor.BaseExecutor):
                     anomalies.anomaly_info[name].CopyFrom(info)
             _write(os.path.join(split_dir(anomalies_out.uri, split), ANOMALIES_FILE), anomalies)
 
-        if not compared:
-            result = checks.NO_BASELINE
+        if not compared:  # nothing lost silently: a recorded baseline that is gone is said
+            result = checks.BASELINE_MISSING if base_uri else checks.NO_BASELINE
         else:
             result = checks.DRIFT if any(m.drifted for m in measurements) else checks.OK
         blocked = int(mode == "block" and result == checks.DRIFT)

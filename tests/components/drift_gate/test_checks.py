@@ -33,6 +33,8 @@ def test_lines_name_the_drifted_features_with_values_and_thresholds():
     assert ok == "drift (warn): OK (closest: eval: approach L-inf 0.019 <= 0.02)"
     assert checks.history_cell("", []) == "drift -"
     assert "no baseline" in checks.summary_line(checks.NO_BASELINE, "warn", [])
+    assert "drift statistics are gone" in checks.summary_line(checks.BASELINE_MISSING, "warn", [])
+    assert checks.history_cell(checks.BASELINE_MISSING, []) == "drift baseline-missing"
 
 
 def test_measurements_round_trip_through_json_including_infinity():
