@@ -4,6 +4,9 @@
 - ``COMPONENT_FAILED`` (1): a pipeline component failed (the message names it).
 - ``BAD_INPUT`` (2): bad usage, config or input, found before anything ran.
 - ``NOT_BLESSED`` (3): the run completed but the model was not blessed: nothing pushed.
+  Either a metric failed the Evaluator's gate, or the drift gate (``drift.mode: block``)
+  found the data drifted from the last blessed run's; the message names the metrics or
+  the drifted features.
 - ``INTERRUPTED`` (130, the shell's code for SIGINT): stopped by Ctrl-C; the message
   names the component that was running, and a re-run resumes from ML Metadata's cache.
 
@@ -28,7 +31,8 @@ INTERRUPTED = 130
 HELP = (
     "exit codes: 0 success (model pushed, or unchanged and cached); 1 a pipeline component "
     "failed (named); 2 bad usage, config or input found before running; 3 the run completed "
-    "but the model was not blessed, so nothing was pushed; 130 interrupted (Ctrl-C), a re-run "
+    "but the model was not blessed (a metric gate failed, or the drift gate blocked drifted "
+    "data), so nothing was pushed; 130 interrupted (Ctrl-C), a re-run "
     "resumes from cache"
 )
 

@@ -19,6 +19,7 @@ import pydantic
 import yaml
 from pydantic import StrictFloat, StrictInt, StrictStr
 
+from components.drift_gate import checks as drift_checks
 from components.traffic_example_gen import accounting, splits, window
 from pipeline import gates
 from transforms import features, memory_budget
@@ -174,6 +175,23 @@ class WarmStartConfig:
 
 
 @dataclass(frozen=True)
+class DriftConfig:
+    """The drift gate (components/drift_gate): this window's statistics vs the last
+    blessed run's of the city. ``off`` | ``warn`` (recorded, shown) | ``block`` (also
+    withholds the blessing: nothing pushed, exit 3)."""
+
+    __pydantic_config__ = YAML_SECTION
+
+    mode: StrictStr = drift_checks.DEFAULT_MODE
+    # {feature: threshold}; a feature left out keeps its default (drift_checks.CHECKS).
+    thresholds: dict[StrictStr, StrictFloat] = field(default_factory=dict)
+
+    def all_thresholds(self) -> dict[str, float]:
+        """Every check's threshold: the defaults with the configured ones over them."""
+        return {**drift_checks.DEFAULT_THRESHOLDS, **self.thresholds}
+
+
+@dataclass(frozen=True)
 class BeamConfig:
     """Beam runner profile; see deploy/runners/beam_profiles.py for what each yields."""
 
@@ -220,6 +238,7 @@ class CityConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
+    drift: DriftConfig = field(default_factory=DriftConfig)
     beam: BeamConfig = field(default_factory=BeamConfig)
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     image: StrictStr = "traffic-embeddings:latest"
@@ -282,6 +301,14 @@ def _validate(config: CityConfig) -> None:
         problem = gates.unknown_metrics(set(config.evaluation.thresholds), config.data.kind)
         if problem:
             raise ConfigError(problem)
+    if config.drift.mode not in drift_checks.MODES:
+        raise ConfigError(f"drift.mode: {config.drift.mode!r} not in {drift_checks.MODES}")
+    problem = drift_checks.unknown_features(set(config.drift.thresholds))
+    if problem:
+        raise ConfigError(f"drift.thresholds: {problem}")
+    negative = sorted(k for k, v in config.drift.thresholds.items() if not v >= 0)
+    if negative:
+        raise ConfigError(f"drift.thresholds: {', '.join(negative)} must be >= 0")
     if config.data.split.kind not in SPLIT_KINDS:
         raise ConfigError(f"data.split.kind: {config.data.split.kind!r} not in {SPLIT_KINDS}")
     if config.metadata and not config.metadata.startswith("mysql://"):
@@ -420,6 +447,9 @@ def load_config(city: str, path: str | Path | None = None) -> CityConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
     raw.setdefault("city", city)
+    drift = raw.get("drift")
+    if isinstance(drift, dict) and drift.get("mode") is False:  # YAML 1.1 reads off as false
+        drift["mode"] = "off"
     config = _parse(raw, source)
     if config.city != city:
         raise ConfigError(

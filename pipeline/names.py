@@ -11,6 +11,8 @@ TRANSFORM = "Transform"
 WARM_START_IMPORTER = "WarmStartModelImporter"
 TRAINER = "Trainer"
 BASELINE_RESOLVER = "LatestBlessedModelResolver"
+DRIFT_GATE = "DriftGate"
+DRIFT_BASELINE_RESOLVER = "DriftBaselineResolver"
 EVALUATOR = "Evaluator"
 PUSHER = "Pusher"
 

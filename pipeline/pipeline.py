@@ -2,7 +2,9 @@
 
 ExampleGen -> FastStatisticsGen -> (ImportSchemaGen | SchemaGen) -> StrictExampleValidator
 -> Transform (in place) -> Trainer (optionally warm-started from an imported donor Model)
--> FastEvaluator (vs the latest blessed model) -> AtomicPusher.
+-> FastEvaluator (vs the latest blessed model) -> AtomicPusher. With ``drift.mode`` warn
+or block, a DriftGate compares the window's statistics with the last blessed run's of
+the city (its own resolver) and feeds the Evaluator, which records them on its blessing.
 
 FastStatisticsGen and FastEvaluator are the stock components (same parameters and
 artifacts) with faster executors; swapping the stock ones back is one line each.
@@ -20,6 +22,8 @@ from tfx import v1 as tfx
 
 from components.atomic_pusher.component import AtomicPusher
 from components.baseline.strategy import PreviousBlessedModelStrategy
+from components.drift_gate.component import DriftGate
+from components.drift_gate.strategy import PreviousDataBlessingStrategy
 from components.fast_evaluator.component import FastEvaluator
 from components.fast_statistics_gen.component import FastStatisticsGen
 from components.strict_example_validator.component import StrictExampleValidator
@@ -28,6 +32,8 @@ from pipeline.config import CityConfig
 from pipeline.evaluation import build_eval_config
 from pipeline.names import (
     BASELINE_RESOLVER,
+    DRIFT_BASELINE_RESOLVER,
+    DRIFT_GATE,
     EVALUATOR,
     EXAMPLE_GEN,
     EXAMPLE_VALIDATOR,
@@ -94,6 +100,41 @@ def window_parameters(config: CityConfig, inputs: PipelineInputs) -> dict[str, A
         "max_missing_days": config.data.max_missing_days,
         "input_token": inputs.input_token,
     }
+
+
+def _drift_gate(
+    config: CityConfig, example_gen: Any, statistics: Any, exclude_same_data: bool
+) -> list[Any]:
+    """The drift gate's resolver (the city's last blessed run on other data; the stock
+    LatestBlessedModelStrategy on Kubeflow V2, made city-scoped by its runner) and the
+    DriftGate itself."""
+    if exclude_same_data:
+        resolver_args: dict[str, Any] = {
+            "strategy_class": PreviousDataBlessingStrategy,
+            "config": {
+                "pipeline_name": pipeline_name(config.city),
+                "example_gen_node_id": EXAMPLE_GEN,
+                "city": config.city,
+            },
+        }
+    else:
+        resolver_args = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
+    resolver = tfx.dsl.Resolver(
+        **resolver_args,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id(DRIFT_BASELINE_RESOLVER)
+    if exclude_same_data:
+        resolver.add_upstream_node(example_gen)  # it must see this run's Examples first
+    gate = DriftGate(
+        statistics=statistics,
+        examples=example_gen.outputs["examples"],
+        baseline=resolver.outputs["model_blessing"],
+        mode=config.drift.mode,
+        thresholds=config.drift.all_thresholds(),
+        data_kind=config.data.kind,
+    ).with_id(DRIFT_GATE)
+    return [resolver, gate]
 
 
 def create_pipeline(
@@ -221,6 +262,15 @@ def create_pipeline(
     ).with_id(BASELINE_RESOLVER)
     if baseline_excludes_candidate:
         baseline_resolver.add_upstream_node(trainer)  # it must see the candidate first
+    components += [trainer, baseline_resolver]
+
+    drift_gate = None
+    if config.drift.mode != "off":
+        drift_nodes = _drift_gate(
+            config, example_gen, statistics_gen.outputs["statistics"], baseline_excludes_candidate
+        )
+        components += drift_nodes
+        drift_gate = drift_nodes[-1]
 
     evaluator = FastEvaluator(
         examples=examples,
@@ -229,15 +279,16 @@ def create_pipeline(
         example_splits=["eval"],
         eval_config=build_eval_config(config.evaluation, config.data.kind),
         city=config.city,  # on the blessing: resolvers are restricted to the city
+        drift_statistics=drift_gate.outputs["drift_statistics"] if drift_gate else None,
     ).with_id(EVALUATOR)
+    components.append(evaluator)
 
     pusher = AtomicPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         serving_base=paths.serving_base,
     ).with_id(PUSHER)
-
-    components += [trainer, baseline_resolver, evaluator, pusher]
+    components.append(pusher)
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name(config.city),
         pipeline_root=paths.pipeline_root,

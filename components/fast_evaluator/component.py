@@ -8,19 +8,28 @@ from tfx import types
 from tfx.components import Evaluator
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import standard_artifacts, standard_component_specs
-from tfx.types.component_spec import ExecutionParameter
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 from tfx.utils import json_utils
 
 from components.baseline.scope import CITY_PROPERTY
+from components.drift_gate.executor import DRIFT_STATISTICS_KEY
 from components.fast_evaluator import executor
 
 
 class FastEvaluatorSpec(standard_component_specs.EvaluatorSpec):
-    """The stock Evaluator's spec plus ``city``, written on the blessing (``scope``)."""
+    """The stock Evaluator's spec plus ``city``, written on the blessing (``scope``), and
+    the DriftGate's ``drift_statistics`` (optional): recorded on the blessing, and a
+    ``block`` with drift withholds the blessing (``components/drift_gate``)."""
 
     PARAMETERS = {
         **standard_component_specs.EvaluatorSpec.PARAMETERS,
         CITY_PROPERTY: ExecutionParameter(type=str, optional=True),
+    }
+    INPUTS = {
+        **standard_component_specs.EvaluatorSpec.INPUTS,
+        DRIFT_STATISTICS_KEY: ChannelParameter(
+            type=standard_artifacts.ExampleStatistics, optional=True
+        ),
     }
 
 
@@ -44,6 +53,7 @@ class FastEvaluator(Evaluator):
         eval_config: Any = None,
         schema: types.BaseChannel | None = None,
         city: str = "",
+        drift_statistics: types.BaseChannel | None = None,
     ):
         # The stock __init__ builds a stock EvaluatorSpec; this builds ours with the same
         # values (as the stock one does for the arguments used here) plus the city.
@@ -58,5 +68,6 @@ class FastEvaluator(Evaluator):
             blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             schema=schema,
             city=city,
+            drift_statistics=drift_statistics,
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)

@@ -37,6 +37,8 @@ from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 from tfx_bsl.coders import example_coder
 
 from components.baseline.scope import CITY_PROPERTY
+from components.drift_gate import checks as drift_checks
+from components.drift_gate.executor import DRIFT_STATISTICS_KEY
 from components.fast_evaluator import metrics as fast_metrics
 
 SCORE_BATCH_SIZE = 65_536
@@ -297,6 +299,16 @@ def _write_blessing(
     if "current_component_id" in exec_properties:
         blessing.set_string_custom_property("component_id", exec_properties["current_component_id"])
     ok = tfma.load_validation_result(output_uri).validation_ok
+    drift = input_dict.get(DRIFT_STATISTICS_KEY) or []
+    if drift:  # the drift gate's statistics and verdict (components/drift_gate)
+        blessing.set_string_custom_property(drift_checks.BLESSING_STATISTICS_URI, drift[0].uri)
+        blocked = drift[0].has_custom_property(drift_checks.BLOCKED) and bool(
+            drift[0].get_int_custom_property(drift_checks.BLOCKED)
+        )
+        blessing.set_int_custom_property(drift_checks.BLOCKED, int(blocked))
+        if blocked:
+            logging.info("FastEvaluator: not blessed, the drift gate blocks this data")
+            ok = False
     name = constants.BLESSED_FILE_NAME if ok else constants.NOT_BLESSED_FILE_NAME
     io_utils.write_string_file(os.path.join(blessing.uri, name), "")
     blessing.set_int_custom_property(

@@ -410,3 +410,36 @@ def test_the_baseline_query_is_restricted_to_the_city(tmp_path, target):
         ' AND metadata.city.string_value="london"'
     )
     assert filters["frankfurt"].endswith('AND metadata.city.string_value="frankfurt"')
+
+
+@pytest.mark.parametrize("target", kr.TARGETS)
+def test_the_drift_baseline_query_is_restricted_to_the_city(tmp_path, target):
+    """With the drift gate on, its own resolver compiles to the same latest-blessing
+    query as the Evaluator's baseline, and gets the same city clause."""
+    filters = {}
+    for city in ("london", "frankfurt"):
+        config = load_config(city)
+        config = config.replace(drift=dataclasses.replace(config.drift, mode="block"))
+        job, _ = _compile(tmp_path, config, name=f"{city}-drift.json", target=target)
+        executors = _executors(job)
+        query = executors[kr.blessing_resolver_executor(wiring.DRIFT_BASELINE_RESOLVER)]
+        filters[city] = query["resolver"]["outputArtifactQueries"]["model_blessing"]["filter"]
+        tasks = _tasks(job)
+        gate = tasks[wiring.DRIFT_GATE]
+        baseline = gate["inputs"]["artifacts"]["baseline"]["taskOutputArtifact"]
+        assert baseline == {
+            "producerTask": f"{wiring.DRIFT_BASELINE_RESOLVER}-model-blessing-resolver",
+            "outputArtifactKey": "model_blessing",
+        }
+        assert wiring.STATISTICS_GEN in gate["dependentTasks"]
+        assert wiring.DRIFT_GATE in tasks[wiring.EVALUATOR]["dependentTasks"]
+        params = gate["inputs"]["parameters"]
+        assert params["mode"] == {"runtimeValue": {"constant": "block"}}
+        assert json.loads(params["thresholds"]["runtimeValue"]["constant"]) == (
+            config.drift.all_thresholds()
+        )
+    assert filters["london"] == (
+        'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1'
+        ' AND metadata.city.string_value="london"'
+    )
+    assert filters["frankfurt"].endswith('AND metadata.city.string_value="frankfurt"')

@@ -130,7 +130,8 @@ def test_two_windows_are_resolved_at_run_time_and_recorded(tmp_path, capsys):
     assert "data.max_missing_days=1" in err
     assert metadata.run_ids(metadata.open_store(layout.metadata_path), LONDON) == runs_before
 
-    # history: one line per run, oldest first, with its window, gate metrics and verdict.
+    # history: one line per run, oldest first, with its window, drift result (none: no
+    # drift gate), gate metrics and verdict.
     from deploy.cli import main as cli_main
 
     runs = metadata.run_ids(metadata.open_store(layout.metadata_path), LONDON)
@@ -148,7 +149,8 @@ def test_two_windows_are_resolved_at_run_time_and_recorded(tmp_path, capsys):
         "window: 2026-03-20..2026-03-24 (5 days), ingested 1, reused 4",
     ]
     for line in lines:
-        gate, verdict, pushed = line.split(" | ")[2:]
+        drift, gate, verdict, pushed = line.split(" | ")[2:]
+        assert drift == "drift -"
         values = dict(part.split("=") for part in gate.split(" "))
         assert set(values) == {"sparse_categorical_crossentropy", "mean_absolute_error"}
         assert all(float(v) > 0 for v in values.values()), gate

@@ -45,7 +45,7 @@ import yaml
 from components.baseline import scope
 from deploy.runners import beam_profiles
 from pipeline.config import PREVIOUS_MODEL, CityConfig, ConfigError
-from pipeline.names import BASELINE_RESOLVER, EXAMPLE_GEN
+from pipeline.names import BASELINE_RESOLVER, DRIFT_BASELINE_RESOLVER, EXAMPLE_GEN
 
 # TFX (and so TensorFlow) is imported inside the functions that need it, so that the
 # CLI's argument parser stays fast to build.
@@ -232,6 +232,8 @@ def compile_pipeline(
         job = runner.run(pipeline, parameter_values=defaults, write_out=False)
     spec = job["pipelineSpec"]
     restrict_baseline_to_city(spec, config.city)
+    if config.drift.mode != "off":  # the drift gate's baseline: the same query, its own task
+        restrict_baseline_to_city(spec, config.city, DRIFT_BASELINE_RESOLVER)
     if WINDOW_DAYS in params:  # see the module docstring: a cached window would not move
         spec["root"]["dag"]["tasks"][EXAMPLE_GEN].pop("cachingOptions", None)
     for name, definition in spec["root"].get("inputDefinitions", {}).get("parameters", {}).items():
@@ -246,18 +248,27 @@ def compile_pipeline(
 
 # TFX 1.16's KubeflowV2 compiler splits the Resolver into two tasks; this one queries
 # the latest blessing (tfx/orchestration/kubeflow/v2/step_builder.py).
-BLESSING_RESOLVER_EXECUTOR = f"{BASELINE_RESOLVER}-model-blessing-resolver_executor"
+def blessing_resolver_executor(resolver_id: str) -> str:
+    """The compiled executor of a LatestBlessedModelStrategy Resolver's blessing query."""
+    return f"{resolver_id}-model-blessing-resolver_executor"
 
 
-def restrict_baseline_to_city(spec: dict[str, Any], city: str) -> None:
+BLESSING_RESOLVER_EXECUTOR = blessing_resolver_executor(BASELINE_RESOLVER)
+
+
+def restrict_baseline_to_city(
+    spec: dict[str, Any], city: str, resolver_id: str = BASELINE_RESOLVER
+) -> None:
     """Appends the city clause (``scope.vertex_blessing_filter``) to the compiled
-    latest-blessing query, which TFX compiles with no pipeline or city restriction; the
-    Model query then follows that blessing's ``current_model_id``."""
-    executor = spec["deploymentSpec"]["executors"].get(BLESSING_RESOLVER_EXECUTOR)
+    latest-blessing query of ``resolver_id`` (the Evaluator's baseline, or the drift
+    gate's), which TFX compiles with no pipeline or city restriction; the Model query
+    then follows that blessing's ``current_model_id``."""
+    name = blessing_resolver_executor(resolver_id)
+    executor = spec["deploymentSpec"]["executors"].get(name)
     if executor is None:
         raise RuntimeError(
-            f"compiled spec has no {BLESSING_RESOLVER_EXECUTOR}: the TFX compiler changed; "
-            "the baseline would not be restricted to the city"
+            f"compiled spec has no {name}: the TFX compiler changed; "
+            f"{resolver_id} would not be restricted to the city"
         )
     queries = executor["resolver"]["outputArtifactQueries"]
     for query in queries.values():

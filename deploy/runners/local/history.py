@@ -1,7 +1,8 @@
 """``traffic-pipeline history``: one line per run of a city, read back from ML Metadata.
 
 Each line: the run id, the data it read (the rolling window with days ingested and
-reused, or the span's files), the gate's metrics on the overall slice, the verdict and
+reused, or the span's files), the drift gate's result (``drift -`` without one), the
+gate's metrics on the overall slice, the verdict and
 the pushed version. Built on ``run_summary.summarize_run``, so a line says what the run
 summary of that run said.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from components.drift_gate import checks as drift_checks
 from components.traffic_example_gen import properties
 from deploy.runners.local import run_summary
 from deploy.runners.local.run_summary import RunSummary
@@ -58,6 +60,7 @@ def history_line(summary: RunSummary, gate_metrics: list[str]) -> str:
         [
             f"run {summary.run_id}",
             data_read(summary.row_counts),
+            drift_checks.history_cell(summary.drift_result, summary.drift_measurements),
             gate_values(summary, gate_metrics) or "no gate",
             verdict(summary),
             pushed_version(summary),

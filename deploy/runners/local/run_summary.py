@@ -18,6 +18,7 @@ from tfx.dsl.io import fileio
 from tfx.utils import path_utils
 
 from components.atomic_pusher.executor import ALREADY_PUBLISHED_PROPERTY
+from components.drift_gate import checks as drift_checks
 from components.traffic_example_gen import coverage, properties, window
 from components.traffic_example_gen.accounting import (
     COUNTS_FILE,
@@ -50,6 +51,22 @@ class RunSummary:
     truncated_row_files: list[str] = field(default_factory=list)  # a cut last row rejected
     # {vehicle type: eval examples} of the types with no train example.
     eval_only_types: dict[str, int] = field(default_factory=dict)
+    # The drift gate's result ('' when the pipeline has none), mode and measurements.
+    drift_result: str = ""
+    drift_mode: str = ""
+    drift_measurements: list[drift_checks.Measurement] = field(default_factory=list)
+
+    @property
+    def drift_blocked(self) -> bool:
+        return self.drift_mode == "block" and self.drift_result == drift_checks.DRIFT
+
+    def drift_line(self) -> str:
+        """The summary's drift line ('' without a drift gate)."""
+        if not self.drift_result:
+            return ""
+        return drift_checks.summary_line(
+            self.drift_result, self.drift_mode, self.drift_measurements
+        )
 
     def eval_only_note(self) -> str:
         """Names the vehicle types seen only in the eval days ('' if none)."""
@@ -182,6 +199,14 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
         elif node.node_id == wiring.STATISTICS_GEN:
             for art in metadata.outputs_of(store, ex_id, "statistics"):
                 summary.eval_only_types = eval_only_types(art.uri)
+        elif node.node_id == wiring.DRIFT_GATE:
+            for art in metadata.outputs_of(store, ex_id, "drift_statistics"):
+                props = metadata.custom_properties(art)
+                summary.drift_result = str(props.get(drift_checks.RESULT, ""))
+                summary.drift_mode = str(props.get(drift_checks.MODE, ""))
+                summary.drift_measurements = drift_checks.from_json(
+                    str(props.get(drift_checks.MEASUREMENTS) or "")
+                )
         elif node.node_id == wiring.TRAINER:
             for art in metadata.outputs_of(store, ex_id, "model"):
                 summary.model_dir = path_utils.serving_model_dir(art.uri)
@@ -194,6 +219,11 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
                 props = metadata.custom_properties(art)
                 summary.pushed_path = str(props.get("pushed_destination", ""))
                 summary.already_published = bool(props.get(ALREADY_PUBLISHED_PROPERTY))
+    if summary.drift_blocked and summary.blessed is not None:  # the Evaluator withheld it
+        reasons = [drift_checks.blocked_reason(summary.drift_measurements)]
+        if not summary.blessed:
+            reasons.append(summary.blessing_reason)
+        summary.blessed, summary.blessing_reason = False, "; ".join(reasons)
     return summary
 
 
@@ -244,6 +274,8 @@ def format_summary(summary: RunSummary) -> str:
     )
     counts = summary.row_counts
     lines += [f"  {line}" for line in window_lines(counts)]
+    if summary.drift_result:
+        lines.append(f"  {summary.drift_line()}")
     if counts:
         rejected = {k: v for k, v in counts.items() if k.startswith("rejected_") and v}
         same_second = counts.get(SAME_SECOND_VEHICLES_KEPT, 0)

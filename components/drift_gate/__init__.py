@@ -1,0 +1,1 @@
+"""DriftGate: compares the window's statistics with the last blessed run's of the city."""

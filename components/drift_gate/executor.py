@@ -1,0 +1,145 @@
+"""DriftGate executor: the window's drift statistics, compared with the baseline's.
+
+Per split (train, eval): copies StatisticsGen's statistics (``FeatureStats.pb``) and
+writes the derived features' (``DerivedStats.pb``, ``derived.py``) into the
+``drift_statistics`` artifact, which the Evaluator records on its blessing. With a
+baseline (the last blessed run of the city, ``strategy.py``), compares each split with
+the baseline's same split and writes TFDV's anomalies (``SchemaDiff.pb``, as
+ExampleValidator and DistributionValidator do). The result goes on both outputs as
+custom properties (``checks``); ``block`` with drift sets ``drift_blocked``, and the
+Evaluator then does not bless the model, so nothing is pushed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import tensorflow as tf
+from absl import logging
+from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
+from tfx import types
+from tfx.components.statistics_gen import stats_artifact_utils
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+from tfx.utils import io_utils
+
+from components.drift_gate import checks, comparison, derived
+
+STATISTICS_KEY = "statistics"
+EXAMPLES_KEY = "examples"
+BASELINE_KEY = "baseline"
+DRIFT_STATISTICS_KEY = "drift_statistics"
+ANOMALIES_KEY = "anomalies"
+MODE_KEY = "mode"
+THRESHOLDS_KEY = "thresholds"
+DATA_KIND_KEY = "data_kind"
+
+WINDOW_FILE = "FeatureStats.pb"  # StatisticsGen's file name, so TFX readers accept it
+DERIVED_FILE = "DerivedStats.pb"
+ANOMALIES_FILE = "SchemaDiff.pb"
+SOURCE_FILES = ((checks.WINDOW, WINDOW_FILE), (checks.DERIVED, DERIVED_FILE))
+
+
+def _read(path: str) -> statistics_pb2.DatasetFeatureStatisticsList | None:
+    if not tf.io.gfile.exists(path):
+        return None
+    stats = statistics_pb2.DatasetFeatureStatisticsList()
+    with tf.io.gfile.GFile(path, "rb") as handle:
+        stats.ParseFromString(handle.read())
+    return stats
+
+
+def _write(path: str, proto) -> None:
+    io_utils.write_bytes_file(path, proto.SerializeToString())
+
+
+def split_dir(uri: str, split: str) -> str:
+    """The split folder of an artifact (``Split-<name>``), as TFX lays them out."""
+    return os.path.join(uri, f"Split-{split}")
+
+
+def baseline_statistics_uri(baseline: list[types.Artifact]) -> str:
+    """The drift statistics recorded on the baseline blessing ('' when none)."""
+    if not baseline or not baseline[0].has_custom_property(checks.BLESSING_STATISTICS_URI):
+        return ""
+    return baseline[0].get_string_custom_property(checks.BLESSING_STATISTICS_URI)
+
+
+def thresholds_by_source(thresholds: dict[str, float]) -> dict[str, dict[str, float]]:
+    """{WINDOW | DERIVED: {feature: threshold}}."""
+    result: dict[str, dict[str, float]] = {checks.WINDOW: {}, checks.DERIVED: {}}
+    for name, value in thresholds.items():
+        result[checks.CHECKS[name][2]][name] = value
+    return result
+
+
+class Executor(base_executor.BaseExecutor):
+    """Writes the drift statistics; compares them with the baseline's; records it."""
+
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        statistics = artifact_utils.get_single_instance(input_dict[STATISTICS_KEY])
+        examples = artifact_utils.get_single_instance(input_dict[EXAMPLES_KEY])
+        drift_stats = artifact_utils.get_single_instance(output_dict[DRIFT_STATISTICS_KEY])
+        anomalies_out = artifact_utils.get_single_instance(output_dict[ANOMALIES_KEY])
+        mode = exec_properties[MODE_KEY]
+        by_source = thresholds_by_source(json.loads(exec_properties[THRESHOLDS_KEY]))
+        splits = artifact_utils.decode_split_names(statistics.split_names)
+        drift_stats.split_names = anomalies_out.split_names = statistics.split_names
+
+        current = {}
+        for split in splits:
+            window = stats_artifact_utils.load_statistics(statistics, split).proto()
+            pattern = io_utils.all_files_pattern(artifact_utils.get_split_uri([examples], split))
+            cells = derived.count_cells(
+                sorted(tf.io.gfile.glob(pattern)), exec_properties[DATA_KIND_KEY]
+            )
+            current[split] = {checks.WINDOW: window, checks.DERIVED: derived.cell_statistics(cells)}
+            _write(os.path.join(split_dir(drift_stats.uri, split), WINDOW_FILE), window)
+            _write(
+                os.path.join(split_dir(drift_stats.uri, split), DERIVED_FILE),
+                current[split][checks.DERIVED],
+            )
+
+        base_uri = baseline_statistics_uri(input_dict.get(BASELINE_KEY) or [])
+        measurements: list[checks.Measurement] = []
+        compared = 0
+        for split in splits:
+            anomalies = anomalies_pb2.Anomalies()
+            for source, file_name in SOURCE_FILES:
+                if not base_uri or not by_source[source]:
+                    continue
+                base = _read(os.path.join(split_dir(base_uri, split), file_name))
+                if base is None:
+                    continue
+                compared += 1
+                found, raw = comparison.compare(
+                    current[split][source], base, by_source[source], split
+                )
+                measurements += found
+                anomalies.drift_skew_info.extend(raw.drift_skew_info)
+                for name, info in raw.anomaly_info.items():
+                    anomalies.anomaly_info[name].CopyFrom(info)
+            _write(os.path.join(split_dir(anomalies_out.uri, split), ANOMALIES_FILE), anomalies)
+
+        if not compared:  # nothing lost silently: a recorded baseline that is gone is said
+            result = checks.BASELINE_MISSING if base_uri else checks.NO_BASELINE
+        else:
+            result = checks.DRIFT if any(m.drifted for m in measurements) else checks.OK
+        blocked = int(mode == "block" and result == checks.DRIFT)
+        for artifact in (drift_stats, anomalies_out):
+            artifact.set_string_custom_property(checks.RESULT, result)
+            artifact.set_string_custom_property(checks.MODE, mode)
+            artifact.set_string_custom_property(
+                checks.DRIFTED_FEATURES, ",".join(checks.drifted_features(measurements))
+            )
+            artifact.set_string_custom_property(checks.MEASUREMENTS, checks.to_json(measurements))
+            artifact.set_string_custom_property(checks.BASELINE_URI, base_uri)
+            artifact.set_int_custom_property(checks.BLOCKED, blocked)
+        logging.info("DriftGate: %s", checks.summary_line(result, mode, measurements))
