@@ -209,6 +209,7 @@ def create_pipeline(
         example_splits=["eval"],
         eval_config=build_eval_config(config.evaluation, config.data.kind),
         city=config.city,  # on the blessing: resolvers are restricted to the city
+        memory_budget_mb=config.resources.memory_budget_mb,
     ).with_id(EVALUATOR)
 
     pusher = AtomicPusher(

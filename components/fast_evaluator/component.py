@@ -16,11 +16,13 @@ from components.fast_evaluator import executor
 
 
 class FastEvaluatorSpec(standard_component_specs.EvaluatorSpec):
-    """The stock Evaluator's spec plus ``city``, written on the blessing (``scope``)."""
+    """The stock Evaluator's spec plus ``city``, written on the blessing (``scope``),
+    and the memory budget over which a cluster's Beam runner evaluates."""
 
     PARAMETERS = {
         **standard_component_specs.EvaluatorSpec.PARAMETERS,
         CITY_PROPERTY: ExecutionParameter(type=str, optional=True),
+        executor.MEMORY_BUDGET_MB_KEY: ExecutionParameter(type=float, optional=True),
     }
 
 
@@ -30,7 +32,9 @@ class FastEvaluator(Evaluator):
     per-example Beam pipeline, and TFMA's own validator and writers produce the
     evaluation and the blessing. The blessing also records ``city``, so that baseline
     resolvers can be restricted to the city on every runner
-    (``components/baseline/scope.py``)."""
+    (``components/baseline/scope.py``). On a cluster's Beam runner, an eval split over
+    ``memory_budget_mb`` (MiB, 0: the machine's default) is evaluated by the stock
+    executor's TFMA Beam pipeline instead (``components/fast_evaluator/planning.py``)."""
 
     SPEC_CLASS = FastEvaluatorSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
@@ -44,6 +48,7 @@ class FastEvaluator(Evaluator):
         eval_config: Any = None,
         schema: types.BaseChannel | None = None,
         city: str = "",
+        memory_budget_mb: float = 0,
     ):
         # The stock __init__ builds a stock EvaluatorSpec; this builds ours with the same
         # values (as the stock one does for the arguments used here) plus the city.
@@ -58,5 +63,6 @@ class FastEvaluator(Evaluator):
             blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             schema=schema,
             city=city,
+            memory_budget_mb=float(memory_budget_mb),
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)
