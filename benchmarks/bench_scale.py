@@ -1,13 +1,15 @@
-"""Benchmark: ExampleGen, StatisticsGen and Transform at 1M, 4M and 10M generated rows.
+"""Benchmark: the whole pipeline, ExampleGen through Pusher, at 1M, 4M and 10M rows.
 
 For each size, London-like observations with about that many rows are generated (28
 daily CSV files; the generator's volume ``scale`` calibrated on a small generated run),
-then the real pipeline, wired by ``create_pipeline`` with London's config and the
-``direct`` Beam profile, runs up to StatisticsGen and Transform as a TFX partial run in
-a fresh process with its own SQLite MLMD store. Per stage it prints the seconds (from
-the runner's progress lines) and the peak memory of the whole process tree: the sum
-of the RSS of the runner process and all its descendants (the Beam workers), polled
-with psutil every 0.2 s. Figures are of one run each; the machine's other load shows.
+then the real pipeline, wired by ``create_pipeline`` with London's config (the Trainer
+at ``--train-steps``, 1000 by default) and the ``direct`` Beam profile, runs end to end
+in a fresh process with its own SQLite MLMD store and no cache. Per stage it prints the
+seconds (from the runner's progress lines), rows/s (the rows ExampleGen read over the
+stage's seconds) and the peak memory of the whole process tree: the sum of the RSS of
+the runner process and all its descendants (the Beam workers), polled with psutil
+every 0.2 s; then the whole run's wall seconds and peak. Each size's rows are printed
+as soon as it finishes. Figures are of one run each; the machine's other load shows.
 
 With ``--statistics``, StatisticsGen's three paths then run again on the same
 ExampleGen output, each alone in a fresh process measured the same way: the stock
@@ -15,7 +17,7 @@ executor (TFDV's Beam path on the ``direct`` profile's DirectRunner), FastStatis
 in memory (a budget larger than any split) and streamed (a 1 MB budget). Its table
 gives seconds, rows/s and peak memory, and each path's ratios to the stock executor.
 
-    python -m benchmarks.bench_scale                      # 1M, 4M, 10M rows
+    python -m benchmarks.bench_scale --workers 2          # 1M, 4M, 10M rows
     python -m benchmarks.bench_scale --rows 0.2M,0.5M --workers 2 --keep /tmp/scale
     python -m benchmarks.bench_scale --rows 1M,4M --workers 2 --statistics
 """
@@ -45,8 +47,20 @@ CITY = "london"
 # StatisticsGen paths of --statistics: name -> FastStatisticsGen's memory_budget_mb
 # (None: the stock executor). 1 MB streams every split; 10**6 MB holds any in memory.
 STATISTICS_PATHS = {"stock Beam": None, "in memory": 10**6, "streaming": 1}
-# The stages the scaling table is about (the partial run also has SchemaGen and ExampleValidator).
-TABLE_STAGES = (wiring.EXAMPLE_GEN, wiring.STATISTICS_GEN, wiring.TRANSFORM)
+DEFAULT_TRAIN_STEPS = 1000
+# The stages the scaling table is about (the run also has SchemaGen, ExampleValidator
+# and the baseline resolver, which do not read the rows).
+TABLE_STAGES = (
+    wiring.EXAMPLE_GEN,
+    wiring.STATISTICS_GEN,
+    wiring.TRANSFORM,
+    wiring.TRAINER,
+    wiring.EVALUATOR,
+    wiring.PUSHER,
+)
+# Stages whose row in the table names the path they took (key of ``_paths_taken``).
+STAGE_PATHS = {wiring.STATISTICS_GEN: "statistics", wiring.TRAINER: "trainer"}
+WHOLE_RUN = "whole run"  # the table's row of the run's wall seconds and overall peak
 
 
 def parse_rows(text: str) -> list[int]:
@@ -72,6 +86,7 @@ class TreePeak:
     def __init__(self) -> None:
         self.stage = ""
         self.peaks: dict[str, float] = {}
+        self.overall = 0.0  # the peak over every sample, whatever the stage
         self._process = psutil.Process()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -87,9 +102,10 @@ class TreePeak:
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_INTERVAL_S):
-            stage = self.stage
+            stage, rss_mb = self.stage, self.tree_rss_mb()
+            self.overall = max(self.overall, rss_mb)
             if stage:
-                self.peaks[stage] = max(self.peaks.get(stage, 0.0), self.tree_rss_mb())
+                self.peaks[stage] = max(self.peaks.get(stage, 0.0), rss_mb)
 
     def __enter__(self) -> TreePeak:
         self._thread.start()
@@ -100,13 +116,16 @@ class TreePeak:
         self._thread.join()
 
 
-def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
-    """In a fresh process: the pipeline up to StatisticsGen and Transform, measured."""
+def _run_stages(data_dir: str, out_dir: str, workers: int | None, train_steps: int) -> dict:
+    """In a fresh process: the whole pipeline through Pusher, measured."""
+    import dataclasses
+
     from deploy.mlmd import metadata
-    from deploy.runners.local.runner import LocalLayout, run_pipeline
+    from deploy.runners.local.runner import ComponentFailedError, LocalLayout, run_pipeline
     from pipeline.config import load_config
 
     config = load_config(CITY)
+    config = config.replace(training=dataclasses.replace(config.training, train_steps=train_steps))
     layout = LocalLayout(Path(out_dir))
     stages: dict[str, dict] = {}
     with TreePeak() as peak:
@@ -119,22 +138,56 @@ def _run_stages(data_dir: str, out_dir: str, workers: int | None) -> dict:
                 peak.stage = ""
                 stages[node]["seconds"] = elapsed
 
-        run_pipeline(
-            config,
-            layout,
-            data_dir,
-            workers=workers,
-            enable_cache=False,
-            progress=progress,
-            to_nodes=[wiring.STATISTICS_GEN, wiring.TRANSFORM],
-        )
+        start = time.monotonic()
+        try:
+            run_pipeline(
+                config, layout, data_dir, workers=workers, enable_cache=False, progress=progress
+            )
+        except ComponentFailedError as err:
+            # Its (component, reason) constructor does not unpickle in the parent process,
+            # which would then report only a broken process pool: pass the message on.
+            raise RuntimeError(str(err)) from None
+        wall = time.monotonic() - start
+    stages[WHOLE_RUN] = {"seconds": wall, "peak_mb": peak.overall, "tree_mb_at_start": 0.0}
     for node, figures in stages.items():
-        figures["peak_mb"] = peak.peaks.get(node, figures["tree_mb_at_start"])
+        figures.setdefault("peak_mb", peak.peaks.get(node, figures["tree_mb_at_start"]))
     store = metadata.open_store(layout.metadata_location)
     name = wiring.pipeline_name(CITY)
     example_gen = metadata.latest_execution_of(store, name, wiring.EXAMPLE_GEN)
     examples = metadata.outputs_of(store, example_gen.id, "examples")[0]
-    return {"rows": metadata.custom_properties(examples)["rows_read"], "stages": stages}
+    return {
+        "rows": metadata.custom_properties(examples)["rows_read"],
+        "stages": stages,
+        "paths": _paths_taken(store, name),
+    }
+
+
+def _paths_taken(store, name: str) -> dict:
+    """Which path StatisticsGen and the Trainer took, and the Evaluator's verdict."""
+    import json
+
+    from google.protobuf import json_format
+
+    from components.fast_statistics_gen import executor as statistics_executor
+    from deploy.mlmd import metadata
+    from transforms.trainer import TRAINING_INPUT_FILE
+
+    def output(node: str, key: str):
+        execution = metadata.latest_execution_of(store, name, node)
+        return metadata.outputs_of(store, execution.id, key)[0]
+
+    statistics = metadata.custom_properties(output(wiring.STATISTICS_GEN, "statistics"))
+    statistics_paths = json_format.MessageToDict(
+        statistics[statistics_executor.STATISTICS_PATH_PROPERTY]
+    )
+    model_run = Path(output(wiring.TRAINER, "model_run").uri)
+    training = json.loads((model_run / TRAINING_INPUT_FILE).read_text())
+    blessing = metadata.custom_properties(output(wiring.EVALUATOR, "blessing"))
+    return {
+        "statistics": ", ".join(sorted(set(statistics_paths.values()))),
+        "trainer": training["path"],
+        "blessed": blessing.get("blessed"),
+    }
 
 
 def _examples_of_run(out_dir: str) -> tuple[str, str]:
@@ -257,24 +310,32 @@ def _print_statistics_table(by_size: list[list[dict]]) -> None:
             )
 
 
-def _print_table(results: list[dict]) -> None:
-    """Markdown table; the x columns are ratios to the first (smallest) size."""
-    base = results[0]
-    print("\n| rows | stage | seconds | rows/s | peak MB (process tree) "
-          "| x rows | x seconds | x peak MB |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    for result in results:
-        for stage, figures in result["stages"].items():
-            if stage not in TABLE_STAGES or "seconds" not in figures:
-                continue
-            ref = base["stages"][stage]
-            print(
-                f"| {result['rows']:,} | {stage} | {figures['seconds']:.1f} "
-                f"| {result['rows'] / max(figures['seconds'], 1e-9):,.0f} "
-                f"| {figures['peak_mb']:,.0f} | {result['rows'] / base['rows']:.2f} "
-                f"| {figures['seconds'] / ref['seconds']:.2f} "
-                f"| {figures['peak_mb'] / ref['peak_mb']:.2f} |"
-            )
+TABLE_HEADER = (
+    "| rows | stage | seconds | rows/s | peak MB (process tree) "
+    "| x rows | x seconds | x peak MB |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
+def table_rows(result: dict, base: dict) -> list[str]:
+    """One size's markdown rows, stages in pipeline order then the whole run; the x
+    columns are ratios to ``base`` (the first size). A stage that did not finish is left out."""
+    rows = []
+    for stage in (*TABLE_STAGES, WHOLE_RUN):
+        figures, ref = result["stages"].get(stage, {}), base["stages"].get(stage, {})
+        if "seconds" not in figures or "seconds" not in ref:
+            continue
+        label = stage
+        if stage in STAGE_PATHS and result.get("paths"):
+            label = f"{stage} ({result['paths'][STAGE_PATHS[stage]]})"
+        rows.append(
+            f"| {result['rows']:,} | {label} | {figures['seconds']:.1f} "
+            f"| {result['rows'] / max(figures['seconds'], 1e-9):,.0f} "
+            f"| {figures['peak_mb']:,.0f} | {result['rows'] / base['rows']:.2f} "
+            f"| {figures['seconds'] / max(ref['seconds'], 1e-9):.2f} "
+            f"| {figures['peak_mb'] / max(ref['peak_mb'], 1e-9):.2f} |"
+        )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -282,6 +343,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=parse_rows, default=parse_rows(DEFAULT_ROWS))
     parser.add_argument("--workers", type=int, help="Beam DirectRunner workers (default: cores)")
+    parser.add_argument(
+        "--train-steps", type=int, default=DEFAULT_TRAIN_STEPS, help="the Trainer's steps"
+    )
     parser.add_argument("--keep", help="keep data and outputs under this dir (default: a temp dir)")
     parser.add_argument(
         "--statistics",
@@ -300,7 +364,11 @@ def main(argv: list[str] | None = None) -> None:
             generated = _generate(size_dir / "data", rows)
             print(f"generated {generated:,} rows in {time.monotonic() - start:.1f}s", flush=True)
             result = _in_fresh_process(
-                _run_stages, str(size_dir / "data"), str(size_dir / "out"), args.workers
+                _run_stages,
+                str(size_dir / "data"),
+                str(size_dir / "out"),
+                args.workers,
+                args.train_steps,
             )
             for stage, figures in result["stages"].items():
                 print(
@@ -309,12 +377,16 @@ def main(argv: list[str] | None = None) -> None:
                     f"{figures['tree_mb_at_start']:,.0f} MB)",
                     flush=True,
                 )
+            print(f"  paths: {result['paths']}", flush=True)
             results.append(result)
+            print("\n".join(table_rows(result, results[0])), flush=True)
             if args.statistics:
                 statistics.append(_statistics_paths(size_dir, args.workers))
             if not args.keep:
                 shutil.rmtree(size_dir)
-        _print_table(results)
+        print(f"\n{TABLE_HEADER}")
+        for result in results:
+            print("\n".join(table_rows(result, results[0])))
         if statistics:
             _print_statistics_table(statistics)
 

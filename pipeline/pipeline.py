@@ -280,6 +280,7 @@ def create_pipeline(
         eval_config=build_eval_config(config.evaluation, config.data.kind),
         city=config.city,  # on the blessing: resolvers are restricted to the city
         drift_statistics=drift_gate.outputs["drift_statistics"] if drift_gate else None,
+        memory_budget_mb=config.resources.memory_budget_mb,
     ).with_id(EVALUATOR)
     components.append(evaluator)
 

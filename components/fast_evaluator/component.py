@@ -17,13 +17,15 @@ from components.fast_evaluator import executor
 
 
 class FastEvaluatorSpec(standard_component_specs.EvaluatorSpec):
-    """The stock Evaluator's spec plus ``city``, written on the blessing (``scope``), and
-    the DriftGate's ``drift_statistics`` (optional): recorded on the blessing, and a
-    ``block`` with drift withholds the blessing (``components/drift_gate``)."""
+    """The stock Evaluator's spec plus ``city``, written on the blessing (``scope``), the
+    memory budget over which a cluster's Beam runner evaluates, and the DriftGate's
+    ``drift_statistics`` (optional): recorded on the blessing, and a ``block`` with drift
+    withholds the blessing (``components/drift_gate``)."""
 
     PARAMETERS = {
         **standard_component_specs.EvaluatorSpec.PARAMETERS,
         CITY_PROPERTY: ExecutionParameter(type=str, optional=True),
+        executor.MEMORY_BUDGET_MB_KEY: ExecutionParameter(type=float, optional=True),
     }
     INPUTS = {
         **standard_component_specs.EvaluatorSpec.INPUTS,
@@ -39,7 +41,9 @@ class FastEvaluator(Evaluator):
     per-example Beam pipeline, and TFMA's own validator and writers produce the
     evaluation and the blessing. The blessing also records ``city``, so that baseline
     resolvers can be restricted to the city on every runner
-    (``components/baseline/scope.py``)."""
+    (``components/baseline/scope.py``). On a cluster's Beam runner, an eval split over
+    ``memory_budget_mb`` (MiB, 0: the machine's default) is evaluated by the stock
+    executor's TFMA Beam pipeline instead (``components/fast_evaluator/planning.py``)."""
 
     SPEC_CLASS = FastEvaluatorSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
@@ -54,6 +58,7 @@ class FastEvaluator(Evaluator):
         schema: types.BaseChannel | None = None,
         city: str = "",
         drift_statistics: types.BaseChannel | None = None,
+        memory_budget_mb: float = 0,
     ):
         # The stock __init__ builds a stock EvaluatorSpec; this builds ours with the same
         # values (as the stock one does for the arguments used here) plus the city.
@@ -69,5 +74,6 @@ class FastEvaluator(Evaluator):
             schema=schema,
             city=city,
             drift_statistics=drift_statistics,
+            memory_budget_mb=float(memory_budget_mb),
         )
         base_beam_component.BaseBeamComponent.__init__(self, spec=spec)

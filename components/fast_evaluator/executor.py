@@ -13,7 +13,10 @@ once per batch, and adding the batch to per-slice metric accumulators
 Memory is one batch (the serialized examples, the decoded slicing columns, each model's
 outputs and labels) plus a few floats per slice, metric and model, whatever the split's
 size (measured by ``benchmarks/bench_evaluator.py``, figures in docs/benchmarks.md). A
-fixed batch bounds it, so ``resources.memory_budget_mb`` does not set it.
+fixed batch bounds it. The memory budget (``resources.memory_budget_mb``) decides only
+where a large split goes on a cluster's Beam runner: over it, the stock TFX Evaluator
+executor (the class this one extends) runs TFMA's Beam pipeline on the cluster
+(planning.py); the artifact's ``evaluation_path`` property says which path ran.
 """
 
 from __future__ import annotations
@@ -31,23 +34,48 @@ from tensorflow_model_analysis.writers import eval_config_writer
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as tfma_writer
 from tfx import types
 from tfx.components.evaluator import constants
-from tfx.dsl.components.base import base_beam_executor
+from tfx.components.evaluator import executor as stock
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 from tfx_bsl.coders import example_coder
 
+from components import scale_out
 from components.baseline.scope import CITY_PROPERTY
 from components.drift_gate import checks as drift_checks
 from components.drift_gate.executor import DRIFT_STATISTICS_KEY
 from components.fast_evaluator import metrics as fast_metrics
+from components.fast_evaluator import planning
+from transforms import memory_budget
 
 SCORE_BATCH_SIZE = 65_536
 # Writing a few dozen slice results needs no workers: TFMA's writers run in-process.
 WRITER_BEAM_ARGS = ["--runner=DirectRunner", "--direct_running_mode=in_memory"]
+MEMORY_BUDGET_MB_KEY = "memory_budget_mb"  # exec property; 0: the machine's default
+EVALUATION_PATH_PROPERTY = "evaluation_path"  # on the evaluation: planning.FAST or BEAM
+# Exec properties of ours, which the stock executor does not take.
+OWN_PROPERTIES = (MEMORY_BUDGET_MB_KEY, CITY_PROPERTY)
 
 
-class Executor(base_beam_executor.BaseBeamExecutor):
-    """Evaluates the candidate (and baseline) model; writes TFMA results and a blessing."""
+def _eval_patterns(
+    input_dict: dict[str, list[types.Artifact]], exec_properties: dict[str, Any]
+) -> list[str]:
+    """File patterns of the evaluated splits (``example_splits``, default ``eval``)."""
+    splits = json_utils.loads(
+        exec_properties.get(standard_component_specs.EXAMPLE_SPLITS_KEY) or "null"
+    ) or ["eval"]
+    examples = input_dict[standard_component_specs.EXAMPLES_KEY]
+    return [
+        io_utils.all_files_pattern(uri)
+        for split in splits
+        for uri in artifact_utils.get_split_uris(examples, split)
+    ]
+
+
+class Executor(stock.Executor):
+    """Evaluates the candidate (and baseline) model; writes TFMA results and a blessing.
+
+    In batches in this process, or, over the memory budget on a cluster's Beam runner,
+    by the stock executor's TFMA Beam pipeline (planning.py)."""
 
     def Do(
         self,
@@ -55,6 +83,34 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         output_dict: dict[str, list[types.Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
+        patterns = _eval_patterns(input_dict, exec_properties)
+        files = [f for pattern in patterns for f in tf.io.gfile.glob(pattern)]
+        budget = memory_budget.memory_budget_bytes(
+            float(exec_properties.get(MEMORY_BUDGET_MB_KEY) or 0)
+        )
+        path = planning.choose_path(
+            scale_out.input_bytes(files),
+            budget,
+            scale_out.runs_on_a_cluster(self._beam_pipeline_args),
+        )
+        evaluation = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.EVALUATION_KEY]
+        )
+        evaluation.set_string_custom_property(EVALUATION_PATH_PROPERTY, path)
+        logging.info("FastEvaluator: %d files, budget %d bytes: %s path", len(files), budget, path)
+        if path == planning.BEAM:
+            stock_properties = {k: v for k, v in exec_properties.items() if k not in OWN_PROPERTIES}
+            super().Do(input_dict, output_dict, stock_properties)
+            blessing = artifact_utils.get_single_instance(
+                output_dict[standard_component_specs.BLESSING_KEY]
+            )
+            if blessing.has_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY):
+                _record_city(blessing, exec_properties)  # only when it validated
+                blessed = blessing.get_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY)
+                if _record_drift(input_dict, blessing) and blessed == constants.BLESSED_VALUE:
+                    tf.io.gfile.remove(os.path.join(blessing.uri, constants.BLESSED_FILE_NAME))
+                    _mark_blessing(blessing, ok=False)
+            return
         self._log_startup(input_dict, output_dict, exec_properties)
         has_baseline = bool(input_dict.get(standard_component_specs.BASELINE_MODEL_KEY))
         eval_config = tfma.EvalConfig()
@@ -81,15 +137,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             model_paths[spec.name] = path_utils.serving_model_path(
                 artifact.uri, path_utils.is_old_model_artifact(artifact)
             )
-        splits = json_utils.loads(
-            exec_properties.get(standard_component_specs.EXAMPLE_SPLITS_KEY) or "null"
-        ) or ["eval"]
-        examples = input_dict[standard_component_specs.EXAMPLES_KEY]
-        patterns = [
-            io_utils.all_files_pattern(uri)
-            for split in splits
-            for uri in artifact_utils.get_split_uris(examples, split)
-        ]
         sliced = compute_sliced_metrics(eval_config, model_paths, patterns)
         output_uri = artifact_utils.get_single_uri(
             output_dict[standard_component_specs.EVALUATION_KEY]
@@ -294,21 +341,33 @@ def _write_blessing(
         blessing.set_int_custom_property(
             constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, baseline.id
         )
-    if exec_properties.get(CITY_PROPERTY):
-        blessing.set_string_custom_property(CITY_PROPERTY, exec_properties[CITY_PROPERTY])
+    _record_city(blessing, exec_properties)
     if "current_component_id" in exec_properties:
         blessing.set_string_custom_property("component_id", exec_properties["current_component_id"])
     ok = tfma.load_validation_result(output_uri).validation_ok
+    if _record_drift(input_dict, blessing):
+        ok = False
+    _mark_blessing(blessing, ok)
+
+
+def _record_drift(input_dict: dict[str, list[types.Artifact]], blessing: types.Artifact) -> bool:
+    """The drift gate's statistics and verdict on the blessing (``components/drift_gate``);
+    True when the gate blocks this data."""
     drift = input_dict.get(DRIFT_STATISTICS_KEY) or []
-    if drift:  # the drift gate's statistics and verdict (components/drift_gate)
-        blessing.set_string_custom_property(drift_checks.BLESSING_STATISTICS_URI, drift[0].uri)
-        blocked = drift[0].has_custom_property(drift_checks.BLOCKED) and bool(
-            drift[0].get_int_custom_property(drift_checks.BLOCKED)
-        )
-        blessing.set_int_custom_property(drift_checks.BLOCKED, int(blocked))
-        if blocked:
-            logging.info("FastEvaluator: not blessed, the drift gate blocks this data")
-            ok = False
+    if not drift:
+        return False
+    blessing.set_string_custom_property(drift_checks.BLESSING_STATISTICS_URI, drift[0].uri)
+    blocked = drift[0].has_custom_property(drift_checks.BLOCKED) and bool(
+        drift[0].get_int_custom_property(drift_checks.BLOCKED)
+    )
+    blessing.set_int_custom_property(drift_checks.BLOCKED, int(blocked))
+    if blocked:
+        logging.info("FastEvaluator: not blessed, the drift gate blocks this data")
+    return blocked
+
+
+def _mark_blessing(blessing: types.Artifact, ok: bool) -> None:
+    """The BLESSED or NOT_BLESSED file and the ``blessed`` property, as the stock executor."""
     name = constants.BLESSED_FILE_NAME if ok else constants.NOT_BLESSED_FILE_NAME
     io_utils.write_string_file(os.path.join(blessing.uri, name), "")
     blessing.set_int_custom_property(
@@ -316,3 +375,9 @@ def _write_blessing(
         constants.BLESSED_VALUE if ok else constants.NOT_BLESSED_VALUE,
     )
     logging.info("FastEvaluator: blessed=%s written to %s", ok, blessing.uri)
+
+
+def _record_city(blessing: types.Artifact, exec_properties: dict[str, Any]) -> None:
+    """The ``city`` exec property on the blessing, for city-scoped baseline resolvers."""
+    if exec_properties.get(CITY_PROPERTY):
+        blessing.set_string_custom_property(CITY_PROPERTY, exec_properties[CITY_PROPERTY])

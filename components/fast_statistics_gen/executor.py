@@ -30,6 +30,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, json_utils
 
+from components import scale_out
 from components.fast_statistics_gen import combiners, per_file, planning, reading
 from transforms import memory_budget
 
@@ -73,7 +74,7 @@ def _plan(
         files = reading.split_files(examples, split)
         if not files:
             return None
-        paths[split] = planning.choose_path(reading.input_bytes(files), budget_bytes, on_cluster)
+        paths[split] = planning.choose_path(scale_out.input_bytes(files), budget_bytes, on_cluster)
     return None if planning.BEAM in paths.values() else paths
 
 
@@ -114,7 +115,7 @@ class Executor(stock.Executor):
         )
         plan = None
         if splits and _options_are_stock_defaults(examples, exec_properties):
-            on_cluster = planning.runs_on_a_cluster(self._beam_pipeline_args)
+            on_cluster = scale_out.runs_on_a_cluster(self._beam_pipeline_args)
             plan = _plan(examples, splits, budget, on_cluster)
         if plan is None:
             statistics.set_int_custom_property(FAST_PATH_PROPERTY, 0)

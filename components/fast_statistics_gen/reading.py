@@ -27,11 +27,6 @@ def split_files(examples: types.Artifact, split: str) -> list[str]:
     return sorted(tf.io.gfile.glob(io_utils.all_files_pattern(uri)))
 
 
-def input_bytes(files: list[str]) -> int:
-    """Compressed size of ``files`` on their filesystem."""
-    return sum(tf.io.gfile.stat(f).length for f in files)
-
-
 def read_batches(files: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
     """The examples of ``files`` (GZIP TFRecords) as RecordBatches of ``batch_size`` rows."""
     decoder = example_coder.ExamplesToRecordBatchDecoder()

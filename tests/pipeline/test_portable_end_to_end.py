@@ -32,7 +32,9 @@ LONDON = wiring.pipeline_name("london")
 # ExampleGen always runs a Beam job; StatisticsGen only for splits too big for its
 # in-memory path (components/fast_statistics_gen), so its Beam path is also run here
 # directly. Transform runs in place (no analyzers, nothing materialised: no Beam job)
-# and the Evaluator (components/fast_evaluator) computes its metrics in memory.
+# and the Evaluator (components/fast_evaluator) scores its split in batches in its own
+# process under the budget (its TFMA Beam path on the job service is tested in
+# tests/components/fast_evaluator/test_executor.py).
 COUNTS = ("rows_read", "examples_train", "examples_eval", "rejected_total")
 COUNTS += ("unlabeled_last_vehicles", "unlabeled_before_gap")
 # Logged by Beam's job service (local_job_service) when a submitted job finishes.

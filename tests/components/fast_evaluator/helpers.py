@@ -63,31 +63,44 @@ class Evaluated:
     metrics: dict
     validation: object
     blessing: standard_artifacts.ModelBlessing
+    evaluation: standard_artifacts.ModelEvaluation
 
 
 def evaluate(
-    executor_class, tmp: Path, tft_run: TftRun, models: dict, config, data_kind: str = "events"
+    executor_class,
+    tmp: Path,
+    tft_run: TftRun,
+    models: dict,
+    config,
+    data_kind: str = "events",
+    beam_args: list[str] | None = None,
+    extra_properties: dict | None = None,
 ) -> Evaluated:
-    """Runs ``executor_class`` on the eval split of ``tft_run`` with ``models``."""
+    """Runs ``executor_class`` on the eval split of ``tft_run`` with ``models``, with
+    ``beam_args`` as its Beam pipeline arguments and ``extra_properties`` added to the
+    stock exec properties."""
     examples = standard_artifacts.Examples()
     examples.uri = tft_run.raw_examples_dir
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
     evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
     evaluation.uri, blessing.uri = str(tmp / "evaluation"), str(tmp / "blessing")
     os.makedirs(blessing.uri)
-    executor_class().Do(
+    context = executor_class.Context(beam_pipeline_args=beam_args, tmp_dir=str(tmp / ".tmp"))
+    executor_class(context).Do(
         {"examples": [examples], **{k: [v] for k, v in models.items()}},
         {"evaluation": [evaluation], "blessing": [blessing]},
         {
             "eval_config": proto_utils.proto_to_json(build_eval_config(config, data_kind)),
             "example_splits": json.dumps(["eval"]),
             "current_component_id": COMPONENT_ID,
+            **(extra_properties or {}),
         },
     )
     return Evaluated(
         dict(tfma.load_eval_result(evaluation.uri).slicing_metrics),
         tfma.load_validation_result(evaluation.uri),
         blessing,
+        evaluation,
     )
 
 

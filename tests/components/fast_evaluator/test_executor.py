@@ -5,17 +5,27 @@ stock one produces, both ways: slices, metric names and values, validation failu
 and the blessing's file and custom properties. With a baseline, the candidate is the
 trained model and the baseline its untrained export, so every ``_diff`` is non-zero;
 the fast executor then reads the 300 eval rows in batches of ``SMALL_BATCH``.
+
+Over its memory budget on a cluster's Beam runner the FastEvaluator hands the split to
+the stock executor (TFMA's Beam pipeline); on the ``portable`` profile (Beam's embedded
+job service, the Flink/Spark path) that path must run as Beam jobs and give the fast
+path's gate: the same metrics, validation and blessing. On the ``direct`` profile the
+fast path runs whatever the budget (its memory is one batch).
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 
 import pytest
 from tfx.components.evaluator import executor as stock_executor
 
+from components import scale_out
 from components.fast_evaluator import executor as fast_executor
-from pipeline.config import EvaluationConfig, MetricThreshold
+from components.fast_evaluator import planning
+from deploy.runners import beam_profiles
+from pipeline.config import BeamConfig, EvaluationConfig, MetricThreshold
 from tests.components.fast_evaluator.helpers import (
     assert_same_blessing,
     assert_same_metrics,
@@ -51,6 +61,26 @@ OWN_METRICS = {
     "nll_vs_approach_average",  # the per-approach gate: identical in both evaluators
 }
 SMALL_BATCH = 64
+# About one byte (memory_budget_mb takes fractions): every split is over it.
+TINY_BUDGET = {fast_executor.MEMORY_BUDGET_MB_KEY: 1e-6}
+PORTABLE_ARGS = beam_profiles.beam_args(BeamConfig(profile="portable"))
+DIRECT_ARGS = beam_profiles.beam_args(BeamConfig(profile="direct"), workers=1)
+# Logged by Beam's job service (local_job_service) when a submitted job finishes.
+JOB_DONE = "Completed job in"
+
+
+class _JobServiceLog(logging.Handler):
+    """The job service's log lines while it is attached: proof of where Beam ran."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def jobs_done(self) -> int:
+        return sum(JOB_DONE in line and "state DONE" in line for line in self.lines)
 
 
 def _failures(validation) -> list[tuple[str, bool]]:
@@ -66,7 +96,16 @@ def without_baseline(tft_run, model_artifact_uri, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("without_baseline")
     models = {"model": model(model_artifact_uri, 1)}
     stock = evaluate(stock_executor.Executor, tmp / "stock", tft_run, models, GATE)
-    fast = evaluate(fast_executor.Executor, tmp / "fast", tft_run, models, GATE)
+    # Over the budget on the direct profile: still the fast path.
+    fast = evaluate(
+        fast_executor.Executor,
+        tmp / "fast",
+        tft_run,
+        models,
+        GATE,
+        beam_args=DIRECT_ARGS,
+        extra_properties=TINY_BUDGET,
+    )
     return stock, fast, models
 
 
@@ -82,6 +121,44 @@ def with_baseline(tft_run, model_artifact_uri, untrained_artifact_uri, tmp_path_
         patch.setattr(fast_executor, "SCORE_BATCH_SIZE", SMALL_BATCH)
         fast = evaluate(fast_executor.Executor, tmp / "fast", tft_run, models, MIXED_GATE)
     return stock, fast, models
+
+
+@pytest.fixture(scope="module")
+def on_portable(tft_run, model_artifact_uri, untrained_artifact_uri, tmp_path_factory):
+    """The FastEvaluator over its budget on the portable profile, both gates; with the
+    Beam jobs that finished on the job service during each."""
+    tmp = tmp_path_factory.mktemp("on_portable")
+    cases = {
+        "without_baseline": ({"model": model(model_artifact_uri, 1)}, GATE),
+        "with_baseline": (
+            {
+                "model": model(model_artifact_uri, 1),
+                "baseline_model": model(untrained_artifact_uri, 2),
+            },
+            MIXED_GATE,
+        ),
+    }
+    logger = logging.getLogger("apache_beam.runners.portability")
+    results = {}
+    for name, (models, gate) in cases.items():
+        log, level = _JobServiceLog(), logger.level
+        logger.addHandler(log)
+        logger.setLevel(logging.INFO)
+        try:
+            evaluated = evaluate(
+                fast_executor.Executor,
+                tmp / name,
+                tft_run,
+                models,
+                gate,
+                beam_args=PORTABLE_ARGS,
+                extra_properties=TINY_BUDGET,
+            )
+        finally:
+            logger.removeHandler(log)
+            logger.setLevel(level)
+        results[name] = (evaluated, log.jobs_done())
+    return results
 
 
 @pytest.mark.slow
@@ -170,3 +247,64 @@ def test_the_parity_check_fails_on_a_broken_fast_output(with_baseline, breakage)
     breakage(broken, key)
     with pytest.raises(AssertionError):
         assert_same_metrics(stock.metrics, broken, OWN_METRICS)
+
+
+def _path(evaluated) -> str:
+    return evaluated.evaluation.get_string_custom_property(fast_executor.EVALUATION_PATH_PROPERTY)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("case", "blessed"), [("without_baseline", True), ("with_baseline", False)]
+)
+def test_over_budget_on_the_portable_profile_tfma_runs_as_beam_jobs_with_the_fast_gate(
+    on_portable, without_baseline, with_baseline, case, blessed
+):
+    beam, jobs_done = on_portable[case]
+    _, fast, models = {"without_baseline": without_baseline, "with_baseline": with_baseline}[case]
+    assert _path(beam) == planning.BEAM and jobs_done >= 1
+    assert _path(fast) == planning.FAST  # over the same budget, on the direct profile
+    # The gate: every metric of every slice both ways, the failures and the blessing.
+    assert_same_metrics(beam.metrics, fast.metrics, OWN_METRICS)
+    assert beam.validation.validation_ok is fast.validation.validation_ok is blessed
+    assert _failures(beam.validation) == _failures(fast.validation)
+    assert_same_blessing(beam.blessing, fast.blessing, models, blessed=blessed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("side", ["beam", "fast"])
+def test_the_portable_parity_check_fails_when_either_side_drops_a_gate_metric(
+    on_portable, with_baseline, side
+):
+    beam, fast = on_portable["with_baseline"][0].metrics, with_baseline[1].metrics
+    assert_same_metrics(beam, fast, OWN_METRICS)  # intact: passes
+    gate_metrics, dropped = set(MIXED_GATE.thresholds), set()
+    for key in flat_metrics(beam):
+        if key[0] != () or key[-1].removesuffix("_diff") not in gate_metrics:
+            continue
+        dropped.add(key[-1].removesuffix("_diff"))
+        broken = copy.deepcopy(beam if side == "beam" else fast)
+        _drop(broken, key)
+        with pytest.raises(AssertionError):
+            if side == "beam":
+                assert_same_metrics(broken, fast, OWN_METRICS)
+            else:
+                assert_same_metrics(beam, broken, OWN_METRICS)
+    assert dropped == gate_metrics  # each gate metric was dropped once at least
+
+
+@pytest.mark.parametrize(
+    ("input_bytes", "budget", "on_cluster", "path"),
+    [
+        (1, 1, False, planning.FAST),
+        (1, 1, True, planning.FAST),
+        (2, 1, False, planning.FAST),
+        (2, 1, True, planning.BEAM),
+    ],
+)
+def test_only_a_split_over_the_budget_on_a_cluster_leaves_the_fast_path(
+    input_bytes, budget, on_cluster, path
+):
+    """Sizes in KiB of input; the budget in KiB of input's decoded size."""
+    budget_bytes = scale_out.decoded_bytes(budget << 10)
+    assert planning.choose_path(input_bytes << 10, budget_bytes, on_cluster) == path

@@ -25,8 +25,6 @@ from tfx.utils import io_utils
 
 from components.fast_statistics_gen import executor as fast_executor
 from components.fast_statistics_gen import planning, reading
-from deploy.runners import beam_profiles
-from pipeline.config import BeamConfig
 from pipeline.schema import curated_schema_path
 from tests.components.fast_statistics_gen import parity
 from tests.transforms.conftest import raw_example, serialize, synthetic_counts, synthetic_examples
@@ -276,15 +274,3 @@ def test_a_split_over_the_budget_runs_the_stock_beam_job_on_a_cluster_runner(
 )
 def test_the_path_follows_the_budget_and_the_runner(input_mb, budget_mb, on_cluster, path):
     assert planning.choose_path(input_mb << 20, budget_mb << 20, on_cluster) == path
-
-
-@pytest.mark.parametrize(
-    ("profile", "on_cluster"),
-    [("direct", False), ("portable", True), ("flink", True), ("spark", True), ("dataflow", True)],
-)
-def test_cluster_runners_are_told_from_the_profiles_arguments(profile, on_cluster):
-    beam = BeamConfig(
-        profile=profile, project="p", region="r", temp_location="gs://t", job_endpoint="h:8099"
-    )
-    assert planning.runs_on_a_cluster(beam_profiles.beam_args(beam)) is on_cluster
-    assert planning.runs_on_a_cluster([]) is False
