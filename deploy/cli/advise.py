@@ -50,7 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         choices=coordination.MODES,
         default=coordination.DEFAULT,
         help="per band: each signal on its own cycle (none), one common cycle (common-cycle), "
-        f"or a common cycle with green-wave offsets (green-wave; default {coordination.DEFAULT})",
+        "a common cycle with green-wave offsets (green-wave), or per band the green wave where "
+        "one direction dominates or the opposite one progresses too, else none (auto); "
+        f"default {coordination.DEFAULT}",
     )
     p.set_defaults(func=advise_command)
 
