@@ -86,6 +86,7 @@ def advise_command(args: argparse.Namespace) -> int:
         print(
             f"band-{b}: {plans.bands.when(b)}: max Y {y:.2f}, {cycle}"
             + (f", green wave {wave}bound" if wave else "")
+            + (", uncoordinated" if not wave and plans.coordination == coordination.AUTO else "")
         )
     over = sorted({s for (s, _), t in plans.timings.items() if t.oversaturated})
     if over:
