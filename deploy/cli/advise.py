@@ -50,7 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         choices=coordination.MODES,
         default=coordination.DEFAULT,
         help="per band: each signal on its own cycle (none), one common cycle (common-cycle), "
-        f"or a common cycle with green-wave offsets (green-wave; default {coordination.DEFAULT})",
+        "a common cycle with green-wave offsets (green-wave), or per band the green wave where "
+        "one direction dominates or the opposite one progresses too, else none (auto); "
+        f"default {coordination.DEFAULT}",
     )
     p.set_defaults(func=advise_command)
 
@@ -84,6 +86,7 @@ def advise_command(args: argparse.Namespace) -> int:
         print(
             f"band-{b}: {plans.bands.when(b)}: max Y {y:.2f}, {cycle}"
             + (f", green wave {wave}bound" if wave else "")
+            + (", uncoordinated" if not wave and plans.coordination == coordination.AUTO else "")
         )
     over = sorted({s for (s, _), t in plans.timings.items() if t.oversaturated})
     if over:

@@ -37,6 +37,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         "--start", default=simulate.DEFAULT_START_DATE, metavar="YYYY-MM-DD", help="first date"
     )
+    parser.add_argument(
+        "--hours",
+        metavar="FIRST-LAST",
+        default="{}-{}".format(*simulate.ALL_HOURS),
+        help="simulate only these local hours of each date, e.g. 10-14 (default 0-24)",
+    )
     parser.add_argument("--seed", type=int, help="random seed (default: the city's own)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--grid", metavar="RxC", help="ROWSxCOLS signals (default 5x5)")
@@ -107,6 +113,7 @@ def main(args: argparse.Namespace) -> int:
             overwrite_foreign=args.overwrite_foreign,
             progress=lambda line: print(line, flush=True),
             workers=args.workers,
+            hours=simulate.parse_hours(args.hours),
         )
     except (ValueError, OSError) as err:
         print(f"error: simulate: {one_line(err)}", file=sys.stderr)

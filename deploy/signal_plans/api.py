@@ -204,6 +204,59 @@ def _whole_seconds(t: Timing, cycle: int) -> Timing:
     )
 
 
+def _green_of(signal: Signal, direction: str) -> int | None:
+    """Index of the green phase ``direction``'s approach is timed in (``None``: no such
+    approach)."""
+    if direction not in signal.directions:
+        return None
+    a = signal.directions.index(direction)
+    return next(k for k, served in enumerate(signal.serves) if a in served)
+
+
+def _link_cases(
+    signals: list[Signal],
+    band: int,
+    own: dict[tuple[str, int], Timing],
+    waved: dict[tuple[str, int], Timing],
+    offsets: dict[tuple[str, int], float],
+    design: dict[tuple[str, int], np.ndarray],
+    links: dict[str, tuple[str, float] | None],
+    direction: str,
+    settings: PlanSettings,
+) -> list[coord.LinkCase]:
+    """The links of ``band`` in ``direction`` (``links``: that direction's), as
+    ``coordination.keep_wave`` weighs them (``waved``, ``offsets``: the band's green wave;
+    ``own``: the uncoordinated plans)."""
+    by_id = {s.intersection: s for s in signals}
+    starts: dict[tuple[str, int], float] = {}  # (signal, green phase) -> s into the cycle
+    for s in signals:
+        program = writer.program(s, waved[s.intersection, band], settings)
+        for k, phase in enumerate(s.green_phases):
+            begins = coord.green_start(program, s.states[phase])
+            starts[s.intersection, k] = offsets.get((s.intersection, band), 0.0) + begins
+    cases = []
+    for signal_id, link in links.items():
+        if link is None or signal_id not in by_id or link[0] not in by_id:
+            continue
+        down, up = by_id[signal_id], by_id[link[0]]
+        k, k_up = _green_of(down, direction), _green_of(up, direction)
+        if k is None or k_up is None:
+            continue
+        t = waved[signal_id, band]
+        cases.append(
+            coord.LinkCase(
+                flow=float(design[signal_id, band][down.directions.index(direction)]),
+                arrival=starts[up.intersection, k_up] + link[1] - starts[signal_id, k],
+                spread=waved[up.intersection, band].greens[k_up],
+                green=t.greens[k],
+                cycle=t.cycle,
+                own_green=own[signal_id, band].greens[k],
+                own_cycle=own[signal_id, band].cycle,
+            )
+        )
+    return cases
+
+
 def coordinate(
     network_path: Path | str,
     signals: list[Signal],
@@ -214,34 +267,48 @@ def coordinate(
     mode: str,
 ) -> tuple[dict[tuple[str, int], Timing], dict[tuple[str, int], float], dict[int, str]]:
     """The ``coordination`` module's ``mode`` applied to each band's own-cycle ``timings``:
-    the re-timed timings, the offsets and each band's wave direction."""
+    the re-timed timings, the offsets and each band's wave direction (bands without a wave
+    have none)."""
     if mode == coord.NONE:
         return timings, {}, {}
     out, offsets, directions = dict(timings), {}, {}
-    links = read_links(network_path) if mode == coord.GREEN_WAVE else {}
+    links = read_links(network_path) if mode in (coord.GREEN_WAVE, coord.AUTO) else {}
     for b in range(band_count):
         common = coord.common_cycle(timings[s.intersection, b].cycle for s in signals)
         cycle = math.ceil(round(common, 6))  # whole seconds; 30.000000001 is 30
         for s in signals:
             t = timing(design[s.intersection, b], s.lanes, s.serves, settings, cycle=cycle)
             out[s.intersection, b] = _whole_seconds(t, cycle)
-        if mode != coord.GREEN_WAVE:
+        if mode == coord.COMMON_CYCLE:
             continue
         totals: dict[str, float] = {}
         for s in signals:
             for d, q in zip(s.directions, design[s.intersection, b], strict=True):
                 totals[d] = totals.get(d, 0.0) + float(q)
-        direction = directions[b] = coord.wave_direction(totals)
+        direction = coord.wave_direction(totals)
         arrivals = coord.arrival_times(links.get(direction, {}))
+        band_offsets = {}
         for s in signals:
-            if direction not in s.directions:
+            phase = _green_of(s, direction)
+            if phase is None:
                 continue
-            a = s.directions.index(direction)
-            phase = next(k for k, served in enumerate(s.serves) if a in served)
             program = writer.program(s, out[s.intersection, b], settings)
             begins = coord.green_start(program, s.states[s.green_phases[phase]])
             arrival = arrivals.get(s.intersection, 0.0)
-            offsets[s.intersection, b] = float(round(coord.offset(arrival, begins, cycle)))
+            band_offsets[s.intersection, b] = float(round(coord.offset(arrival, begins, cycle)))
+        back = coord.OPPOSITE.get(direction, "")
+        if mode == coord.AUTO and not coord.keep_wave(
+            totals[direction],
+            totals.get(back, 0.0),
+            _link_cases(
+                signals, b, timings, out, band_offsets, design, links.get(back, {}), back, settings
+            ),
+        ):
+            for s in signals:  # uncoordinated: the signals' own plans
+                out[s.intersection, b] = timings[s.intersection, b]
+            continue
+        offsets.update(band_offsets)
+        directions[b] = direction
     return out, offsets, directions
 
 
@@ -265,8 +332,8 @@ def plans_from_rates(
     ``design_hour``: what a band's plan is timed for, per signal: ``"mean"`` (the mean
     flow of the band's hours) or ``"peak"`` (the band's hour with the signal's largest
     Y, as a practitioner times one plan for its peak hour).
-    ``coordination``: ``coordination.MODES`` (``none``, ``common-cycle``, ``green-wave``;
-    the ``coordination`` module says what each does).
+    ``coordination``: ``coordination.MODES`` (``none``, ``common-cycle``, ``green-wave``,
+    ``auto``; the ``coordination`` module says what each does).
     """
     coord.check_mode(coordination)
     if design_hour not in (MEAN, PEAK):

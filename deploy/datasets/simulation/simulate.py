@@ -9,7 +9,10 @@ Steps (all written through ``synthetic.output``: staged, renamed into place at t
 3. one SUMO run per local date (``run.run``): simulation time 0 is local midnight of the
    start date and runs in real (UTC) seconds, so a spring-forward date lasts 23 simulated
    hours and an autumn one 25 (``sampling.local_hour_cells``, as the generator); each run
-   lasts its date plus ``DRAIN_S`` so vehicles inserted before midnight finish;
+   lasts its date plus ``DRAIN_S`` so vehicles inserted before midnight finish. With
+   ``hours=(first, last)`` only the local hours ``[first, last)`` of each date are
+   simulated (from an empty network) and written; crossings after ``last`` of vehicles
+   inserted before it are not written unless ``last`` is 24;
 4. stop-line loops (``detectors``) give one event row per vehicle crossing a stop line,
    written by the generator's writer (``formats.write_days``): one file per local date,
    rows sorted by time, each written as soon as its date's crossings are in (memory
@@ -52,6 +55,7 @@ from transforms import features
 DEFAULT_DAYS = 7
 DEFAULT_START_DATE = "2026-03-16"  # a Monday (the generator's default start)
 DEFAULT_CONTROL = "actuated"
+ALL_HOURS = (0, 24)  # local hours [first, last) of each date to simulate
 DRAIN_S = 900
 NETWORK_FILE = network.NET_FILE
 
@@ -88,10 +92,12 @@ def simulate(
     overwrite_foreign: bool = False,
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
+    hours: tuple[int, int] = ALL_HOURS,
 ) -> SimulationSummary:
     """Simulates ``days`` local dates of ``profile`` and writes the event files, the network
     and ground_truth.json to ``out_dir``; ``workers`` SUMO processes run dates at once (each
-    date has its own seed, so the files do not depend on it). Raises
+    date has its own seed, so the files do not depend on it); ``hours``: the local hours
+    ``[first, last)`` of each date to simulate (default all). Raises
     :class:`GenerationError` (a ``ValueError``) for bad input; nothing is left behind then."""
     start = parse_start_date(start_date)
     seed = profile.default_seed if seed is None else seed
@@ -105,6 +111,7 @@ def simulate(
         raise GenerationError(f"control {control!r} not in {', '.join(run.CONTROLS)}")
     if workers < 1:
         raise GenerationError(f"workers must be a positive integer, got {workers}")
+    check_hours(hours)
     if network_file is not None and grid is not None:
         raise GenerationError("give a grid or a network file, not both")
     if network_file is not None and not Path(network_file).is_file():
@@ -147,6 +154,7 @@ def simulate(
                 Path(work),
                 say,
                 workers,
+                hours,
             )
         total = sum(rows_per_file.values())
         ratios = demand_mod.flow_ratios(flows, net)
@@ -155,6 +163,7 @@ def simulate(
             control=control,
             demand_params=asdict(params),
             grid=asdict(grid) if grid is not None else None,
+            local_hours=list(hours),
             vehicles_per_day=vehicles,
             teleports=teleports,
         )
@@ -172,6 +181,24 @@ def simulate(
         wall_s=time.monotonic() - began,
         peak_y=float(ratios.total.max()),
     )
+
+
+def check_hours(hours: tuple[int, int]) -> tuple[int, int]:
+    """``hours`` if ``0 <= first < last <= 24``, else :class:`GenerationError`."""
+    first, last = hours
+    if not 0 <= first < last <= 24:
+        raise GenerationError(
+            f"hours must be local hours FIRST-LAST with 0 <= FIRST < LAST <= 24, got {first}-{last}"
+        )
+    return hours
+
+
+def parse_hours(text: str) -> tuple[int, int]:
+    """``"10-14"`` -> ``(10, 14)``; :class:`GenerationError` for anything else."""
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise GenerationError(f"hours {text!r} is not FIRST-LAST, e.g. 10-14")
+    return check_hours((int(parts[0]), int(parts[1])))
 
 
 def day_seed(seed: int, day: int) -> int:
@@ -204,25 +231,27 @@ def _simulate_days(
     work: Path,
     say: Callable[[str], None],
     workers: int = 1,
+    hours: tuple[int, int] = ALL_HOURS,
 ) -> tuple[dict[str, int], list[int], int]:
     """Runs SUMO per local date (``workers`` at once) and writes each date's file, in date
     order, once its crossings are all in (a run's crossings after midnight go to the next
-    date); returns rows per file, vehicles per day and teleports."""
+    date; with fewer ``hours``, those after the last hour are dropped); returns rows per
+    file, vehicles per day and teleports."""
     days = int(cells.date_index.max()) + 1
     rows_per_file: dict[str, int] = {}
     vehicles, teleports = [], 0
     carry = _no_detections()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         runs = [
-            pool.submit(_simulate_day, net, flows, cells, day, seed, control, work)
+            pool.submit(_simulate_day, net, flows, cells, day, seed, control, work, hours)
             for day in range(days)
         ]
         for day, future in enumerate(runs):  # in date order, whatever finishes first
-            result, found, last = future.result()
+            result, found, window_end, day_end = future.result()
             found = _concat([carry, found])
-            today = found.time_s < 3600 * last
+            today = found.time_s < 3600 * window_end
             rows_per_file.update(writer.write(day, _rows(net, _take(found, today), cells)))
-            carry = _take(found, ~today)
+            carry = _take(found, found.time_s >= 3600 * day_end)
             vehicles.append(int(result.depart_s.size))
             teleports += result.teleports
             say(
@@ -240,10 +269,15 @@ def _simulate_day(
     seed: int,
     control: str,
     work: Path,
-) -> tuple[run.RunResult, detectors.Detections, int]:
-    """One local date in SUMO: its result, its stop-line crossings and its last cell + 1."""
+    hours: tuple[int, int] = ALL_HOURS,
+) -> tuple[run.RunResult, detectors.Detections, int, int]:
+    """One local date in SUMO (its local ``hours``): its result, its stop-line crossings,
+    the last simulated cell + 1 and the date's last cell + 1."""
     in_day = np.flatnonzero(cells.date_index == day)
-    first, last = int(in_day[0]), int(in_day[-1]) + 1
+    window = in_day[(cells.hour[in_day] >= hours[0]) & (cells.hour[in_day] < hours[1])]
+    if window.size == 0:  # only a 1-hour window inside a spring-forward gap
+        raise GenerationError(f"day {day + 1} has no local hour in {hours[0]}-{hours[1]}")
+    first, last = int(window[0]), int(window[-1]) + 1
     day_dir = work / f"day{day}"
     day_dir.mkdir()
     routes = day_dir / "routes.rou.xml"
@@ -262,7 +296,7 @@ def _simulate_day(
     )
     found = detectors.read_detections(out)
     shutil.rmtree(day_dir, ignore_errors=True)
-    return result, found, last
+    return result, found, last, int(in_day[-1]) + 1
 
 
 def _no_detections() -> detectors.Detections:

@@ -54,6 +54,21 @@ def test_uncoordinated_plans(model_dir, grid_2x2, tmp_path, capsys):
     assert usage.value.code == 2
 
 
+def test_auto_coordination_names_each_bands_choice(model_dir, grid_2x2, tmp_path, capsys):
+    out = tmp_path / "plans"
+    argv = ["advise", "--model", model_dir, "--network", str(grid_2x2), "--out", str(out)]
+    assert cli_main([*argv, "--coordination", "auto"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("band-")]
+    assert lines and all(("green wave" in line) != ("uncoordinated" in line) for line in lines)
+    with (out / "plans.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    for line in lines:
+        band = int(line.split(":")[0].removeprefix("band-"))
+        offsets = {float(r["offset_s"]) for r in rows if int(r["band"]) == band}
+        if "uncoordinated" in line:
+            assert offsets == {0.0}
+
+
 def test_start_lists_dst_correct_switches(model_dir, grid_2x2, tmp_path):
     """Europe/London (the fixture's zone) springs forward on Sunday 29 March 2026 at
     01:00 GMT: from Sunday 02:00 local on, a switch comes one hour sooner after time 0

@@ -7,36 +7,21 @@ from datetime import date
 from xml.etree import ElementTree
 
 import pytest
-import yaml
 
 from deploy.cli import main as cli_main
 from deploy.datasets.simulation import demand, network, run
 from deploy.datasets.synthetic import cities, sampling
+from tests.deploy.conftest import SIMULATED_START as START
 
 pytestmark = pytest.mark.slow
 
-START = "2026-03-21"  # a Saturday: the quickest two days of a 2x2 grid to simulate
 SUNDAY_NOON = 24 + 12  # simulation hour (time 0 = Saturday's local midnight)
 
 
-def test_simulate_run_advise_then_an_hour_under_the_plans(tmp_path, capsys):
-    data, output, plans = tmp_path / "data", tmp_path / "output", tmp_path / "plans"
-    simulate = ["simulate", "--city", "london", "--out", str(data), "--grid", "2x2"]
-    assert cli_main([*simulate, "--days", "2", "--start", START]) == 0
-    config = tmp_path / "london.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "city": "london",
-                "timezone": "Europe/London",
-                "data": {"split": {"kind": "time", "eval_days": 1}},
-                "training": {"train_steps": 300, "eval_steps": 20, "batch_size": 256},
-                "evaluation": {"thresholds": None},
-            }
-        )
-    )
-    argv = ["run", "--city", "london", "--config", str(config), "--data", str(data)]
-    assert cli_main([*argv, "--output", str(output), "--workers", "1"]) == 0
+def test_simulate_run_advise_then_an_hour_under_the_plans(simulated_weekend, tmp_path, capsys):
+    # simulate -> run: the shared fixture (tests/deploy/conftest.py)
+    data, output, plans = simulated_weekend.data, simulated_weekend.output, tmp_path / "plans"
+    assert simulated_weekend.code == 0, simulated_weekend.out[-2000:]
     net_path = data / network.NET_FILE
     advise = ["advise", "--city", "london", "--output", str(output), "--network", str(net_path)]
     assert cli_main([*advise, "--out", str(plans), "--start", START, "--days", "2"]) == 0

@@ -124,6 +124,9 @@ def run_cli(argv: list[str]) -> int:
         (["--start", "2026-13-01"], "not YYYY-MM-DD"),
         (["--network", "missing.net.xml"], "is not a file"),
         (["--peak-y", "1.2"], "peak_y"),
+        (["--hours", "14-10"], "0 <= FIRST < LAST <= 24"),
+        (["--hours", "10-25"], "0 <= FIRST < LAST <= 24"),
+        (["--hours", "ten"], "not FIRST-LAST"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, extra, message):
@@ -197,3 +200,18 @@ def test_dates_simulated_at_once_write_the_same_files_as_one_by_one(tmp_path):
         assert (tmp_path / "parallel" / name).read_bytes() == (
             tmp_path / "serial" / name
         ).read_bytes(), name
+
+
+def test_hours_simulate_only_those_local_hours_of_each_date(tmp_path):
+    out = tmp_path / "hours"
+    kwargs = {"days": 2, "start_date": "2026-03-28", "grid": network.GridSpec(rows=1, cols=1)}
+    # Saturday and the spring-forward Sunday (its 10:00 is UTC+1): local 10:00-12:00 only
+    summary = simulate.simulate(LONDON, out, hours=(10, 12), **kwargs)
+    _, batches = _parsed(out)
+    local_hours = np.concatenate([b.chunk.hour for b in batches])  # the parser's own clock
+    assert summary.total_rows == local_hours.size > 100
+    assert set(local_hours.tolist()) == {10, 11}
+    assert sorted(summary.rows_per_file) == ["2026-03-28.csv", "2026-03-29.csv"]
+    assert all(n > 0 for n in summary.rows_per_file.values())
+    truth = ground_truth.read_ground_truth(out)
+    assert truth["simulation"]["local_hours"] == [10, 12]
