@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import fcntl
 import json
@@ -340,3 +341,42 @@ def _donor_spec(uri: str) -> dict | None:
     except model_dir.ModelDirError as err:
         print(f"  donor embedding spec: unreadable ({exit_codes.one_line(err)})")
         return None
+
+
+def backfill_command(args: argparse.Namespace) -> int:
+    """``traffic-pipeline backfill``: ``run`` once per day from ``--from`` to ``--to``, each
+    with its own ``--as-of``; one line per day on stdout, each night's own output in a log
+    file of the city's log dir (``backfill-<day>.log``)."""
+    from deploy.runners.local import backfill
+
+    try:
+        if args.first_day > args.last_day:
+            raise ConfigError(f"--from {args.first_day} is after --to {args.last_day}")
+        config = _apply_overrides(load_config(args.city, args.config), args)
+        if not config.data.window_days:
+            where = f"config {args.config}" if args.config else f"{args.city}'s built-in config"
+            raise ConfigError(
+                f"backfill needs a rolling window: {where} has no data.window_days "
+                f"(set it, or pass --window-days N)"
+            )
+        layout = _layout(args, config.metadata)
+        check_writable_dir(layout.output_dir, "--output")
+    except ConfigError as err:
+        return exit_codes.fail(err)
+    name = wiring.pipeline_name(config.city)
+    log_dir = layout.log_dir(config.city)
+    gate_metrics = list(config.gate_thresholds())
+
+    def run_night(day: date) -> int:
+        night = argparse.Namespace(**{**vars(args), "as_of": day.isoformat()})
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = log_dir / f"backfill-{day.isoformat()}.log"
+        with open(log_file, "w") as log, contextlib.redirect_stdout(log):
+            return run_command(night, progress=lambda node, state, elapsed: None)
+
+    def describe(day: date) -> str:
+        store = metadata.open_store(layout.metadata_location)
+        run_id = metadata.run_ids(store, name)[-1]
+        return backfill.night_line(day, store, name, run_id, gate_metrics)
+
+    return backfill.backfill(args.first_day, args.last_day, run_night, describe)
