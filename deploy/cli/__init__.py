@@ -162,7 +162,7 @@ def _run(args: argparse.Namespace) -> int:
 def _backfill(args: argparse.Namespace) -> int:
     from deploy.cli import local as local_cli
 
-    return local_cli.backfill_command(args)
+    return local_cli.backfill_command(args, progress=lambda: _print_progress(time.monotonic()))
 
 
 def _history(args: argparse.Namespace) -> int:

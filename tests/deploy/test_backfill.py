@@ -32,13 +32,21 @@ def test_the_loop_stops_at_the_first_failing_night_and_names_it():
         ran.append(day)
         return codes.get(day, exit_codes.OK)
 
+    def already_done(day: date) -> str | None:
+        return f"{day}: already done" if day == date(2026, 3, 1) else None
+
     code = backfill.backfill(
-        date(2026, 3, 1), date(2026, 3, 5), run_night, lambda d: f"{d}: done", lines.append
+        date(2026, 3, 1),
+        date(2026, 3, 5),
+        run_night,
+        lambda d: f"{d}: done",
+        already_done,
+        lines.append,
     )
     assert code == exit_codes.COMPONENT_FAILED
-    assert ran == [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+    assert ran == [date(2026, 3, 2), date(2026, 3, 3)]  # 03-01 was done, 03-04 never runs
     assert lines == [
-        "2026-03-01: done",
+        "2026-03-01: already done",
         "2026-03-02: done",
         "2026-03-03: FAILED (exit 1); backfill stopped at this day",
     ]

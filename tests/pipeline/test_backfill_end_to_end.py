@@ -2,13 +2,15 @@
 
 Each night is one run with its own ``--as-of``: checked on the terminal (one line per
 day, its window and days ingested/reused) and in ML Metadata (one run per night, its
-ExampleGen's ``as_of`` and window). The same backfill again does no new work (every
-component cached, each day reported as already done), and a night whose day file is
-missing (``max_missing_days: 0``) stops the backfill with exit 2, naming the day.
+ExampleGen's ``as_of`` and window). The same backfill again does no new work (each day
+reported as already done, with its run; no new run), and a night whose day file is
+missing (``max_missing_days: 0``) stops the backfill with exit 2, naming the day. A night
+whose window files changed (a new mtime) runs again.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.slow
 LONDON = wiring.pipeline_name("london")
 WINDOW = 4
 NIGHT = re.compile(
-    r"^(\d{4}-\d\d-\d\d): (done|already done \(cached\)) \| run \S+ \| "
+    r"^(\d{4}-\d\d-\d\d): (done|already done) \| run (\S+) \| "
     r"window: (\d{4}-\d\d-\d\d)\.\.(\d{4}-\d\d-\d\d) \((\d+) days\), ingested (\d+), reused (\d+)"
     r" \| ",
     re.M,
@@ -87,17 +89,19 @@ def test_backfill_runs_each_night_once_is_idempotent_and_stops_at_a_failing_day(
     )
     output = tmp_path / "output"
     layout = LocalLayout(output)
+    capsys.readouterr()  # the generator's line
 
     assert _backfill(config, data, output, "2026-03-20", "2026-03-22") == exit_codes.OK
     out = capsys.readouterr().out
     assert len(out.splitlines()) == 3, out  # one line per night, the runs' output in logs
-    assert NIGHT.findall(out) == [
+    nights = NIGHT.findall(out)
+    assert [m[:2] + m[3:] for m in nights] == [
         ("2026-03-20", "done", "2026-03-17", "2026-03-20", "4", "4", "0"),
         ("2026-03-21", "done", "2026-03-18", "2026-03-21", "4", "1", "3"),
         ("2026-03-22", "done", "2026-03-19", "2026-03-22", "4", "1", "3"),
     ]
     runs = _runs(layout)
-    assert len(runs) == 3
+    assert [m[2] for m in nights] == runs
     for run_id, day in zip(runs, ("2026-03-20", "2026-03-21", "2026-03-22"), strict=True):
         props = _example_gen_props(layout, run_id)
         assert (props[properties.AS_OF], props[properties.WINDOW_LAST]) == (day, day)
@@ -106,16 +110,15 @@ def test_backfill_runs_each_night_once_is_idempotent_and_stops_at_a_failing_day(
         log = (layout.log_dir("london") / f"backfill-{day}.log").read_text()
         assert "window: " in log and f"..{day} ({WINDOW} days)" in log
 
-    # The same backfill again: one cached run per night, no component executed.
+    # The same backfill again: every night already done (the same window files, a run
+    # through to the Pusher), reported with its run and not run again.
     assert _backfill(config, data, output, "2026-03-20", "2026-03-22") == exit_codes.OK
     out = capsys.readouterr().out
-    assert [(m[0], m[1]) for m in NIGHT.findall(out)] == [
-        (day, "already done (cached)") for day in ("2026-03-20", "2026-03-21", "2026-03-22")
+    assert [(m[0], m[1], m[2]) for m in NIGHT.findall(out)] == [
+        (day, "already done", run)
+        for day, run in zip(("2026-03-20", "2026-03-21", "2026-03-22"), runs, strict=True)
     ]
-    again = _runs(layout)[3:]
-    assert len(again) == 3
-    for run_id in again:
-        assert set(_run_states(layout, run_id).values()) == {"CACHED"}
+    assert _runs(layout) == runs
 
     # 03-23's file is gone and no missing day is allowed: 03-22 is already done, 03-23
     # stops the backfill with exit 2 naming the day, and 03-24 is not run.
@@ -123,8 +126,15 @@ def test_backfill_runs_each_night_once_is_idempotent_and_stops_at_a_failing_day(
     assert _backfill(config, data, output, "2026-03-22", "2026-03-24") == exit_codes.BAD_INPUT
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert [m[:2] for m in NIGHT.findall(captured.out)] == [("2026-03-22", "already done (cached)")]
+    assert [m[:2] for m in NIGHT.findall(captured.out)] == [("2026-03-22", "already done")]
     assert lines[-1] == "2026-03-23: FAILED (exit 2); backfill stopped at this day"
     assert "2026-03-24" not in captured.out
     assert "2026-03-23" in captured.err  # the run's own one-line reason
-    assert len(_runs(layout)) == 7
+    assert _runs(layout) == runs
+
+    # 03-22's file is touched (a new mtime: the listing changed): that night runs again.
+    day_file = next(data.glob("2026-03-22.*"))
+    os.utime(day_file, (day_file.stat().st_atime, day_file.stat().st_mtime + 60))
+    assert _backfill(config, data, output, "2026-03-22", "2026-03-22") == exit_codes.OK
+    assert [m[:2] for m in NIGHT.findall(capsys.readouterr().out)] == [("2026-03-22", "done")]
+    assert len(_runs(layout)) == len(runs) + 1
