@@ -8,6 +8,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timezone
@@ -353,8 +354,8 @@ def backfill_command(
 ) -> int:
     """``traffic-pipeline backfill``: ``run`` once per day from ``--from`` to ``--to``, each
     with its own ``--as-of``; one line per day on stdout, each night's own output (its
-    ``progress()`` reporter's lines, its summary) in a log file of the city's log dir
-    (``backfill-<day>.log``)."""
+    ``progress()`` reporter's lines, its summary, its error lines) in a log file of the
+    city's log dir (``backfill-<day>.log``); a failed night's error lines also on stderr."""
     from deploy.runners.local import backfill
 
     try:
@@ -380,8 +381,17 @@ def backfill_command(
         night = argparse.Namespace(**{**vars(args), "as_of": day.isoformat()})
         log_dir.mkdir(parents=True, exist_ok=True)
         log_file = log_dir / f"backfill-{day.isoformat()}.log"
-        with open(log_file, "w") as log, contextlib.redirect_stdout(log):
-            return run_command(night, progress=progress())
+        with (
+            open(log_file, "w") as log,
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+        ):
+            code = run_command(night, progress=progress())
+        if code not in backfill.COMPLETED:  # the run's own error lines, on the terminal too
+            for line in log_file.read_text().splitlines():
+                if line.startswith(("error: ", "full log: ")):
+                    print(line, file=sys.stderr)
+        return code
 
     def describe(day: date) -> str:
         store = metadata.open_store(layout.metadata_location)
