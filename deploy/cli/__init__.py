@@ -93,8 +93,22 @@ def _add_backfill_parser(subparsers) -> None:
         "backfill",
         help="run the nightly job once per day from --from to --to, each with its own --as-of",
     )
-    p.add_argument("--from", dest="first_day", type=iso_date, required=True, metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="last_day", type=iso_date, required=True, metavar="YYYY-MM-DD")
+    p.add_argument(
+        "--from",
+        dest="first_day",
+        type=iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the first night's --as-of",
+    )
+    p.add_argument(
+        "--to",
+        dest="last_day",
+        type=iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the last night's --as-of (included); nights already done are skipped",
+    )
     _add_run_options(p)
     p.set_defaults(func=_backfill)
 
