@@ -1,5 +1,5 @@
-"""``traffic-pipeline``: generate, simulate, import, run, lineage, compile, submit, explain,
-predict, advise. One module per command group registers its parsers here (``generate``,
+"""``traffic-pipeline``: generate, simulate, import, run, backfill, lineage, compile, submit,
+explain, predict, advise. One module per command group registers its parsers here (``generate``,
 ``simulate``, ``import_data``, ``local``, ``kubeflow``, ``insights``, ``advise``); each sets
 ``func(args) -> exit code``. ``python -m deploy.cli`` runs ``main`` (``__main__.py``).
 
@@ -16,6 +16,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from deploy import exit_codes
@@ -69,6 +70,51 @@ def _print_progress(start: float):
 
 def _add_run_parser(subparsers) -> None:
     p = subparsers.add_parser("run", help="run a city's whole pipeline locally")
+    _add_run_options(p)
+    p.add_argument(
+        "--as-of",
+        default="",
+        metavar="YYYY-MM-DD",
+        help="with a window: the window's last day instead of the newest complete day",
+    )
+    p.set_defaults(func=_run)
+
+
+def iso_date(text: str) -> date:
+    """argparse type: a ``YYYY-MM-DD`` date (bad values exit with code 2 and one line)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def _add_backfill_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "backfill",
+        help="run the nightly job once per day from --from to --to, each with its own --as-of",
+    )
+    p.add_argument(
+        "--from",
+        dest="first_day",
+        type=iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the first night's --as-of",
+    )
+    p.add_argument(
+        "--to",
+        dest="last_day",
+        type=iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="the last night's --as-of (included); nights already done are skipped",
+    )
+    _add_run_options(p)
+    p.set_defaults(func=_backfill)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``run`` that ``backfill`` shares (all but ``--as-of``)."""
     p.add_argument("--city", required=True)
     p.add_argument("--config", help="YAML config (default: the built-in one for --city)")
     p.add_argument("--data", help="dir of daily observation files (default: generate them)")
@@ -85,12 +131,6 @@ def _add_run_parser(subparsers) -> None:
         "config's data.window_days; 0 there: its span)",
     )
     p.add_argument(
-        "--as-of",
-        default="",
-        metavar="YYYY-MM-DD",
-        help="with a window: the window's last day instead of the newest complete day",
-    )
-    p.add_argument(
         "--warm-start-from",
         help="donor model: a pushed model dir, a Trainer model artifact dir, "
         "'latest:<city>' for that city's latest blessed model, or 'previous' for this "
@@ -98,7 +138,6 @@ def _add_run_parser(subparsers) -> None:
     )
     p.add_argument("--warm-start-mode", choices=("frozen", "fine_tune"))
     _add_metadata_option(p)
-    p.set_defaults(func=_run)
 
 
 def _add_lineage_parser(subparsers) -> None:
@@ -134,6 +173,12 @@ def _run(args: argparse.Namespace) -> int:
     return local_cli.run_command(args, progress=_print_progress(time.monotonic()))
 
 
+def _backfill(args: argparse.Namespace) -> int:
+    from deploy.cli import local as local_cli
+
+    return local_cli.backfill_command(args, progress=lambda: _print_progress(time.monotonic()))
+
+
 def _history(args: argparse.Namespace) -> int:
     from deploy.cli import local as local_cli
 
@@ -158,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate_cli.add_parser(subparsers)
     import_cli.add_parser(subparsers)
     _add_run_parser(subparsers)
+    _add_backfill_parser(subparsers)
     _add_lineage_parser(subparsers)
     _add_history_parser(subparsers)
     from deploy.cli import kubeflow as kubeflow_cli
@@ -203,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _log_dir(args: argparse.Namespace) -> Path | None:
     """Where an unexpected error's traceback goes: the city's log dir under --output
     (else the temp dir)."""
-    if args.command not in ("run", "lineage"):  # the commands with an --output dir
+    if args.command not in ("run", "backfill", "lineage"):  # the commands with an --output dir
         return None
     from deploy.runners.local.runner import LocalLayout
 

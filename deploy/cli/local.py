@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import fcntl
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, timezone
@@ -79,6 +81,18 @@ def ensure_generated_data(config: CityConfig, layout: LocalLayout) -> Path:
             ) from err
     print(f"generated {result.total_rows} {config.data.kind} rows for {config.city} in {out}")
     return out
+
+
+def _data_root(args: argparse.Namespace, config: CityConfig, layout: LocalLayout) -> str:
+    """``--data``, else the config's ``data.input_base``, else the city's generated data."""
+    if args.data:
+        data_root = str(Path(args.data).resolve())
+        if not Path(data_root).is_dir():
+            raise ConfigError(f"--data {args.data}: no such directory")
+        return data_root
+    if config.data.input_base:
+        return config.data.input_base
+    return str(ensure_generated_data(config, layout))
 
 
 def _days(days: tuple[date, ...]) -> str:
@@ -178,14 +192,7 @@ def run_command(args: argparse.Namespace, progress: Callable[[str, str, float], 
             else:
                 donors.check_donor(donor, config)  # incompatible or corrupt: before any run
                 print(f"warm start ({config.warm_start.mode}) from {donor.describe()}")
-        if args.data:
-            data_root = str(Path(args.data).resolve())
-            if not Path(data_root).is_dir():
-                raise ConfigError(f"--data {args.data}: no such directory")
-        elif config.data.input_base:
-            data_root = config.data.input_base
-        else:
-            data_root = str(ensure_generated_data(config, layout))
+        data_root = _data_root(args, config, layout)
         input_token = None
         window_files = None
         if config.data.window_days:  # resolved again by ExampleGen; here: exit 2 early
@@ -340,3 +347,85 @@ def _donor_spec(uri: str) -> dict | None:
     except model_dir.ModelDirError as err:
         print(f"  donor embedding spec: unreadable ({exit_codes.one_line(err)})")
         return None
+
+
+def backfill_command(
+    args: argparse.Namespace, progress: Callable[[], Callable[[str, str, float], None]]
+) -> int:
+    """``traffic-pipeline backfill``: ``run`` once per day from ``--from`` to ``--to``, each
+    with its own ``--as-of``; one line per day on stdout, each night's own output (its
+    ``progress()`` reporter's lines, its summary, its error lines) in a log file of the
+    city's log dir (``backfill-<day>.log``); a failed night's error lines also on stderr."""
+    from deploy.runners.local import backfill
+
+    try:
+        if args.first_day > args.last_day:
+            raise ConfigError(f"--from {args.first_day} is after --to {args.last_day}")
+        config = _apply_overrides(load_config(args.city, args.config), args)
+        if not config.data.window_days:
+            where = f"config {args.config}" if args.config else f"{args.city}'s built-in config"
+            raise ConfigError(
+                f"backfill needs a rolling window: {where} has no data.window_days "
+                f"(set it, or pass --window-days N)"
+            )
+        layout = _layout(args, config.metadata)
+        check_writable_dir(layout.output_dir, "--output")
+        data_root = _data_root(args, config, layout)
+    except ConfigError as err:
+        return exit_codes.fail(err)
+    name = wiring.pipeline_name(config.city)
+    log_dir = layout.log_dir(config.city)
+    gate_metrics = list(config.gate_thresholds())
+
+    def run_night(day: date) -> int:
+        night = argparse.Namespace(**{**vars(args), "as_of": day.isoformat()})
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_file = log_dir / f"backfill-{day.isoformat()}.log"
+        with (
+            open(log_file, "w") as log,
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+        ):
+            code = run_command(night, progress=progress())
+        if code not in backfill.COMPLETED:  # the run's own error lines, on the terminal too
+            for line in log_file.read_text().splitlines():
+                if line.startswith(("error: ", "full log: ")):
+                    print(line, file=sys.stderr)
+        return code
+
+    def describe(day: date) -> str:
+        store = metadata.open_store(layout.metadata_location)
+        run_id = metadata.run_ids(store, name)[-1]
+        return backfill.night_line(day, "done", store, name, run_id, gate_metrics)
+
+    def already_done(day: date) -> str | None:
+        if args.no_cache or not metadata.has_pipeline(layout.metadata_location, name):
+            return None
+        token = _window_token(data_root, config, day.isoformat())
+        store = metadata.open_store(layout.metadata_location)
+        run_id = backfill.done_run(store, name, token) if token else None
+        if run_id is None:
+            return None
+        return backfill.night_line(day, "already done", store, name, run_id, gate_metrics)
+
+    return backfill.backfill(args.first_day, args.last_day, run_night, describe, already_done)
+
+
+def _window_token(data_root: str, config: CityConfig, as_of: str) -> str | None:
+    """The ``input_token`` a run of the window ending ``as_of`` would pass ExampleGen (see
+    ``run_command``); None when the window is not runnable (its run then says why)."""
+    from components.traffic_example_gen import fingerprints
+    from components.traffic_example_gen.inputs import select_window
+
+    try:
+        files, _ = select_window(
+            data_root,
+            config.data.window_days,
+            config.timezone,
+            datetime.now(timezone.utc),
+            as_of,
+            config.data.max_missing_days,
+        )
+    except (ConfigError, ValueError, OSError):
+        return None
+    return fingerprints.listing_token(files, as_of)
