@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks import bench_scale
 from benchmarks.bench_scale import TreePeak, parse_rows
+from pipeline import pipeline as wiring
 
 # Small, but dense enough for the curated schema (gaps under two days on every approach).
 TINY_ROWS = "150k"
@@ -63,7 +64,9 @@ def test_a_tiny_run_measures_every_stage_through_the_pusher(tmp_path, capsys):
     assert list(rows) == [*bench_scale.TABLE_STAGES, bench_scale.WHOLE_RUN]
     seconds = {stage: float(cells[2]) for stage, cells in rows.items()}
     peaks = {stage: float(cells[4].replace(",", "")) for stage, cells in rows.items()}
-    assert all(value > 0 for value in seconds.values()), seconds
+    # Every stage that reads or trains takes time; pushing a tiny model can round to 0.0 s.
+    working = {stage: value for stage, value in seconds.items() if stage != wiring.PUSHER}
+    assert all(value > 0 for value in working.values()) and seconds[wiring.PUSHER] >= 0, seconds
     # The stages run one after another inside the run; its peak is over all of them.
     stages = [stage for stage in rows if stage != bench_scale.WHOLE_RUN]
     assert seconds[bench_scale.WHOLE_RUN] >= sum(seconds[stage] for stage in stages)
