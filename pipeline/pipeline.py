@@ -102,30 +102,47 @@ def window_parameters(config: CityConfig, inputs: PipelineInputs) -> dict[str, A
     }
 
 
+def _blessed_model_resolver(
+    resolver_id: str, local: tuple[type, dict[str, str], Any] | None, city: str
+) -> Any:
+    """A resolver of the city's latest blessed model and its blessing.
+
+    ``local`` = (strategy, its node ids, the node it runs after): a strategy of ours that
+    reads ML Metadata, restricted to the city and to runs other than this one's node
+    output (the local runner). ``None``: the stock LatestBlessedModelStrategy, the one the
+    Kubeflow V2 compiler knows, made city-scoped by that runner.
+    """
+    if local is None:
+        args: dict[str, Any] = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
+    else:
+        strategy, node_ids, _ = local
+        args = {
+            "strategy_class": strategy,
+            "config": {"pipeline_name": pipeline_name(city), "city": city, **node_ids},
+        }
+    resolver = tfx.dsl.Resolver(
+        **args,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id(resolver_id)
+    if local is not None:
+        resolver.add_upstream_node(local[2])  # it must see this run's output first
+    return resolver
+
+
 def _drift_gate(
     config: CityConfig, example_gen: Any, statistics: Any, exclude_same_data: bool
 ) -> list[Any]:
     """The drift gate's resolver (the city's last blessed run on other data; the stock
     LatestBlessedModelStrategy on Kubeflow V2, made city-scoped by its runner) and the
     DriftGate itself."""
-    if exclude_same_data:
-        resolver_args: dict[str, Any] = {
-            "strategy_class": PreviousDataBlessingStrategy,
-            "config": {
-                "pipeline_name": pipeline_name(config.city),
-                "example_gen_node_id": EXAMPLE_GEN,
-                "city": config.city,
-            },
-        }
-    else:
-        resolver_args = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
-    resolver = tfx.dsl.Resolver(
-        **resolver_args,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id(DRIFT_BASELINE_RESOLVER)
-    if exclude_same_data:
-        resolver.add_upstream_node(example_gen)  # it must see this run's Examples first
+    resolver = _blessed_model_resolver(
+        DRIFT_BASELINE_RESOLVER,
+        (PreviousDataBlessingStrategy, {"example_gen_node_id": EXAMPLE_GEN}, example_gen)
+        if exclude_same_data
+        else None,
+        config.city,
+    )
     gate = DriftGate(
         statistics=statistics,
         examples=example_gen.outputs["examples"],
@@ -244,24 +261,13 @@ def create_pipeline(
         ),
     ).with_id(TRAINER)
 
-    if baseline_excludes_candidate:
-        resolver_args: dict[str, Any] = {
-            "strategy_class": PreviousBlessedModelStrategy,
-            "config": {
-                "pipeline_name": pipeline_name(config.city),
-                "trainer_node_id": TRAINER,
-                "city": config.city,
-            },
-        }
-    else:
-        resolver_args = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
-    baseline_resolver = tfx.dsl.Resolver(
-        **resolver_args,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id(BASELINE_RESOLVER)
-    if baseline_excludes_candidate:
-        baseline_resolver.add_upstream_node(trainer)  # it must see the candidate first
+    baseline_resolver = _blessed_model_resolver(
+        BASELINE_RESOLVER,
+        (PreviousBlessedModelStrategy, {"trainer_node_id": TRAINER}, trainer)
+        if baseline_excludes_candidate
+        else None,
+        config.city,
+    )
     components += [trainer, baseline_resolver]
 
     drift_gate = None
