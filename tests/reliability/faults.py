@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -63,7 +64,15 @@ def start_cli(
             env=cli_env(**env),
             cwd=REPO_ROOT,
             start_new_session=True,
+            preexec_fn=_default_sigint,
         )
+
+
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default, as in a terminal. A test
+    suite started as a background job (``make test &``, nohup) inherits SIGINT ignored,
+    and Python then never raises KeyboardInterrupt, so Ctrl-C could not be tested."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(args: list[str], timeout: float = 120, **env: str) -> subprocess.CompletedProcess:

@@ -144,9 +144,7 @@ def test_ctrl_c_in_the_trainer_is_one_line_and_exit_130_then_resume(baseline, tm
     try:
         interrupted = _wait_until_running(output, wiring.TRAINER, process, known)
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
-        # Python sees SIGINT between bytecodes: inside a long TensorFlow call (tracing the
-        # first step) that takes minutes on a loaded 2-core machine. A bound against a hang,
-        # not a speed check: 120 s timed out once under load 12 in a whole-suite run.
+        # A bound against a hang, not a speed check (the machine may be loaded).
         code = process.wait(timeout=EXIT_AFTER_SIGNAL_S)
     finally:
         if process.poll() is None:
