@@ -3,7 +3,7 @@
 Writes synthetic raw examples as gzipped TFRecords (what ExampleGen hands the Trainer)
 in files of 1M rows, builds the real transform graph (``preprocessing_fn`` has no
 analyzers, so a tiny TFT pass suffices), and for each row count runs the Trainer's own
-functions in a fresh process per path: ``read_batches`` + ``training_rows.collect``
+functions in a fresh process per path: ``collect_rows``
 (the load), then ``model.fit`` on ``training_dataset`` for ``--steps`` steps. First with
 the whole budget (the in-memory path), then with ``memory_budget_mb`` a tenth of the
 training rows' size (the streaming path, rows cached in bucket files on local disk).
@@ -152,13 +152,17 @@ def measure(files: list[str], graph: str, budget_mb: float, batch_size: int, ste
     from tfx.components.util import tfxio_utils
     from tfx.types import artifact_utils, standard_artifacts
 
-    from transforms import memory_budget, training_rows
     from transforms.model import HParams, build_model
     from transforms.row_order import BUCKETS
     from transforms.row_store import IN_MEMORY
-    from transforms.trainer import load_batch_rows, read_batches, training_dataset
+    from transforms.trainer import collect_rows, training_dataset
 
-    hparams = HParams(batch_size=batch_size, seed=1, train_steps=steps + WARM_UP_STEPS)
+    hparams = HParams(
+        batch_size=batch_size,
+        seed=1,
+        train_steps=steps + WARM_UP_STEPS,
+        memory_budget_mb=budget_mb,
+    )
     tft_output = tft.TFTransformOutput(graph)
     examples = standard_artifacts.Examples()
     examples.uri = os.path.dirname(os.path.dirname(files[0]))
@@ -168,18 +172,9 @@ def measure(files: list[str], graph: str, budget_mb: float, batch_size: int, ste
         record_batch_factory=None,
         data_view_decode_fn=None,
     )
-    budget = memory_budget.memory_budget_bytes(budget_mb)
     with tempfile.TemporaryDirectory(prefix="trainer-rows-") as spill_dir:
         start = time.perf_counter()
-        rows = training_rows.collect(
-            read_batches(files, accessor, tft_output, batch_size=load_batch_rows(budget)),
-            data_kind=hparams.data_kind,
-            seed=hparams.seed,
-            validation_fraction=hparams.validation_fraction,
-            max_validation_rows=hparams.eval_steps * hparams.batch_size,
-            budget_bytes=budget,
-            spill_dir=spill_dir,
-        )
+        rows = collect_rows(files, accessor, tft_output, hparams, spill_dir)
         load_seconds = time.perf_counter() - start
         data = training_dataset(rows.store, batch_size, hparams.seed)
         fit_seconds = timed_fit(build_model(hparams, approaches=rows.approach_init), data, steps)

@@ -240,6 +240,27 @@ def run_fn(fn_args: FnArgs) -> None:
     train_and_export(fn_args)
 
 
+def collect_rows(
+    files: list[str],
+    data_accessor: DataAccessor,
+    tft_output: tft.TFTransformOutput,
+    hparams: HParams,
+    spill_dir: str,
+) -> training_rows.TrainingRows:
+    """The training rows of ``files`` (TFT graph applied), held in memory under
+    ``hparams.memory_budget_mb`` or spilled to ``spill_dir`` above it."""
+    budget = memory_budget.memory_budget_bytes(hparams.memory_budget_mb)
+    return training_rows.collect(
+        read_batches(files, data_accessor, tft_output, hparams.data_kind, load_batch_rows(budget)),
+        data_kind=hparams.data_kind,
+        seed=hparams.seed,
+        validation_fraction=hparams.validation_fraction,
+        max_validation_rows=hparams.eval_steps * hparams.batch_size,
+        budget_bytes=budget,
+        spill_dir=spill_dir,
+    )
+
+
 def train_and_export(fn_args: FnArgs) -> keras.Model:
     """``run_fn`` that returns the trained in-memory model (for tests and benchmarks)."""
     keras_mode.require_legacy_keras("Trainer run_fn")
@@ -249,22 +270,9 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
     keras.utils.set_random_seed(hparams.seed)
     tft_output = tft.TFTransformOutput(fn_args.transform_graph_path or fn_args.transform_output)
     model_kwargs, warm_start_record = _warm_start(hparams, fn_args.base_model)
-    budget = memory_budget.memory_budget_bytes(hparams.memory_budget_mb)
     with tempfile.TemporaryDirectory(prefix="trainer-rows-") as spill_dir:
-        rows = training_rows.collect(
-            read_batches(
-                fn_args.train_files,
-                fn_args.data_accessor,
-                tft_output,
-                hparams.data_kind,
-                load_batch_rows(budget),
-            ),
-            data_kind=hparams.data_kind,
-            seed=hparams.seed,
-            validation_fraction=hparams.validation_fraction,
-            max_validation_rows=hparams.eval_steps * hparams.batch_size,
-            budget_bytes=budget,
-            spill_dir=spill_dir,
+        rows = collect_rows(
+            fn_args.train_files, fn_args.data_accessor, tft_output, hparams, spill_dir
         )
         _record_input(rows, fn_args.model_run_dir)
         # Types absent from training (a bicycle counter) are predicted as 0, not guessed.
