@@ -9,10 +9,13 @@ prior (mean 1) on the ratio of the true rate to the model's, given Poisson count
     g[a, k, h, t] = (C[a, k, h, t] + kappa) / (M[a, k, h, t] + kappa)
 
 ``C``: vehicles observed in the class-hour; ``M``: vehicles the model expected there
-(``P`` times the exposure hours of each cell of the class-hour). ``kappa`` (in
-vehicles) sets how much data it takes to move the model: where the approach saw
-thousands of vehicles the counts speak, where it saw a few the model stays. The day
-classes and ``kappa`` are chosen on the validation rows the Trainer holds out of the
+(``P`` times the exposure hours of each cell of the class-hour), each optionally pooled
+with the neighbouring hours of the same day class by a small kernel (a local
+likelihood: an approach's tide spans hours, so its neighbours sharpen a class-hour's
+estimate at the price of a little bias at sharp peaks). ``kappa`` (in vehicles) sets
+how much data it takes to move the model: where the approach saw thousands of
+vehicles the counts speak, where it saw a few the model stays. The day classes, the
+hour pooling and ``kappa`` are chosen on the validation rows the Trainer holds out of the
 train split (early stopping's; the eval split is never read): multipliers from the
 rows the model was fitted on must lower the Poisson NLL of the validation rows' counts,
 else the model is left as trained (``kappa = inf``). The final multipliers use every
@@ -47,6 +50,9 @@ DAY_CLASSES = {
     "weekday/weekend": np.array([0, 0, 0, 0, 0, 1, 1]),
     "weekday/saturday/sunday": np.array([0, 0, 0, 0, 0, 1, 2]),
 }
+# Weights over hours h-2..h+2 a class-hour's counts are pooled with (circular over the
+# hours of its day class): none, or a 5-hour kernel.
+HOUR_POOLING = {"none": (1.0,), "5h": (0.1, 0.2, 0.4, 0.2, 0.1)}
 MIN_VALIDATION_VEHICLES = 100.0  # fewer validation vehicles: too few to choose, not calibrated
 RECORD_FILE = "calibration.json"  # beside the exported model
 KAPPAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # vehicles of prior weight, tried in order
@@ -63,7 +69,7 @@ class Sums:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The chosen day classes and ``kappa`` (``NONE``/inf: not calibrated), the
+    """The chosen day classes, hour pooling and ``kappa`` (``NONE``/inf: not calibrated), the
     validation NLL per count before and after, and the log multipliers
     (A + 1, 168, T); the last row (approaches unseen in training) is 0."""
 
@@ -74,11 +80,13 @@ class Calibration:
     log_multipliers: np.ndarray
     table_validation_nll: float = math.nan
     reason: str = ""
+    hour_pooling: str = NONE
 
     def record(self) -> dict[str, float | str]:
         """What the exported model's spec records about it."""
         return {
             "day_classes": self.day_classes,
+            "hour_pooling": self.hour_pooling,
             "kappa": self.kappa if math.isfinite(self.kappa) else NONE,
             "validation_nll_before": round(self.validation_nll_before, 6),
             "validation_nll_after": round(self.validation_nll_after, 6),
@@ -87,8 +95,25 @@ class Calibration:
         }
 
 
-def multipliers(predicted: np.ndarray, sums: Sums, classes: np.ndarray, kappa: float) -> np.ndarray:
-    """``g`` per (approach, cell, type), (A, 168, T): the class-hour's multiplier."""
+def pool_hours(per_hour: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
+    """``per_hour`` (A, 24, T) pooled over neighbouring hours with ``weights`` (odd
+    length, centred; circular over the day)."""
+    half = len(weights) // 2
+    return sum(
+        w * np.roll(per_hour, shift, axis=1)
+        for shift, w in zip(range(-half, half + 1), weights, strict=True)
+    )
+
+
+def multipliers(
+    predicted: np.ndarray,
+    sums: Sums,
+    classes: np.ndarray,
+    kappa: float,
+    hour_weights: tuple[float, ...] = HOUR_POOLING["none"],
+) -> np.ndarray:
+    """``g`` per (approach, cell, type), (A, 168, T): the class-hour's multiplier, its
+    counts pooled over neighbouring hours with ``hour_weights``."""
     expected = predicted * sums.hours
     week = (predicted.shape[0], features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
     observed = sums.vehicles.reshape(week)
@@ -96,7 +121,8 @@ def multipliers(predicted: np.ndarray, sums: Sums, classes: np.ndarray, kappa: f
     g = np.empty_like(observed)
     for day_class in np.unique(classes):
         days = classes == day_class
-        ratio = (observed[:, days].sum(axis=1) + kappa) / (expected[:, days].sum(axis=1) + kappa)
+        seen = pool_hours(observed[:, days].sum(axis=1), hour_weights)
+        ratio = (seen + kappa) / (pool_hours(expected[:, days].sum(axis=1), hour_weights) + kappa)
         g[:, days] = ratio[:, None]
     return g.reshape(predicted.shape)
 
@@ -114,8 +140,8 @@ def calibrate(
     validation: Sums,
     table_of: Callable[[Sums], np.ndarray],
 ) -> Calibration:
-    """Chooses day classes and ``kappa`` on the ``validation`` rows with multipliers from
-    the ``fit`` rows, then returns the multipliers from both.
+    """Chooses day classes, hour pooling and ``kappa`` on the ``validation`` rows with
+    multipliers from the ``fit`` rows, then returns the multipliers from both.
 
     ``predicted``: the trained model's vehicles per hour (A + 1, 168, T), last row the
     unseen approach; ``fit``, ``validation``: the rows the model was fitted on and the
@@ -130,19 +156,27 @@ def calibrate(
     trained = predicted[:-1].astype(np.float64)
     before = poisson_nll(trained, validation)
     table_nll = poisson_nll(np.asarray(table_of(fit), np.float64), validation)
-    best = (before, NONE, math.inf)
+    best = (before, NONE, NONE, math.inf)
     enough = validation.vehicles.sum() >= MIN_VALIDATION_VEHICLES
     learned = before < table_nll
-    for name, classes in DAY_CLASSES.items() if enough and learned else ():
-        for kappa in KAPPAS:
-            nll = poisson_nll(trained * multipliers(trained, fit, classes, kappa), validation)
-            if nll < best[0]:
-                best = (nll, name, kappa)
-    after, name, kappa = best
+    candidates = [
+        (name, pooling, kappa)
+        for name in DAY_CLASSES
+        for pooling in HOUR_POOLING
+        for kappa in KAPPAS
+        if enough and learned
+    ]
+    for name, pooling, kappa in candidates:
+        g = multipliers(trained, fit, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
+        nll = poisson_nll(trained * g, validation)
+        if nll < best[0]:
+            best = (nll, name, pooling, kappa)
+    after, name, pooling, kappa = best
     log_g = np.zeros(predicted.shape, np.float32)
     if name != NONE:
         every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
-        log_g[:-1] = np.log(multipliers(trained, every, DAY_CLASSES[name], kappa))
+        g = multipliers(trained, every, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
+        log_g[:-1] = np.log(g)
     reason = (
         "calibrated"
         if name != NONE
@@ -152,7 +186,7 @@ def calibrate(
         if not learned
         else "no multiplier lowered the validation NLL"
     )
-    return Calibration(name, kappa, before, after, log_g, table_nll, reason)
+    return Calibration(name, kappa, before, after, log_g, table_nll, reason, pooling)
 
 
 def write_record(result: Calibration, model_dir: str) -> None:

@@ -112,3 +112,37 @@ def test_a_model_no_better_than_the_table_is_left_as_trained():
         untrained, fit, validation, lambda sums: np.full(sums.vehicles.shape, 0.5)
     )
     assert worse.log_multipliers.any() and worse.reason == "calibrated"
+
+
+def test_hour_pooling_spreads_a_class_hour_over_its_neighbours_around_the_clock():
+    impulse = np.zeros((1, features.HOURS_PER_DAY, 1))
+    impulse[0, 0, 0] = 1.0
+    pooled = calibration.pool_hours(impulse, calibration.HOUR_POOLING["5h"])[0, :, 0]
+    weights = dict(zip((22, 23, 0, 1, 2), calibration.HOUR_POOLING["5h"], strict=True))
+    assert pooled.tolist() == [weights.get(hour, 0.0) for hour in range(features.HOURS_PER_DAY)]
+    assert pooled.sum() == 1.0  # no vehicle is lost or made
+
+
+def test_a_tide_over_several_hours_on_thin_counts_is_pooled_over_hours():
+    rng = np.random.default_rng(11)
+    day_and_night = np.where((HOUR >= 7) & (HOUR < 21), 1.0, 0.2)  # what the model knows
+    model = np.broadcast_to(day_and_night[None, :, None], (8, CELLS, 1)).copy()  # thin
+    tide = 1.0 + 1.5 * np.exp(-0.5 * ((HOUR - 8) / 2.0) ** 2)  # a 4-hour morning peak
+    truth = model.copy()
+    truth[:4, DAY < 5, 0] *= tide[DAY < 5]  # half the approaches: a weekday tide
+    fit, validation = _fit_and_validation(truth, rng)
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
+    assert result.hour_pooling == "5h" and result.record()["hour_pooling"] == "5h"
+    calibrated = model * np.exp(result.log_multipliers[:-1])
+
+    def error(rate: np.ndarray, where: np.ndarray = np.s_[:]) -> float:
+        return float(np.abs(np.log(rate / truth))[where].mean())
+
+    # the tide is learned; pooled, the calibration is closer to the truth everywhere
+    # than the same calibration hour by hour
+    tide_hours = np.s_[:4, (DAY < 5) & (HOUR >= 6) & (HOUR <= 10)]
+    assert error(calibrated, tide_hours) < error(model, tide_hours) / 2
+    every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
+    classes = calibration.DAY_CLASSES[result.day_classes]
+    per_hour = model * calibration.multipliers(model, every, classes, result.kappa)
+    assert error(calibrated) < error(per_hour)
