@@ -18,7 +18,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tfx import v1 as tfx
+# TFX's own modules, the ones ``tfx.v1`` re-exports: importing ``tfx.v1`` also imports its
+# Google Cloud extensions (the AI Platform SDK), which cost every run seconds of start-up.
+from tfx.components import SchemaGen, Trainer, Transform
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
+from tfx.dsl.components.common.importer import Importer
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy,
+)
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto.trainer_pb2 import EvalArgs, TrainArgs
+from tfx.types.channel import Channel
+from tfx.types.standard_artifacts import Model, ModelBlessing
 
 from components.atomic_pusher.component import AtomicPusher
 from components.baseline.strategy import PreviousBlessedModelStrategy
@@ -113,17 +125,17 @@ def _blessed_model_resolver(
     Kubeflow V2 compiler knows, made city-scoped by that runner.
     """
     if local is None:
-        args: dict[str, Any] = {"strategy_class": tfx.dsl.experimental.LatestBlessedModelStrategy}
+        args: dict[str, Any] = {"strategy_class": LatestBlessedModelStrategy}
     else:
         strategy, node_ids, _ = local
         args = {
             "strategy_class": strategy,
             "config": {"pipeline_name": pipeline_name(city), "city": city, **node_ids},
         }
-    resolver = tfx.dsl.Resolver(
+    resolver = Resolver(
         **args,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        model=Channel(type=Model),
+        model_blessing=Channel(type=ModelBlessing),
     ).with_id(resolver_id)
     if local is not None:
         resolver.add_upstream_node(local[2])  # it must see this run's output first
@@ -163,7 +175,7 @@ def create_pipeline(
     metadata_connection_config: Any = None,
     enable_cache: bool = True,
     baseline_excludes_candidate: bool = True,
-) -> tfx.dsl.Pipeline:
+) -> Pipeline:
     """Builds the city's TFX pipeline from its config; no I/O happens here.
 
     ``baseline_excludes_candidate`` picks PreviousBlessedModelStrategy (an unchanged
@@ -197,11 +209,9 @@ def create_pipeline(
         else None,
     ).with_id(STATISTICS_GEN)
     if config.data.schema_mode == "curated":
-        schema_gen = tfx.components.ImportSchemaGen(
-            schema_file=schema_file_in(paths.schema_dir, config.data.kind)
-        )
+        schema_gen = ImportSchemaGen(schema_file=schema_file_in(paths.schema_dir, config.data.kind))
     else:
-        schema_gen = tfx.components.SchemaGen(
+        schema_gen = SchemaGen(
             statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True
         )
     schema_gen = schema_gen.with_id(SCHEMA_GEN)
@@ -213,7 +223,7 @@ def create_pipeline(
 
     # In place: preprocessing_fn has no analyzers, so with statistics off and nothing
     # materialised Transform only writes the graph; the Trainer applies it to raw examples.
-    transform = tfx.components.Transform(
+    transform = Transform(
         examples=examples,
         schema=schema,
         preprocessing_fn=PREPROCESSING_FN,
@@ -228,9 +238,9 @@ def create_pipeline(
 
     base_model = None
     if inputs.warm_start_uri is not None:
-        importer = tfx.dsl.Importer(
+        importer = Importer(
             source_uri=inputs.warm_start_uri,
-            artifact_type=tfx.types.standard_artifacts.Model,
+            artifact_type=Model,
             custom_properties={
                 "donor_city": inputs.donor_city,
                 "warm_start_mode": config.warm_start.mode,
@@ -242,18 +252,16 @@ def create_pipeline(
     train_steps = (
         inputs.train_steps if inputs.train_steps is not None else config.training.train_steps
     )
-    trainer = tfx.components.Trainer(
+    trainer = Trainer(
         run_fn=RUN_FN,
         examples=examples,
         transform_graph=transform.outputs["transform_graph"],
         schema=schema,
         base_model=base_model,
         train_args=(
-            inputs.train_args
-            if inputs.train_args is not None
-            else tfx.proto.TrainArgs(num_steps=train_steps)
+            inputs.train_args if inputs.train_args is not None else TrainArgs(num_steps=train_steps)
         ),
-        eval_args=tfx.proto.EvalArgs(num_steps=config.training.eval_steps),
+        eval_args=EvalArgs(num_steps=config.training.eval_steps),
         custom_config=(
             inputs.trainer_custom_config
             if inputs.trainer_custom_config is not None
@@ -296,7 +304,7 @@ def create_pipeline(
         serving_base=paths.serving_base,
     ).with_id(PUSHER)
     components.append(pusher)
-    return tfx.dsl.Pipeline(
+    return Pipeline(
         pipeline_name=pipeline_name(config.city),
         pipeline_root=paths.pipeline_root,
         components=components,

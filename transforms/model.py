@@ -111,15 +111,16 @@ class HeadwayAndRates(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")
 class TrafficEmbeddingModel(keras.Model):
-    """The functional model, with train and test steps traced without AutoGraph.
+    """The functional model, with train, test and predict steps traced without AutoGraph.
 
     The day x hour table's stable checkpoint key is the export's business
     (``transforms.export.export_serving_model``), not the model's.
     """
 
-    # The train and test steps have no tensor-dependent Python control flow, so they are
-    # traced as written: AutoGraph would otherwise rewrite ~1,200 Keras functions on the
-    # first fit (10-20 s here) to produce the same graph.
+    # The train, test and predict steps have no tensor-dependent Python control flow, so
+    # they are traced as written: AutoGraph would otherwise rewrite ~1,200 Keras functions
+    # on the first fit (10-20 s here), and the model's call again on the first predict
+    # (the calibration's week of predictions), to produce the same graph.
     @tf.autograph.experimental.do_not_convert
     def train_step(self, data: Any) -> dict:
         return super().train_step(data)
@@ -127,6 +128,10 @@ class TrafficEmbeddingModel(keras.Model):
     @tf.autograph.experimental.do_not_convert
     def test_step(self, data: Any) -> dict:
         return super().test_step(data)
+
+    @tf.autograph.experimental.do_not_convert
+    def predict_step(self, data: Any) -> Any:
+        return super().predict_step(data)
 
 
 @keras.saving.register_keras_serializable(package="traffic_embeddings")

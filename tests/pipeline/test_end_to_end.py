@@ -100,6 +100,21 @@ def test_second_run_with_no_change_only_uses_the_cache(london):
     assert set(states.values()) == {"CACHED"}, states
 
 
+def test_tfx_beam_package_is_built_once_not_by_each_beam_component(london):
+    # TFX logs these lines when it builds its tfx_ephemeral sdist for Beam workers
+    # (dependency_utils), and when an executor finds one already named in its arguments.
+    built, named = "Creating temporary sdist package", "already includes dependency"
+    layout = london["layout"]
+    logs = sorted(layout.log_dir("london").glob("run-*.log"))
+    first = logs[0].read_text()
+    assert first.count(built) == 1  # before the components: one for the whole run
+    # ExampleGen, StatisticsGen, Transform and the Evaluator each found it named.
+    assert first.count(named) == 4
+    assert sum(log.read_text().count(built) for log in logs[1:]) == 0  # later runs reuse it
+    packages = list(layout.tfx_package_dir.rglob("*.tar.gz"))
+    assert len(packages) == 1 and packages[0].stat().st_size > 0
+
+
 def test_changing_train_steps_retrains_but_keeps_transform_cached(london):
     steps = str(e2e_support.E2E_TRAIN_STEPS + 10)
     runs_before = len(_runs(london["layout"])[1])

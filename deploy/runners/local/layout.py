@@ -9,6 +9,7 @@ Layout under the output dir (``./output`` by default)::
     serving/<city>/<version>/    pushed (blessed) models
     data/<city>/                 generated data when no --data is given
     data/<city>-counts/          the same, as hourly counts (``data.kind: counts``)
+    tfx_package/<tfx version>/   TFX's Beam dependency package, built once (tfx_package.py)
 """
 
 from __future__ import annotations
@@ -52,3 +53,8 @@ class LocalLayout:
     def tmp_dir(self, city: str) -> Path:
         """The run's temp dir (``TMPDIR`` while it runs), under its own output."""
         return self.pipeline_root(city) / "tmp"
+
+    @property
+    def tfx_package_dir(self) -> Path:
+        """TFX's Beam dependency package, shared by every city and run (``tfx_package``)."""
+        return self.output_dir / "tfx_package"

@@ -7,6 +7,7 @@ Layout under the output dir (``./output`` by default)::
     pipelines/<city>/            the pipeline root (artifacts), plus logs/ and tmp/
     serving/<city>/<version>/    pushed (blessed) models
     data/<city>/                 generated data when no --data is given
+    tfx_package/                 TFX's Beam dependency package, built once (tfx_package.py)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from absl import logging as absl_logging
-from tfx import v1 as tfx
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from tfx.orchestration.pipeline import RunOptions
 
 from deploy.mlmd import metadata
@@ -31,7 +32,9 @@ from deploy.runners.local.layout import (
     LocalLayout as LocalLayout,  # re-exported: callers import it here
 )
 from deploy.runners.local.progress import ProgressCallback, RunProgress
+from deploy.runners.local.tfx_package import with_tfx_package
 from pipeline.config import CityConfig
+from pipeline.names import pipeline_name
 from pipeline.pipeline import PipelineInputs, PipelinePaths, create_pipeline
 from pipeline.schema import curated_schema_dir
 from transforms import keras_mode
@@ -198,35 +201,36 @@ def run_pipeline(
     city = config.city
     for path in (layout.pipeline_root(city), layout.log_dir(city)):
         path.mkdir(parents=True, exist_ok=True)
-    pipeline = create_pipeline(
-        config,
-        PipelinePaths(
-            pipeline_root=str(layout.pipeline_root(city)),
-            serving_base=str(layout.serving_base(city)),
-            schema_dir=curated_schema_dir(),
-        ),
-        PipelineInputs(
-            data_root=data_root,
-            span_begin=config.data.span_begin,
-            span_end=config.data.span_end,
-            as_of=as_of,
-            input_token=input_token,
-            warm_start_uri=warm_start_uri,
-            donor_city=donor_city,
-        ),
-        beam_pipeline_args=beam_profiles.beam_args(
-            config.beam, image=config.image, workers=workers
-        ),
-        metadata_connection_config=metadata.connection_config(layout.metadata_location),
-        enable_cache=enable_cache,
-    )
-    name = pipeline.pipeline_info.pipeline_name
+    name = pipeline_name(city)
     watch = RunProgress(layout.metadata_location, name, progress or (lambda *_: None))
     with _run_logging(layout.log_dir(city)), _run_temp_dir(layout.tmp_dir(city)):
         try:
+            beam_args = beam_profiles.beam_args(config.beam, image=config.image, workers=workers)
+            pipeline = create_pipeline(
+                config,
+                PipelinePaths(
+                    pipeline_root=str(layout.pipeline_root(city)),
+                    serving_base=str(layout.serving_base(city)),
+                    schema_dir=curated_schema_dir(),
+                ),
+                PipelineInputs(
+                    data_root=data_root,
+                    span_begin=config.data.span_begin,
+                    span_end=config.data.span_end,
+                    as_of=as_of,
+                    input_token=input_token,
+                    warm_start_uri=warm_start_uri,
+                    donor_city=donor_city,
+                ),
+                # TFX's sdist for Beam workers, built once per output dir (tfx_package.py);
+                # its path is stable, so the executors' cache keys stay the same run to run.
+                beam_pipeline_args=with_tfx_package(beam_args, layout.tfx_package_dir),
+                metadata_connection_config=metadata.connection_config(layout.metadata_location),
+                enable_cache=enable_cache,
+            )
             with watch:
                 run_options = RunOptions(to_nodes=list(to_nodes)) if to_nodes else None
-                tfx.orchestration.LocalDagRunner().run(pipeline, run_options=run_options)
+                LocalDagRunner().run(pipeline, run_options=run_options)
         except Exception as err:  # reported with the failing component, never swallowed
             raise ComponentFailedError(watch.failed_node() or "pipeline", err) from err
         except KeyboardInterrupt as err:  # TFX leaves the interrupted execution RUNNING
