@@ -177,14 +177,17 @@ class WarmStartConfig:
 @dataclass(frozen=True)
 class DriftConfig:
     """The drift gate (components/drift_gate): this window's statistics vs the last
-    blessed run's of the city. ``off`` | ``warn`` (recorded, shown) | ``block`` (also
-    withholds the blessing: nothing pushed, exit 3)."""
+    blessed run's of the city, and its newest ``recent_days`` days vs that run's days
+    before them. ``off`` | ``warn`` (recorded, shown) | ``block`` (also withholds the
+    blessing: nothing pushed, exit 3)."""
 
     __pydantic_config__ = YAML_SECTION
 
     mode: StrictStr = drift_checks.DEFAULT_MODE
     # {feature: threshold}; a feature left out keeps its default (drift_checks.CHECKS).
     thresholds: dict[StrictStr, StrictFloat] = field(default_factory=dict)
+    # The recent-days check (components/drift_gate/recent.py); 0: whole windows only.
+    recent_days: StrictInt = drift_checks.DEFAULT_RECENT_DAYS
 
     def all_thresholds(self) -> dict[str, float]:
         """Every check's threshold: the defaults with the configured ones over them."""
@@ -309,6 +312,7 @@ def _validate(config: CityConfig) -> None:
     negative = sorted(k for k, v in config.drift.thresholds.items() if not v >= 0)
     if negative:
         raise ConfigError(f"drift.thresholds: {', '.join(negative)} must be >= 0")
+    _validate_recent_days(config)
     if config.data.split.kind not in SPLIT_KINDS:
         raise ConfigError(f"data.split.kind: {config.data.split.kind!r} not in {SPLIT_KINDS}")
     if config.metadata and not config.metadata.startswith("mysql://"):
@@ -338,6 +342,18 @@ def _validate(config: CityConfig) -> None:
         HParams.from_custom_config(config.trainer_custom_config())
     except ValueError as err:
         raise ConfigError(f"training: {err}") from err
+
+
+def _validate_recent_days(config: CityConfig) -> None:
+    recent, window_days = config.drift.recent_days, config.data.window_days
+    if recent < 0:
+        raise ConfigError(f"drift.recent_days must be >= 0 (0: whole windows only), got {recent}")
+    if config.drift.mode != "off" and window_days and window_days < 2 * recent:
+        raise ConfigError(
+            f"drift.recent_days ({recent}) needs data.window_days >= {2 * recent} (got "
+            f"{window_days}): the newest {recent} days are compared with at least as many "
+            "earlier days of the last blessed run; lower drift.recent_days (0: whole windows only)"
+        )
 
 
 def _validate_window(data: DataConfig) -> None:

@@ -150,6 +150,8 @@ def _drift_gate(
         mode=config.drift.mode,
         thresholds=config.drift.all_thresholds(),
         data_kind=config.data.kind,
+        timezone=config.timezone,
+        recent_days=config.drift.recent_days,
     ).with_id(DRIFT_GATE)
     return [resolver, gate]
 
