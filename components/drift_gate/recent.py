@@ -8,10 +8,12 @@ check compares data that do not overlap:
 
 - **recent**: the newest ``recent_days`` local days of this run (ending at its last
   day), from this run's day cells;
-- **reference**: the days of the *baseline* run's data before the first recent day,
-  from the day cells the baseline's DriftGate kept next to its statistics
-  (``DAY_CELLS_FILE``). The baseline is the same city-scoped resolver's as the
-  whole-window check, so nothing new is resolved, on any runner.
+- **reference**: the days of the *baseline* run's data before the first recent day
+  (the newest whole weeks of them, when there are 7 or more: a recent week is then
+  compared with the same days of the week), from the day cells the baseline's DriftGate
+  kept next to its statistics (``DAY_CELLS_FILE``). The baseline is the same
+  city-scoped resolver's as the whole-window check: nothing new is resolved, on any
+  runner.
 
 Both sides are vehicle shares (day cells summed, weighted by vehicles) of
 ``RECENT_FEATURES``, compared by the same TFDV comparators and thresholds as the
@@ -40,6 +42,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from components.drift_gate import checks, comparison, derived
 from transforms import features
 
+WEEK = 7
 RECENT = "recent"  # the split name of the check's measurements
 DAY_CELLS_FILE = "DayCells.parquet"  # at the root of the drift_statistics artifact
 # The checks computed from day cells (vehicle shares); the labels are not among them.
@@ -109,7 +112,10 @@ def compare_recent(
     recent = current[
         (current[derived.DAY] >= first) & (current[derived.DAY] <= last_day.isoformat())
     ]
-    reference = baseline[baseline[derived.DAY] < first]
+    before = sorted(baseline.loc[baseline[derived.DAY] < first, derived.DAY].unique())
+    if len(before) >= WEEK:  # whole weeks: the same days of the week as a recent week
+        before = before[len(before) % WEEK :]
+    reference = baseline[baseline[derived.DAY].isin(before)]
     ref_first, ref_last, ref_days = _span(reference[derived.DAY])
     parts = checks.RecentParts(
         first, last_day.isoformat(), recent_days, ref_first, ref_last, ref_days

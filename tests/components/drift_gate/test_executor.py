@@ -209,7 +209,14 @@ def test_the_recent_days_catch_a_break_the_whole_window_dilutes(tmp_path):
     assert approach.value == pytest.approx(1 / 4 - 1 / 7) and approach.drifted
     parts = checks.RecentParts.from_json(drift.get_string_custom_property(checks.RECENT_PARTS))
     assert parts == checks.RecentParts(
-        "2026-03-29", "2026-03-30", 2, "2026-03-16", "2026-03-28", 13, compared=True
+        # the baseline's 13 days before the recent ones, as whole weeks: the newest 7
+        "2026-03-29",
+        "2026-03-30",
+        2,
+        "2026-03-22",
+        "2026-03-28",
+        7,
+        compared=True,
     )
 
 
