@@ -76,6 +76,9 @@ class DataConfig:
     window_days: StrictInt = 0
     # Days of the window without a file that a run accepts (and records); more stop it.
     max_missing_days: StrictInt = window.DEFAULT_MAX_MISSING_DAYS
+    # The day cache keeps the entries of days up to this many days before the window's
+    # first day; older ones are deleted at the end of a successful run.
+    cache_keep_days: StrictInt = window.DEFAULT_CACHE_KEEP_DAYS
     split: SplitConfig = field(default_factory=SplitConfig)
     max_reject_fraction: StrictFloat = accounting.DEFAULT_MAX_REJECT_FRACTION
     schema_mode: StrictStr = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
@@ -363,6 +366,8 @@ def _validate_window(data: DataConfig) -> None:
         )
     if data.max_missing_days < 0:
         raise ConfigError(f"data.max_missing_days must be >= 0, got {data.max_missing_days}")
+    if data.cache_keep_days < 0:
+        raise ConfigError(f"data.cache_keep_days must be >= 0, got {data.cache_keep_days}")
     if not data.window_days:
         return
     if data.span_begin or data.span_end:

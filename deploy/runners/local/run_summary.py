@@ -264,6 +264,11 @@ def window_lines(examples_properties: dict[str, object]) -> list[str]:
     missing = json.loads(str(props.get(properties.MISSING_DAYS) or "[]"))
     if missing:
         lines.append(f"window days missing ({len(missing)}): {', '.join(missing)}")
+    if props.get(properties.CACHE_PRUNED_BEFORE):
+        lines.append(
+            f"day cache: pruned {int(props.get(properties.CACHE_DAYS_PRUNED) or 0)} day(s) "
+            f"before {props[properties.CACHE_PRUNED_BEFORE]}"
+        )
     return lines
 
 
