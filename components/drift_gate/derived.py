@@ -49,7 +49,7 @@ def _column(records, name: str) -> np.ndarray:
     values = records.column(index).flatten()
     if len(values) != records.num_rows:
         raise ValueError(f"drift gate: {name!r} needs exactly one value per example")
-    return values.to_numpy(zero_copy_only=False)
+    return values.to_numpy(zero_copy_only=False, writable=True)  # pandas writes into it
 
 
 def count_day_cells(files: list[str], data_kind: str, timezone: str) -> pd.DataFrame:
