@@ -76,6 +76,9 @@ class DataConfig:
     window_days: StrictInt = 0
     # Days of the window without a file that a run accepts (and records); more stop it.
     max_missing_days: StrictInt = window.DEFAULT_MAX_MISSING_DAYS
+    # The day cache keeps the entries of days up to this many days before the window's
+    # first day; older ones are deleted at the end of a successful run.
+    cache_keep_days: StrictInt = window.DEFAULT_CACHE_KEEP_DAYS
     split: SplitConfig = field(default_factory=SplitConfig)
     max_reject_fraction: StrictFloat = accounting.DEFAULT_MAX_REJECT_FRACTION
     schema_mode: StrictStr = "curated"  # curated (ImportSchemaGen) | inferred (SchemaGen)
@@ -177,14 +180,17 @@ class WarmStartConfig:
 @dataclass(frozen=True)
 class DriftConfig:
     """The drift gate (components/drift_gate): this window's statistics vs the last
-    blessed run's of the city. ``off`` | ``warn`` (recorded, shown) | ``block`` (also
-    withholds the blessing: nothing pushed, exit 3)."""
+    blessed run's of the city, and its newest ``recent_days`` days vs that run's days
+    before them. ``off`` | ``warn`` (recorded, shown) | ``block`` (also withholds the
+    blessing: nothing pushed, exit 3)."""
 
     __pydantic_config__ = YAML_SECTION
 
     mode: StrictStr = drift_checks.DEFAULT_MODE
     # {feature: threshold}; a feature left out keeps its default (drift_checks.CHECKS).
     thresholds: dict[StrictStr, StrictFloat] = field(default_factory=dict)
+    # The recent-days check (components/drift_gate/recent.py); 0: whole windows only.
+    recent_days: StrictInt = drift_checks.DEFAULT_RECENT_DAYS
 
     def all_thresholds(self) -> dict[str, float]:
         """Every check's threshold: the defaults with the configured ones over them."""
@@ -309,6 +315,7 @@ def _validate(config: CityConfig) -> None:
     negative = sorted(k for k, v in config.drift.thresholds.items() if not v >= 0)
     if negative:
         raise ConfigError(f"drift.thresholds: {', '.join(negative)} must be >= 0")
+    _validate_recent_days(config)
     if config.data.split.kind not in SPLIT_KINDS:
         raise ConfigError(f"data.split.kind: {config.data.split.kind!r} not in {SPLIT_KINDS}")
     if config.metadata and not config.metadata.startswith("mysql://"):
@@ -340,6 +347,18 @@ def _validate(config: CityConfig) -> None:
         raise ConfigError(f"training: {err}") from err
 
 
+def _validate_recent_days(config: CityConfig) -> None:
+    recent, window_days = config.drift.recent_days, config.data.window_days
+    if recent < 0:
+        raise ConfigError(f"drift.recent_days must be >= 0 (0: whole windows only), got {recent}")
+    if config.drift.mode != "off" and window_days and window_days < 2 * recent:
+        raise ConfigError(
+            f"drift.recent_days ({recent}) needs data.window_days >= {2 * recent} (got "
+            f"{window_days}): the newest {recent} days are compared with at least as many "
+            "earlier days of the last blessed run; lower drift.recent_days (0: whole windows only)"
+        )
+
+
 def _validate_window(data: DataConfig) -> None:
     if data.window_days < 0:
         raise ConfigError(
@@ -347,6 +366,8 @@ def _validate_window(data: DataConfig) -> None:
         )
     if data.max_missing_days < 0:
         raise ConfigError(f"data.max_missing_days must be >= 0, got {data.max_missing_days}")
+    if data.cache_keep_days < 0:
+        raise ConfigError(f"data.cache_keep_days must be >= 0, got {data.cache_keep_days}")
     if not data.window_days:
         return
     if data.span_begin or data.span_end:

@@ -162,6 +162,8 @@ def _drift_gate(
         mode=config.drift.mode,
         thresholds=config.drift.all_thresholds(),
         data_kind=config.data.kind,
+        timezone=config.timezone,
+        recent_days=config.drift.recent_days,
     ).with_id(DRIFT_GATE)
     return [resolver, gate]
 
@@ -186,6 +188,7 @@ def create_pipeline(
     window = window_parameters(config, inputs)
     if window:  # a rolling window reuses the days it has seen (traffic_example_gen/day_cache.py)
         window["day_cache"] = day_cache_root(paths.pipeline_root, config.city) or None
+        window["cache_keep_days"] = config.data.cache_keep_days
     example_gen = TrafficExampleGen(
         input_base=inputs.data_root,
         timezone=config.timezone,

@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from deploy.cli import main as cli_main
+from transforms import features
 
 # Small enough for CI on 2 cores, big enough that a trained model beats the gate.
 E2E_DAYS = 9
@@ -69,3 +70,25 @@ def run(city: str, config: Path, data: Path, output: Path, *extra: str) -> int:
             *extra,
         ]
     )
+
+
+def halve_approach(data, intersection: str, direction: str, first_day: str) -> int:
+    """Drops every second row of one approach from ``first_day`` on; rows dropped."""
+    dropped = 0
+    for path in sorted(data.glob("*.csv")):
+        if path.name[:10] < first_day:
+            continue
+        header, *rows = path.read_text().splitlines()
+        index = header.split(",").index
+        i, d = index(features.RAW_INTERSECTION), index(features.RAW_DIRECTION)
+        kept, seen = [header], 0
+        for row in rows:
+            cells = row.split(",")
+            if cells[i] == intersection and cells[d] == direction:
+                seen += 1
+                if seen % 2 == 0:
+                    dropped += 1
+                    continue
+            kept.append(row)
+        path.write_text("\n".join(kept) + "\n")
+    return dropped

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from transforms import features
 
 MODES = ("off", "warn", "block")
 DEFAULT_MODE = "off"
+# The recent-days check (recent.py): the newest days of the window compared with the
+# baseline run's days before them; 0 turns it off. A week: every day of the week once.
+DEFAULT_RECENT_DAYS = 7
 
 L_INFINITY = "infinity_norm"  # field names of tensorflow_metadata's FeatureComparator
 JENSEN_SHANNON = "jensen_shannon_divergence"
@@ -60,8 +63,44 @@ MEASUREMENTS = "drift_measurements"  # JSON list of Measurement dicts
 MODE = "drift_mode"
 BLOCKED = "drift_blocked"  # 1: mode block and DRIFT; the Evaluator does not bless
 BASELINE_URI = "drift_baseline_statistics_uri"
+# JSON of what the recent-days check compared (recent.Parts); '' when it did not run.
+RECENT_PARTS = "drift_recent"
 OK, DRIFT, NO_BASELINE = "OK", "DRIFT", "NO_BASELINE"
 BASELINE_MISSING = "BASELINE_MISSING"  # the blessing names drift statistics that are gone
+
+
+@dataclass(frozen=True)
+class RecentParts:
+    """What the recent-days check compared (``recent.py``): ISO first/last days and day
+    counts of each side ('' / 0: none)."""
+
+    recent_first: str
+    recent_last: str
+    recent_days: int
+    reference_first: str = ""
+    reference_last: str = ""
+    reference_days: int = 0
+    compared: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> RecentParts | None:
+        return cls(**json.loads(text)) if text else None
+
+    def describe(self) -> str:
+        """e.g. ``recent 2026-03-23..2026-03-29 (7 days) vs 2026-03-02..2026-03-22 (21
+        days) of the baseline``, or why they were not compared."""
+        recent = f"recent {self.recent_first}..{self.recent_last} ({self.recent_days} days)"
+        if not self.reference_days:
+            return f"{recent}: not compared (the baseline has no day before {self.recent_first})"
+        reference = f"{self.reference_first}..{self.reference_last} ({self.reference_days} days)"
+        if not self.compared:
+            return (
+                f"{recent}: not compared (the baseline's days before them, {reference}, are fewer)"
+            )
+        return f"{recent} vs {reference} of the baseline"
 
 
 def unknown_features(names: set[str]) -> str:

@@ -19,6 +19,8 @@ class DriftGateSpec(types.ComponentSpec):
         executor.MODE_KEY: ExecutionParameter(type=str),
         executor.THRESHOLDS_KEY: ExecutionParameter(type=str),
         executor.DATA_KIND_KEY: ExecutionParameter(type=str),
+        executor.TIMEZONE_KEY: ExecutionParameter(type=str),
+        executor.RECENT_DAYS_KEY: ExecutionParameter(type=int),
     }
     INPUTS = {
         executor.STATISTICS_KEY: ChannelParameter(type=standard_artifacts.ExampleStatistics),
@@ -37,8 +39,9 @@ class DriftGate(base_component.BaseComponent):
     """Compares the window's statistics with the last blessed run's, with TFDV's drift
     comparators (as TFX's DistributionValidator, which ``tfx.v1`` does not export and
     which takes baseline statistics, not a blessing, so it cannot be resolved
-    city-scoped on Kubeflow V2). ``mode`` warn records the result; block also makes the
-    Evaluator withhold its blessing (``components/fast_evaluator``)."""
+    city-scoped on Kubeflow V2), and the window's newest ``recent_days`` days with the
+    baseline's days before them (``recent.py``). ``mode`` warn records the result; block
+    also makes the Evaluator withhold its blessing (``components/fast_evaluator``)."""
 
     SPEC_CLASS = DriftGateSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
@@ -50,6 +53,8 @@ class DriftGate(base_component.BaseComponent):
         mode: str,
         thresholds: dict[str, float],
         data_kind: str,
+        timezone: str,
+        recent_days: int,
         baseline: types.BaseChannel | None = None,
     ):
         super().__init__(
@@ -60,6 +65,8 @@ class DriftGate(base_component.BaseComponent):
                 mode=mode,
                 thresholds=json.dumps(thresholds, sort_keys=True),
                 data_kind=data_kind,
+                timezone=timezone,
+                recent_days=recent_days,
                 drift_statistics=types.Channel(type=standard_artifacts.ExampleStatistics),
                 anomalies=types.Channel(type=standard_artifacts.ExampleAnomalies),
             )

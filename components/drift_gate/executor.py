@@ -2,16 +2,19 @@
 
 Per split (train, eval): copies StatisticsGen's statistics (``FeatureStats.pb``) and
 writes the derived features' (``DerivedStats.pb``, ``derived.py``) into the
-``drift_statistics`` artifact, which the Evaluator records on its blessing. With a
-baseline (the last blessed run of the city, ``strategy.py``), compares each split with
-the baseline's same split and writes TFDV's anomalies (``SchemaDiff.pb``, as
-ExampleValidator and DistributionValidator do). The result goes on both outputs as
-custom properties (``checks``); ``block`` with drift sets ``drift_blocked``, and the
-Evaluator then does not bless the model, so nothing is pushed.
+``drift_statistics`` artifact, which the Evaluator records on its blessing; at its root,
+the window's vehicles per day cell (``recent.DAY_CELLS_FILE``). With a baseline (the
+last blessed run of the city, ``strategy.py``), compares each split with the baseline's
+same split, and this run's newest ``recent_days`` days with the baseline's days before
+them (``recent.py``; 0: not), and writes TFDV's anomalies (``SchemaDiff.pb``, as
+ExampleValidator and DistributionValidator do; the recent check's in ``Recent/``). The
+result goes on both outputs as custom properties (``checks``); ``block`` with drift sets
+``drift_blocked``, and the Evaluator then does not bless the model, so nothing is pushed.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from typing import Any
@@ -25,7 +28,8 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
-from components.drift_gate import checks, comparison, derived
+from components.drift_gate import checks, comparison, derived, recent
+from components.traffic_example_gen import properties
 
 STATISTICS_KEY = "statistics"
 EXAMPLES_KEY = "examples"
@@ -35,6 +39,9 @@ ANOMALIES_KEY = "anomalies"
 MODE_KEY = "mode"
 THRESHOLDS_KEY = "thresholds"
 DATA_KIND_KEY = "data_kind"
+TIMEZONE_KEY = "timezone"  # the city's: the day cells' local days
+RECENT_DAYS_KEY = "recent_days"  # the recent-days check's days; 0: the check is off
+RECENT_DIR = "Recent"  # the recent check's anomalies: <anomalies>/Recent/SchemaDiff.pb
 
 WINDOW_FILE = "FeatureStats.pb"  # StatisticsGen's file name, so TFX readers accept it
 DERIVED_FILE = "DerivedStats.pb"
@@ -75,6 +82,13 @@ def thresholds_by_source(thresholds: dict[str, float]) -> dict[str, dict[str, fl
     return result
 
 
+def last_day(examples: types.Artifact, day_cells) -> datetime.date:
+    """The Examples' last day (ExampleGen's ``last_day``), else the newest day counted."""
+    if examples.has_custom_property(properties.LAST_DAY):
+        return datetime.date.fromisoformat(examples.get_string_custom_property(properties.LAST_DAY))
+    return datetime.date.fromisoformat(max(day_cells[derived.DAY]))
+
+
 class Executor(base_executor.BaseExecutor):
     """Writes the drift statistics; compares them with the baseline's; records it."""
 
@@ -93,14 +107,19 @@ class Executor(base_executor.BaseExecutor):
         splits = artifact_utils.decode_split_names(statistics.split_names)
         drift_stats.split_names = anomalies_out.split_names = statistics.split_names
 
-        current = {}
+        timezone = exec_properties[TIMEZONE_KEY]
+        current, day_cells = {}, []
         for split in splits:
             window = stats_artifact_utils.load_statistics(statistics, split).proto()
             pattern = io_utils.all_files_pattern(artifact_utils.get_split_uri([examples], split))
-            cells = derived.count_cells(
-                sorted(tf.io.gfile.glob(pattern)), exec_properties[DATA_KIND_KEY]
+            cells = derived.count_day_cells(
+                sorted(tf.io.gfile.glob(pattern)), exec_properties[DATA_KIND_KEY], timezone
             )
-            current[split] = {checks.WINDOW: window, checks.DERIVED: derived.cell_statistics(cells)}
+            day_cells.append(cells)
+            current[split] = {
+                checks.WINDOW: window,
+                checks.DERIVED: derived.cell_statistics(derived.approach_hour_cells(cells)),
+            }
             _write(os.path.join(split_dir(drift_stats.uri, split), WINDOW_FILE), window)
             _write(
                 os.path.join(split_dir(drift_stats.uri, split), DERIVED_FILE),
@@ -128,6 +147,23 @@ class Executor(base_executor.BaseExecutor):
                     anomalies.anomaly_info[name].CopyFrom(info)
             _write(os.path.join(split_dir(anomalies_out.uri, split), ANOMALIES_FILE), anomalies)
 
+        window_cells = derived.merge_day_cells(day_cells)
+        recent.write_day_cells(os.path.join(drift_stats.uri, recent.DAY_CELLS_FILE), window_cells)
+        recent_days = int(exec_properties.get(RECENT_DAYS_KEY) or 0)
+        parts = None
+        if recent_days and base_uri and compared:
+            baseline_cells = recent.read_day_cells(os.path.join(base_uri, recent.DAY_CELLS_FILE))
+            found, raw, parts = recent.compare_recent(
+                window_cells,
+                baseline_cells if baseline_cells is not None else window_cells.iloc[:0],
+                last_day(examples, window_cells),
+                recent_days,
+                by_source[checks.DERIVED] | by_source[checks.WINDOW],
+            )
+            measurements += found
+            _write(os.path.join(anomalies_out.uri, RECENT_DIR, ANOMALIES_FILE), raw)
+            logging.info("DriftGate: %s", parts.describe())
+
         if not compared:  # nothing lost silently: a recorded baseline that is gone is said
             result = checks.BASELINE_MISSING if base_uri else checks.NO_BASELINE
         else:
@@ -142,4 +178,7 @@ class Executor(base_executor.BaseExecutor):
             artifact.set_string_custom_property(checks.MEASUREMENTS, checks.to_json(measurements))
             artifact.set_string_custom_property(checks.BASELINE_URI, base_uri)
             artifact.set_int_custom_property(checks.BLOCKED, blocked)
+            artifact.set_string_custom_property(
+                checks.RECENT_PARTS, parts.to_json() if parts else ""
+            )
         logging.info("DriftGate: %s", checks.summary_line(result, mode, measurements))

@@ -42,6 +42,7 @@ class TrafficExampleGenSpec(types.ComponentSpec):
         executor.MAX_MISSING_DAYS_KEY: ExecutionParameter(type=int, optional=True),
         executor.INPUT_TOKEN_KEY: ExecutionParameter(type=str, optional=True),
         executor.DAY_CACHE_KEY: ExecutionParameter(type=str, optional=True),
+        executor.CACHE_KEEP_DAYS_KEY: ExecutionParameter(type=int, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -73,7 +74,9 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
 
     ``day_cache`` (a directory the runner owns, e.g. under the pipeline root; events
     with a time split): each day is parsed and encoded once and reused by later runs
-    while its file's fingerprint is unchanged (``day_cache``); '' or None: none.
+    while its file's fingerprint is unchanged (``day_cache``); '' or None: none. At the
+    end of a successful run, the entries of days more than ``cache_keep_days`` days
+    before the window are deleted (None: ``window.DEFAULT_CACHE_KEEP_DAYS``).
     """
 
     SPEC_CLASS = TrafficExampleGenSpec
@@ -95,6 +98,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
         max_missing_days: int | types.RuntimeParameter | None = None,
         input_token: str | types.RuntimeParameter | None = None,
         day_cache: str | types.RuntimeParameter | None = None,
+        cache_keep_days: int | None = None,
     ):
         executor.check_data_kind(data_kind)
         super().__init__(
@@ -113,6 +117,7 @@ class TrafficExampleGen(base_beam_component.BaseBeamComponent):
                 max_missing_days=max_missing_days,
                 input_token=input_token,
                 day_cache=day_cache,
+                cache_keep_days=cache_keep_days,
                 examples=types.Channel(type=standard_artifacts.Examples),
                 rejects=types.Channel(type=TrafficRejects),
             )

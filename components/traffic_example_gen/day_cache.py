@@ -24,7 +24,13 @@ Writes are atomic: the files go to a fresh attempt directory, and the entry only
 once ``entry.json`` (the list of the attempt's files and the counts) is in place,
 written last, via a temporary name and a rename. A half-written entry (no, or an
 unreadable, ``entry.json``; a listed file gone) is never reused: the day is ingested
-again. Nothing is pruned yet: entries of days that left the window stay.
+again.
+
+**Pruning** (``prune``): at the end of a successful run, the entries of every day more
+than ``cache_keep_days`` days before the window's first day are deleted: first each
+entry's ``entry.json`` (the entry is then no entry, never reused), then the day's
+directory. An interrupted prune leaves files without ``entry.json`` that the next prune
+removes. A run whose ``--as-of`` is older than a pruned day ingests that day again.
 """
 
 from __future__ import annotations
@@ -171,6 +177,43 @@ def commit_entry(cache_root: str, day: datetime.date, key: str, attempt: str, pa
     if entry is None:
         raise DayCacheError(f"{final}: the entry just written cannot be read back")
     return entry
+
+
+_DAY_DIR = re.compile(r"^\d{4}-\d\d-\d\d$")
+
+
+def cached_days(cache_root: str) -> dict[datetime.date, list[str]]:
+    """{day: the files under its directory} of every day directory of the cache."""
+    if not FileSystems.exists(cache_root):
+        return {}
+    root = cache_root.rstrip("/") + "/"
+    [result] = FileSystems.match([FileSystems.join(cache_root, "**")])
+    days: dict[datetime.date, list[str]] = {}
+    for metadata in result.metadata_list:
+        first = metadata.path[len(root) :].split("/", 1)[0]
+        if metadata.path.startswith(root) and _DAY_DIR.match(first):
+            days.setdefault(datetime.date.fromisoformat(first), []).append(metadata.path)
+    return days
+
+
+def prune(cache_root: str, before: datetime.date) -> list[datetime.date]:
+    """Deletes the entries of every day before ``before`` (see the module docstring);
+    returns the days deleted, oldest first."""
+    old = {day: files for day, files in cached_days(cache_root).items() if day < before}
+    if not old:
+        return []
+    markers = [p for files in old.values() for p in files if posixpath.basename(p) == ENTRY_FILE]
+    if markers:
+        FileSystems.delete(markers)  # first: no entry of these days is readable any more
+    rest = [p for files in old.values() for p in files if posixpath.basename(p) != ENTRY_FILE]
+    if rest:
+        FileSystems.delete(rest)
+    # The emptied directories, where the file system has them (not on GCS).
+    dirs = [FileSystems.join(cache_root, day.isoformat()) for day in old]
+    dirs = [d for d in dirs if FileSystems.exists(d)]
+    if dirs:
+        FileSystems.delete(dirs)
+    return sorted(old)
 
 
 def run_counts(counts: dict[str, int], split: str) -> dict[str, int]:

@@ -79,6 +79,9 @@ INPUT_TOKEN_KEY = "input_token"
 # The day cache's root (``day_cache``), owned by the runner (under the pipeline root);
 # '' or unset: every day is ingested. Used for events with a time split.
 DAY_CACHE_KEY = "day_cache"
+# Entries of days more than this many days before the window's first day are deleted
+# at the end of a successful run (``day_cache.prune``); None: window.DEFAULT_CACHE_KEEP_DAYS.
+CACHE_KEEP_DAYS_KEY = "cache_keep_days"
 EXAMPLES_KEY = "examples"
 REJECTS_KEY = "rejects"
 
@@ -87,6 +90,7 @@ REJECTS_KEY = "rejects"
 DAY_GROUP_BYTES = 64 << 20
 # In the rejects artifact of a day-cache run: one line per day, ingested or reused.
 DAYS_FILE = "days.json"
+PRUNED_FILE = "pruned.json"  # with a day cache: {"before": ISO day, "days": [ISO days]}
 TAIL_COUNTS_FILE = "tail_counts.json"  # in the executor's temp dir
 
 
@@ -253,6 +257,19 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         coverage.check_missing_hours(
             short_days, None if max_missing_hours is None else float(max_missing_hours)
         )
+        if use_cache and resolved is not None:  # the run succeeded: prune the old days
+            keep = exec_properties.get(CACHE_KEEP_DAYS_KEY)
+            keep = window.DEFAULT_CACHE_KEEP_DAYS if keep is None else int(keep)
+            before = resolved.first - datetime.timedelta(days=keep)
+            pruned = day_cache.prune(cache_root, before)
+            with fileio.open(os.path.join(rejects.uri, PRUNED_FILE), "w") as handle:
+                days = [d.isoformat() for d in pruned]
+                handle.write(json.dumps({"before": before.isoformat(), "days": days}))
+            for artifact in (examples, rejects):
+                artifact.set_int_custom_property(properties.CACHE_DAYS_PRUNED, len(pruned))
+                artifact.set_string_custom_property(
+                    properties.CACHE_PRUNED_BEFORE, before.isoformat()
+                )
 
     def _run_with_day_cache(
         self,

@@ -23,3 +23,7 @@ DAYS_INGESTED = "days_ingested"  # days parsed and encoded by this run
 DAYS_REUSED = "days_reused"  # days taken from an earlier run (0: not built yet)
 # JSON {ISO day: {"file", "size", "sha256"}} of every file read (``fingerprints``).
 INPUT_FINGERPRINTS = "input_fingerprints"
+# The day cache's pruning at the end of the run (``day_cache.prune``): how many days'
+# entries were deleted, and the day before which every entry was.
+CACHE_DAYS_PRUNED = "day_cache_days_pruned"
+CACHE_PRUNED_BEFORE = "day_cache_pruned_before"

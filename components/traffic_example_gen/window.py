@@ -24,6 +24,9 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 DEFAULT_MAX_MISSING_DAYS = 0  # a gap stops the run unless the config allows gaps
+# The day cache keeps the entries of days up to this many days before the window's
+# first day (a re-run or backfill a week back still reuses them); older ones are pruned.
+DEFAULT_CACHE_KEEP_DAYS = 7
 
 
 class WindowError(ValueError):

@@ -438,6 +438,9 @@ def test_the_drift_baseline_query_is_restricted_to_the_city(tmp_path, target):
         assert json.loads(params["thresholds"]["runtimeValue"]["constant"]) == (
             config.drift.all_thresholds()
         )
+        # The recent-days check: fixed in the spec, its days resolved from the data.
+        assert params["recent_days"] == {"runtimeValue": {"constant": config.drift.recent_days}}
+        assert params["timezone"] == {"runtimeValue": {"constant": config.timezone}}
     assert filters["london"] == (
         'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1'
         ' AND metadata.city.string_value="london"'

@@ -28,28 +28,6 @@ BROKEN_FROM = "2026-03-23"  # day 8
 RESOLVERS = {wiring.BASELINE_RESOLVER, wiring.DRIFT_BASELINE_RESOLVER}  # they always resolve
 
 
-def halve_approach(data, intersection: str, direction: str, first_day: str) -> int:
-    """Drops every second row of one approach from ``first_day`` on; rows dropped."""
-    dropped = 0
-    for path in sorted(data.glob("*.csv")):
-        if path.name[:10] < first_day:
-            continue
-        header, *rows = path.read_text().splitlines()
-        index = header.split(",").index
-        i, d = index(features.RAW_INTERSECTION), index(features.RAW_DIRECTION)
-        kept, seen = [header], 0
-        for row in rows:
-            cells = row.split(",")
-            if cells[i] == intersection and cells[d] == direction:
-                seen += 1
-                if seen % 2 == 0:
-                    dropped += 1
-                    continue
-            kept.append(row)
-        path.write_text("\n".join(kept) + "\n")
-    return dropped
-
-
 def _drift_gate(layout: LocalLayout) -> tuple[dict, object]:
     """The newest run's DriftGate drift_statistics properties and its Evaluator blessing."""
     store = metadata.open_store(layout.metadata_path)
@@ -62,7 +40,7 @@ def _drift_gate(layout: LocalLayout) -> tuple[dict, object]:
 
 def test_a_halved_approach_is_blocked_with_block_and_recorded_with_warn(tmp_path, capsys):
     data = e2e_support.generate("london", tmp_path / "data", days=14)
-    assert halve_approach(data, "LDN-0001", "N", BROKEN_FROM) > 0
+    assert e2e_support.halve_approach(data, "LDN-0001", "N", BROKEN_FROM) > 0
     output = tmp_path / "output"
     layout = LocalLayout(output)
 
@@ -72,7 +50,8 @@ def test_a_halved_approach_is_blocked_with_block_and_recorded_with_warn(tmp_path
             "london",
             "Europe/London",
             data={"split": {"kind": "time", "eval_days": 2}, "window_days": 7},
-            drift={"mode": mode},
+            # whole windows: this test is about a window compared with an older one
+            drift={"mode": mode, "recent_days": 0},
             # A gate the first run passes whatever the training noise: it must be the
             # baseline (the drift gate is what this test is about).
             evaluation={"thresholds": {"mean_absolute_error": {"upper_bound": 100000.0}}},

@@ -55,6 +55,7 @@ class RunSummary:
     drift_result: str = ""
     drift_mode: str = ""
     drift_measurements: list[drift_checks.Measurement] = field(default_factory=list)
+    drift_recent: drift_checks.RecentParts | None = None  # what the recent-days check compared
 
     @property
     def drift_blocked(self) -> bool:
@@ -207,6 +208,9 @@ def summarize_run(store, pipeline_name: str, run_id: str) -> RunSummary:
                 summary.drift_measurements = drift_checks.from_json(
                     str(props.get(drift_checks.MEASUREMENTS) or "")
                 )
+                summary.drift_recent = drift_checks.RecentParts.from_json(
+                    str(props.get(drift_checks.RECENT_PARTS) or "")
+                )
         elif node.node_id == wiring.TRAINER:
             for art in metadata.outputs_of(store, ex_id, "model"):
                 summary.model_dir = path_utils.serving_model_dir(art.uri)
@@ -260,6 +264,11 @@ def window_lines(examples_properties: dict[str, object]) -> list[str]:
     missing = json.loads(str(props.get(properties.MISSING_DAYS) or "[]"))
     if missing:
         lines.append(f"window days missing ({len(missing)}): {', '.join(missing)}")
+    if props.get(properties.CACHE_PRUNED_BEFORE):
+        lines.append(
+            f"day cache: pruned {int(props.get(properties.CACHE_DAYS_PRUNED) or 0)} day(s) "
+            f"before {props[properties.CACHE_PRUNED_BEFORE]}"
+        )
     return lines
 
 
@@ -276,6 +285,8 @@ def format_summary(summary: RunSummary) -> str:
     lines += [f"  {line}" for line in window_lines(counts)]
     if summary.drift_result:
         lines.append(f"  {summary.drift_line()}")
+    if summary.drift_recent is not None:
+        lines.append(f"  drift recent days: {summary.drift_recent.describe()}")
     if counts:
         rejected = {k: v for k, v in counts.items() if k.startswith("rejected_") and v}
         same_second = counts.get(SAME_SECOND_VEHICLES_KEPT, 0)

@@ -42,9 +42,9 @@ def test_measurements_round_trip_through_json_including_infinity():
     assert checks.from_json(checks.to_json(found)) == found
 
 
-def _config(tmp_path, drift: str):
+def _config(tmp_path, drift: str, data: str = "{}"):
     path = tmp_path / "london.yaml"
-    path.write_text(f"city: london\ntimezone: Europe/London\ndrift: {drift}\n")
+    path.write_text(f"city: london\ntimezone: Europe/London\ndrift: {drift}\ndata: {data}\n")
     return load_config("london", path)
 
 
@@ -54,6 +54,16 @@ def test_config_defaults_live_in_checks_and_overrides_apply(tmp_path):
     assert config.drift.mode == "block"
     assert config.drift.all_thresholds() == {**checks.DEFAULT_THRESHOLDS, "direction": 0.05}
     assert _config(tmp_path, "{mode: off}").drift.mode == "off"  # YAML 1.1 reads off as false
+    assert config.drift.recent_days == checks.DEFAULT_RECENT_DAYS
+
+
+def test_recent_days_need_a_window_of_twice_as_many_days(tmp_path):
+    window = "{window_days: 13, split: {eval_days: 2}}"
+    with pytest.raises(ConfigError, match=r"drift.recent_days \(7\) needs data.window_days >= 14"):
+        _config(tmp_path, "{mode: warn}", window)
+    assert _config(tmp_path, "{mode: warn, recent_days: 6}", window).drift.recent_days == 6
+    assert _config(tmp_path, "{mode: warn, recent_days: 0}", window).drift.recent_days == 0
+    assert _config(tmp_path, "{mode: off}", window).drift.mode == "off"  # no gate, no check
 
 
 @pytest.mark.parametrize(
@@ -63,6 +73,7 @@ def test_config_defaults_live_in_checks_and_overrides_apply(tmp_path):
         ("{thresholds: {directon: 0.1}}", "unknown drift feature(s) directon"),
         ("{thresholds: {direction: -1}}", "direction must be >= 0"),
         ("{modes: warn}", "unknown key 'drift.modes'"),
+        ("{recent_days: -1}", "drift.recent_days must be >= 0"),
     ],
 )
 def test_bad_drift_config_is_named(tmp_path, drift, message):

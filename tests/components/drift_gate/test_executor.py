@@ -9,6 +9,7 @@ the baseline recorded on a blessing: none, gone, the same data, or a halved appr
 
 from __future__ import annotations
 
+import datetime
 import os
 
 import pandas as pd
@@ -17,27 +18,37 @@ import tensorflow as tf
 import tensorflow_data_validation as tfdv
 from tfx.types import artifact_utils, standard_artifacts
 
-from components.drift_gate import checks, derived, executor
+from components.drift_gate import checks, derived, executor, recent
+from components.traffic_example_gen import properties
 from transforms import features
 
 SPLIT = "train"
 APPROACHES = [("A", "N"), ("A", "S"), ("B", "E"), ("B", "W")]
+FIRST_DAY = datetime.date(2026, 3, 16)
+TIMEZONE = "UTC"  # the rows are made in UTC: hour = the local hour
 
 
-def _rows(halved: tuple[str, str] | None = None, count: int = 1):
-    """Vehicles over 4 approaches x 24 hours (more in busy hours); ``halved`` keeps
-    half of one approach's."""
+def _rows(halved=None, count: int = 1, days: range = range(1), halved_from: int = 0):
+    """Vehicles over 4 approaches x 24 hours (more in busy hours) on each of ``days``
+    (offsets from FIRST_DAY); ``halved`` keeps half of one approach's from day
+    ``halved_from`` on. Rows: (day, intersection, direction, hour, vehicle_count)."""
     rows = []
-    for inter, direction in APPROACHES:
-        for hour in range(24):
-            n = 10 + (30 if 7 <= hour <= 18 else 0)
-            if (inter, direction) == halved:
-                n //= 2
-            rows += [(inter, direction, hour, count)] * n
+    for day in days:
+        for inter, direction in APPROACHES:
+            for hour in range(24):
+                n = 10 + (30 if 7 <= hour <= 18 else 0)
+                if (inter, direction) == halved and day >= halved_from:
+                    n //= 2
+                rows += [(day, inter, direction, hour, count)] * n
     return rows
 
 
-def _artifacts(root, rows, kind):
+def _timestamp(day: int, hour: int) -> int:
+    start = datetime.datetime.combine(FIRST_DAY, datetime.time(hour), datetime.timezone.utc)
+    return int((start + datetime.timedelta(days=day)).timestamp())
+
+
+def _artifacts(root, rows, kind, last_day=None):
     """An Examples artifact (one split, one gzipped file) and its TFDV statistics."""
     examples, stats = standard_artifacts.Examples(), standard_artifacts.ExampleStatistics()
     examples.uri, stats.uri = str(root / "examples"), str(root / "statistics")
@@ -47,8 +58,14 @@ def _artifacts(root, rows, kind):
     os.makedirs(split_dir)
     options = tf.io.TFRecordOptions(compression_type="GZIP")
     with tf.io.TFRecordWriter(os.path.join(split_dir, "data-00000-of-00001.gz"), options) as out:
-        for inter, direction, hour, count in rows:
+        for day, inter, direction, hour, count in rows:
             feature = {
+                features.TIMESTAMP_UTC: tf.train.Feature(
+                    int64_list=tf.train.Int64List(value=[_timestamp(day, hour)])
+                ),
+                features.VEHICLE_TYPE: tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[b"car"])
+                ),
                 features.INTERSECTION: tf.train.Feature(
                     bytes_list=tf.train.BytesList(value=[inter.encode()])
                 ),
@@ -63,16 +80,29 @@ def _artifacts(root, rows, kind):
                 )
             example = tf.train.Example(features=tf.train.Features(feature=feature))
             out.write(example.SerializeToString())
-    columns = [features.INTERSECTION, features.DIRECTION, features.HOUR, features.VEHICLE_COUNT]
-    frame = tfdv.generate_statistics_from_dataframe(pd.DataFrame(rows, columns=columns))
+    if last_day is not None:
+        examples.set_string_custom_property(
+            properties.LAST_DAY, (FIRST_DAY + datetime.timedelta(days=last_day)).isoformat()
+        )
+    columns = ["day", features.INTERSECTION, features.DIRECTION, features.HOUR]
+    frame = pd.DataFrame(rows, columns=[*columns, features.VEHICLE_COUNT]).drop(columns="day")
+    frame = tfdv.generate_statistics_from_dataframe(frame)
     os.makedirs(os.path.join(stats.uri, f"Split-{SPLIT}"))
     with open(os.path.join(stats.uri, f"Split-{SPLIT}", executor.WINDOW_FILE), "wb") as f:
         f.write(frame.SerializeToString())
     return examples, stats
 
 
-def _run(root, rows, baseline_uri=None, mode="block", kind=features.DATA_KIND_EVENTS):
-    examples, stats = _artifacts(root, rows, kind)
+def _run(
+    root,
+    rows,
+    baseline_uri=None,
+    mode="block",
+    kind=features.DATA_KIND_EVENTS,
+    recent_days=0,
+    last_day=None,
+):
+    examples, stats = _artifacts(root, rows, kind, last_day)
     drift, anomalies = standard_artifacts.ExampleStatistics(), standard_artifacts.ExampleAnomalies()
     drift.uri, anomalies.uri = str(root / "drift"), str(root / "anomalies")
     baseline = []
@@ -87,6 +117,8 @@ def _run(root, rows, baseline_uri=None, mode="block", kind=features.DATA_KIND_EV
             "mode": mode,
             "thresholds": '{"approach": 0.02, "direction": 0.02}',
             "data_kind": kind,
+            "timezone": TIMEZONE,
+            "recent_days": recent_days,
         },
     )
     return drift
@@ -145,3 +177,63 @@ def test_the_same_data_is_ok_and_a_gone_baseline_is_said(tmp_path):
     gone = _run(tmp_path / "gone", _rows(), str(tmp_path / "deleted"))
     assert _result(gone) == checks.BASELINE_MISSING
     assert gone.get_int_custom_property(checks.BLOCKED) == 0
+
+
+def _recent(drift) -> list[checks.Measurement]:
+    measured = checks.from_json(drift.get_string_custom_property(checks.MEASUREMENTS))
+    return [m for m in measured if m.split == recent.RECENT]
+
+
+def test_the_recent_days_catch_a_break_the_whole_window_dilutes(tmp_path):
+    """14-day windows a night apart: the newest 2 days halved move the whole window's
+    A/N share by 1/4 - 13/55 (under 0.02), the recent days' by 1/4 - 1/7."""
+    base = _run(tmp_path / "base", _rows(days=range(14)), recent_days=2, last_day=13)
+    assert base.get_string_custom_property(checks.RECENT_PARTS) == ""  # no baseline
+    cells = recent.read_day_cells(os.path.join(base.uri, recent.DAY_CELLS_FILE))
+    assert sorted(cells[derived.DAY].unique()) == [
+        (FIRST_DAY + datetime.timedelta(days=d)).isoformat() for d in range(14)
+    ]
+    assert cells[derived.WEIGHT].sum() == len(_rows(days=range(14)))
+
+    rows = _rows(halved=("A", "N"), days=range(1, 15), halved_from=13)
+    drift = _run(tmp_path / "new", rows, base.uri, recent_days=2, last_day=14)
+    assert _result(drift) == checks.DRIFT
+    window = {
+        m.feature: m
+        for m in checks.from_json(drift.get_string_custom_property(checks.MEASUREMENTS))
+        if m.split == SPLIT
+    }
+    assert window[checks.APPROACH].value == pytest.approx(1 / 4 - 13 / 55)
+    assert not window[checks.APPROACH].drifted
+    [approach] = [m for m in _recent(drift) if m.feature == checks.APPROACH]
+    assert approach.value == pytest.approx(1 / 4 - 1 / 7) and approach.drifted
+    parts = checks.RecentParts.from_json(drift.get_string_custom_property(checks.RECENT_PARTS))
+    assert parts == checks.RecentParts(
+        # the baseline's 13 days before the recent ones, as whole weeks: the newest 7
+        "2026-03-29",
+        "2026-03-30",
+        2,
+        "2026-03-22",
+        "2026-03-28",
+        7,
+        compared=True,
+    )
+
+
+def test_an_unbroken_night_is_ok_on_the_recent_days_too(tmp_path):
+    base = _run(tmp_path / "base", _rows(days=range(14)), recent_days=2, last_day=13)
+    drift = _run(tmp_path / "new", _rows(days=range(1, 15)), base.uri, recent_days=2, last_day=14)
+    assert _result(drift) == checks.OK
+    assert {m.feature for m in _recent(drift)} == {features.DIRECTION, checks.APPROACH}
+    assert all(m.value == pytest.approx(0.0, abs=1e-12) for m in _recent(drift))
+
+
+def test_too_few_reference_days_are_not_compared_and_said(tmp_path):
+    """Recent 7 days ending day 7 need 7 baseline days before day 1: there is 1."""
+    base = _run(tmp_path / "base", _rows(days=range(7)), recent_days=7, last_day=6)
+    rows = _rows(halved=("A", "N"), days=range(1, 8), halved_from=7)
+    drift = _run(tmp_path / "new", rows, base.uri, recent_days=7, last_day=7)
+    parts = checks.RecentParts.from_json(drift.get_string_custom_property(checks.RECENT_PARTS))
+    assert (parts.reference_days, parts.compared) == (1, False)
+    assert "not compared" in parts.describe()
+    assert _recent(drift) == []

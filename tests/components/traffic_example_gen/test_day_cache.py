@@ -8,13 +8,14 @@ as sorted multisets per split, with a full run of the same window that has no ca
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from components.traffic_example_gen import accounting, day_cache, executor, properties
+from components.traffic_example_gen import accounting, day_cache, executor, properties, window
 from deploy.datasets.synthetic.cities import get_city
 from deploy.datasets.synthetic.generator import generate
 from tests.components.traffic_example_gen.helpers import (
@@ -203,3 +204,53 @@ def test_approach_shards_give_the_same_entries(tmp_path, generated, monkeypatch)
     assert _ingested_reused(nightly[0]) == (1, 4)
     monkeypatch.undo()
     _assert_same_as_full(nightly, _run(data, tmp_path / "full", days[5], None))
+
+
+def test_days_that_left_the_window_are_pruned_after_a_successful_run(tmp_path, generated):
+    """``cache_keep_days`` 1: a run on days 3-7 deletes the entry of day 1 (and an old
+    day half-deleted by an interrupted prune), keeps day 2's and the statistics'
+    accumulators, and says so; a run as of an older day ingests day 1 again."""
+    _, days = generated
+    data = _data(tmp_path, generated, days)
+    cache = tmp_path / "cache"
+    first = _run(data, tmp_path / "first", days[4], cache, cache_keep_days=1)  # days 1-5
+    assert int_properties(first[0])[properties.CACHE_DAYS_PRUNED] == 0
+    leftover = cache / "2026-01-01" / "key" / "attempt-x" / "examples-00000.gz"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"no entry.json: a prune was interrupted")
+    accumulators = cache / "statistics" / "a.pkl"  # not a day: never pruned
+    accumulators.parent.mkdir()
+    accumulators.write_bytes(b"kept")
+
+    nightly = _run(data, tmp_path / "nightly", days[6], cache, cache_keep_days=1)  # days 3-7
+    assert _ingested_reused(nightly[0]) == (2, 3)
+    for artifact in nightly:
+        assert int_properties(artifact)[properties.CACHE_DAYS_PRUNED] == 2
+        assert artifact.get_string_custom_property(properties.CACHE_PRUNED_BEFORE) == days[1]
+    assert json.loads((Path(nightly[1].uri) / executor.PRUNED_FILE).read_text()) == {
+        "before": days[1],
+        "days": ["2026-01-01", days[0]],
+    }
+    assert sorted(p.name for p in cache.iterdir()) == sorted([*days[1:], "statistics"])
+    assert accumulators.read_bytes() == b"kept"
+    # The examples of the run are complete: the pruned day was not in its window.
+    _assert_same_as_full(nightly, _run(data, tmp_path / "full", days[6], None))
+
+    older = _run(data, tmp_path / "older", days[4], cache, cache_keep_days=1)  # days 1-5
+    assert _ingested_reused(older[0]) == (1, 4)
+    assert {d["day"]: d["source"] for d in _days_file(older[1])}[days[0]] == "ingested"
+
+
+def test_cache_keep_days_defaults_to_a_week(tmp_path, generated):
+    """Without ``cache_keep_days``: entries up to 7 days before the window stay."""
+    _, days = generated
+    data = _data(tmp_path, generated, days)
+    cache = tmp_path / "cache"
+    _run(data, tmp_path / "first", days[4], cache)
+    nightly = _run(data, tmp_path / "nightly", days[6], cache)
+    assert int_properties(nightly[0])[properties.CACHE_DAYS_PRUNED] == 0
+    first_day = datetime.date.fromisoformat(days[2])  # the window's first day
+    keep = datetime.timedelta(days=window.DEFAULT_CACHE_KEEP_DAYS)
+    assert nightly[0].get_string_custom_property(properties.CACHE_PRUNED_BEFORE) == (
+        (first_day - keep).isoformat()
+    )
