@@ -285,8 +285,8 @@ def build_model(
     its hour's mean over its day class (``DayClassPooling``, weighted by 1 / rows), and
     the vectors' distances are tied to the city-wide day-hour profile of
     ``approaches.table`` (``transforms.profile_geometry``, weight
-    ``hparams.embedding_profile_weight``), so that near vectors mean alike traffic. A
-    frozen (warm-started) table takes neither.
+    ``hparams.embedding_profile_weight``, cold starts only), so that near vectors mean
+    alike traffic. A frozen (warm-started) table takes neither.
 
     ``day_hour_initial_weights`` ([cross_buckets, embedding_dim]) seeds the day x hour
     table (warm start); ``day_hour_trainable=False`` freezes it. ``vehicle_types``: the
@@ -306,7 +306,9 @@ def build_model(
     geometry = profile_geometry(
         hparams.embedding_profile_weight, hparams.cross_buckets, approaches.table
     )
-    if geometry is not None:
+    # A warm-started table keeps its donor's geometry: a few days of the target give a
+    # poorer profile than the donor's (fine_tune on 1 day of Frankfurt: worse with it).
+    if geometry is not None and day_hour_initial_weights is None:
         regularizer = SumOfRegularizers([regularizer, geometry])
     day_hour_embedding = keras.layers.Embedding(
         hparams.cross_buckets,

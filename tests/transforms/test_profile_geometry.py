@@ -108,14 +108,27 @@ def _approaches() -> ApproachInit:
 
 
 @pytest.mark.parametrize(
-    ("weight", "trainable", "has_term"),
-    [(0.03, True, True), (0.0, True, False), (0.03, False, False)],
+    ("weight", "warm", "trainable", "has_term"),
+    [
+        (0.03, False, True, True),
+        (0.0, False, True, False),
+        (0.03, True, True, False),  # fine_tune keeps the donor's geometry
+        (0.03, True, False, False),  # frozen
+    ],
 )
-def test_the_model_ties_a_trained_table_only(weight: float, trainable: bool, has_term: bool):
+def test_the_model_ties_a_cold_trained_table_only(
+    weight: float, warm: bool, trainable: bool, has_term: bool
+):
     hparams = HParams(
         cross_buckets=BUCKETS, location_buckets=8, embedding_profile_weight=weight, seed=1
     )
-    model = build_model(hparams, approaches=_approaches(), day_hour_trainable=trainable)
+    donor = np.random.default_rng(3).normal(size=(BUCKETS, 2)).astype(np.float32)
+    model = build_model(
+        hparams,
+        approaches=_approaches(),
+        day_hour_initial_weights=donor if warm else None,
+        day_hour_trainable=trainable,
+    )
     layer = model.get_layer(features.DAY_HOUR_EMBEDDING_LAYER)
     regularizer = layer.embeddings_regularizer
     terms = regularizer.regularizers if isinstance(regularizer, SumOfRegularizers) else []
