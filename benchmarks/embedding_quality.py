@@ -8,6 +8,8 @@ generator's ``ground_truth.json`` or, for any data (real counters included), fro
 daily input files themselves: vehicles per local (day of week, hour) and type, averaged
 over the days of that weekday in the data, read and validated exactly as ExampleGen
 reads them (rejected rows do not count). Cells the data never covers are left out.
+The profile is ``transforms.profile_geometry``'s, the one the Trainer ties the
+embedding's geometry to (there computed from the train split's approach table).
 
     python -m benchmarks.embedding_quality --model-dir DIR --ground-truth FILE_OR_DIR
     python -m benchmarks.embedding_quality --model-dir DIR --data DIR --timezone ZONE
@@ -21,23 +23,7 @@ import numpy as np
 
 from transforms import features
 from transforms.export import read_embedding_tsv
-
-
-def traffic_profiles(expected_counts: np.ndarray) -> np.ndarray:
-    """[168, 1 + types]: log total vehicles per hour (standardised) and type shares."""
-    counts = np.asarray(expected_counts, dtype=np.float64)
-    total = counts.sum(axis=1)
-    log_total = np.log(np.maximum(total, 1e-9))
-    log_total = (log_total - log_total.mean()) / (log_total.std() or 1.0)
-    shares = counts / np.maximum(total, 1e-12)[:, None]
-    return np.column_stack([log_total, shares])
-
-
-def pairwise_distances(points: np.ndarray) -> np.ndarray:
-    """Condensed Euclidean distances of all pairs (i < j)."""
-    diff = points[:, None, :] - points[None, :, :]
-    dist = np.sqrt((diff**2).sum(axis=-1))
-    return dist[np.triu_indices(len(points), k=1)]
+from transforms.profile_geometry import pairwise_distances, traffic_profiles
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:

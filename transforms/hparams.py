@@ -32,6 +32,9 @@ class HParams:
     # the epoch: the eval split is never read by the Trainer.
     validation_fraction: float = 0.1
     approach_basis: int = 8  # day-hour features each approach weighs its own way
+    # Weight of the term tying the day x hour vectors' distances to the city's day-hour
+    # profile (transforms.profile_geometry); 0: the main path alone shapes the embedding.
+    embedding_profile_weight: float = 0.03
     seed: int = 7
     warm_start_mode: str = ""
     data_kind: str = features.DATA_KIND_EVENTS  # events (exponential NLL) | counts (Poisson)
@@ -53,6 +56,11 @@ class HParams:
             raise ValueError(
                 "custom_config validation_fraction: must be in (0, 0.5), got "
                 f"{self.validation_fraction}"
+            )
+        if not self.embedding_profile_weight >= 0:
+            raise ValueError(
+                "custom_config embedding_profile_weight: must be >= 0, got "
+                f"{self.embedding_profile_weight}"
             )
         if self.memory_budget_mb < 0:
             raise ValueError(

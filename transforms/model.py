@@ -27,6 +27,7 @@ import tf_keras as keras
 from transforms import features
 from transforms.collisions import cell_buckets
 from transforms.hparams import HParams
+from transforms.profile_geometry import SumOfRegularizers, profile_geometry
 
 MAX_ABS_LOG_RATE = 15.0  # rates between 3e-7/s and 3e6/s; keeps 1/rate finite in float32
 HIDDEN_UNITS = 32
@@ -285,6 +286,13 @@ def build_model(
     ``1 / (2 sd^2 rows)`` per unit of squared weight, the MAP estimate for the mean
     per-row loss, so a city with little data stays near the observed rates.
 
+    The day x hour table has two priors of its own: each cell's vector is pulled toward
+    its hour's mean over its day class (``DayClassPooling``, weighted by 1 / rows), and
+    the vectors' distances are tied to the city-wide day-hour profile of
+    ``approaches.table`` (``transforms.profile_geometry``, weight
+    ``hparams.embedding_profile_weight``, cold starts only), so that near vectors mean
+    alike traffic. A frozen (warm-started) table takes neither.
+
     ``day_hour_initial_weights`` ([cross_buckets, embedding_dim]) seeds the day x hour
     table (warm start); ``day_hour_trainable=False`` freezes it. ``vehicle_types``: the
     type indices the model predicts (those seen in training; None = all).
@@ -297,11 +305,20 @@ def build_model(
     def prior_weight(sd: float) -> float:  # of 1/2 (w/sd)^2 per training row
         return 1.0 / (2.0 * sd**2 * approaches.rows) if approaches.rows > 0 else 0.0
 
-    pooling = DayClassPooling(prior_weight(DAY_CLASS_PRIOR_SD), hparams.cross_buckets)
+    regularizer: keras.regularizers.Regularizer = DayClassPooling(
+        prior_weight(DAY_CLASS_PRIOR_SD), hparams.cross_buckets
+    )
+    geometry = profile_geometry(
+        hparams.embedding_profile_weight, hparams.cross_buckets, approaches.table
+    )
+    # A warm-started table keeps its donor's geometry: a few days of the target give a
+    # poorer profile than the donor's (fine_tune on 1 day of Frankfurt: worse with it).
+    if geometry is not None and day_hour_initial_weights is None:
+        regularizer = SumOfRegularizers([regularizer, geometry])
     day_hour_embedding = keras.layers.Embedding(
         hparams.cross_buckets,
         hparams.embedding_dim,
-        embeddings_regularizer=pooling if day_hour_trainable else None,
+        embeddings_regularizer=regularizer if day_hour_trainable else None,
         name=features.DAY_HOUR_EMBEDDING_LAYER,
         trainable=day_hour_trainable,
     )
