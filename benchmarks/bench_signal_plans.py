@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import math
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -307,7 +308,11 @@ def run_benchmark(
 
     cells = _cells(profile.timezone, HELDOUT_START, 7)
     routes = work / "heldout.rou.xml"
-    demand_mod.write_routes(flows, cells, routes)
+    # SUMO reads a route file while it simulates: replace it, never rewrite it in place,
+    # so that another run of this benchmark on the same --work keeps reading its own copy.
+    fresh = routes.with_suffix(f".{os.getpid()}.tmp")
+    demand_mod.write_routes(flows, cells, fresh)
+    os.replace(fresh, routes)
     jobs = [(control, day) for control in files_for for day in setup.heldout_days]
     # One run per distinct input (controls may share byte-identical programs).
     unique: dict[str, tuple[str, int]] = {}
