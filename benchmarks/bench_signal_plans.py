@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import math
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -104,6 +105,27 @@ def true_week(flows: demand_mod.Demand, net: network.Network) -> np.ndarray:
     return rates.transpose(0, 2, 3, 1).reshape(len(net.approaches), features.DAY_HOUR_CELLS, -1)
 
 
+def sumo_control(control: str) -> str:
+    """``sim.run``'s control of a benchmark control: actuated, or static programs."""
+    return ACTUATED if control == ACTUATED else "static"
+
+
+def run_key(
+    day: int, setup: Setup, mode: str, routes: Path, additional: list[Path]
+) -> tuple[float, float, int, str]:
+    """``(begin, end, seed, key)`` of one held-out day-run: the key hashes everything SUMO
+    reads or is told (span, seed, static or actuated, routes and programs), never the
+    control's name, so two controls with byte-identical programs share one run."""
+    first, last = setup.hours
+    begin = 3600 * (24 * day + first)
+    end = 3600 * (24 * day + last) + DRAIN_S
+    seed = HELDOUT_SEED + day
+    digest = hashlib.sha256(f"{begin} {end} {seed} {mode}".encode())
+    for path in (routes, *additional):
+        digest.update(path.read_bytes())
+    return begin, end, seed, digest.hexdigest()
+
+
 def _heldout_run(
     control: str,
     day: int,
@@ -113,19 +135,14 @@ def _heldout_run(
     additional: list[Path],
     work: Path,
 ) -> sim.RunResult:
-    """One held-out day under one control; a run with the same inputs already in ``work``
-    (same routes, programs, span, seed and control) is read back, not simulated again."""
-    first, last = setup.hours
-    begin = 3600 * (24 * day + first)
-    end = 3600 * (24 * day + last) + DRAIN_S
-    seed = HELDOUT_SEED + day
-    mode = ACTUATED if control == ACTUATED else "static"
-    name = control.replace(", ", "_").replace(" ", "_").replace("(", "").replace(")", "")
-    out = work / f"{name}-day{day}"
-    digest = hashlib.sha256(f"{begin} {end} {seed} {mode}".encode())
-    for path in (routes, *additional):
-        digest.update(path.read_bytes())
-    key, stamp = digest.hexdigest(), out / "inputs.sha256"
+    """One held-out day under one control. Runs are stored in ``work`` by their inputs
+    (:func:`run_key`), not by control: a run with the same inputs, under any control name
+    or ``--coordination``, is read back instead of simulated again, and another
+    coordination's plans never overwrite it."""
+    mode = sumo_control(control)
+    begin, end, seed, key = run_key(day, setup, mode, routes, additional)
+    out = work / f"day{day}-{key[:16]}"
+    stamp = out / "inputs.sha256"
     if stamp.is_file() and stamp.read_text() == key:
         return sim.read_result(out, float(end - begin))
     result = sim.run(
@@ -291,24 +308,32 @@ def run_benchmark(
 
     cells = _cells(profile.timezone, HELDOUT_START, 7)
     routes = work / "heldout.rou.xml"
-    demand_mod.write_routes(flows, cells, routes)
+    # SUMO reads a route file while it simulates: replace it, never rewrite it in place,
+    # so that another run of this benchmark on the same --work keeps reading its own copy.
+    fresh = routes.with_suffix(f".{os.getpid()}.tmp")
+    demand_mod.write_routes(flows, cells, fresh)
+    os.replace(fresh, routes)
     jobs = [(control, day) for control in files_for for day in setup.heldout_days]
-    print(f"simulating {len(jobs)} held-out runs ({setup.workers} at a time)")
+    # One run per distinct input (controls may share byte-identical programs).
+    unique: dict[str, tuple[str, int]] = {}
+    key_of = {}
+    for control, day in jobs:
+        mode = sumo_control(control)
+        key_of[control, day] = run_key(day, setup, mode, routes, files_for[control])[-1]
+        unique.setdefault(key_of[control, day], (control, day))
+    print(f"{len(jobs)} held-out runs, {len(unique)} distinct ({setup.workers} at a time)")
     with ThreadPoolExecutor(max_workers=setup.workers) as pool:
         futures = {
-            job: pool.submit(
-                _heldout_run,
-                job[0],
-                job[1],
-                setup,
-                net,
-                routes,
-                files_for[job[0]],
+            key: pool.submit(
+                _heldout_run, control, day, setup, net, routes, files_for[control],
                 work / "heldout",
             )
-            for job in jobs
-        }
-        results = {job: f.result() for job, f in futures.items()}
+            for key, (control, day) in unique.items()
+        }  # fmt: skip
+        by_key = {key: f.result() for key, f in futures.items()}
+    simulated = sum(r.wall_s > 0 for r in by_key.values())
+    print(f"  {simulated} simulated, {len(by_key) - simulated} read back from {work / 'heldout'}")
+    results = {job: by_key[key] for job, key in key_of.items()}
     outcomes = {
         control: _combine({d: results[control, d] for d in setup.heldout_days}, setup)
         for control in files_for

@@ -45,7 +45,7 @@ COMMON_CYCLE = "common-cycle"
 GREEN_WAVE = "green-wave"
 AUTO = "auto"
 MODES = (NONE, COMMON_CYCLE, GREEN_WAVE, AUTO)
-DEFAULT = GREEN_WAVE  # chosen by the closed loop's measurement (docs/advise.md)
+DEFAULT = AUTO  # not worse than GREEN_WAVE on unseen held-out days (docs/advise.md)
 
 
 def check_mode(mode: str) -> str:

@@ -37,8 +37,20 @@ def test_advise_writes_plans_csv_and_page(model_dir, grid_2x2, tmp_path, capsys)
     assert page.count("data:image/png;base64,") == 4  # one figure per signal
     assert "http://" not in page.replace("http://www.w3.org", "") and "<script src" not in page
     assert 'period="604800"' in (out / "plans.add.xml").read_text()  # a repeating week
-    assert "bound" in printed  # the default coordination: a green wave per band
-    for b in bands:  # one common cycle per band
+    # The default coordination is auto: each band says whether it keeps the wave.
+    lines = [line for line in printed.splitlines() if line.startswith("band-")]
+    assert lines and all(("green wave" in line) != ("uncoordinated" in line) for line in lines)
+
+
+def test_green_wave_plans_share_a_cycle_per_band(model_dir, grid_2x2, tmp_path, capsys):
+    out = tmp_path / "plans"
+    argv = ["advise", "--model", model_dir, "--network", str(grid_2x2), "--out", str(out)]
+    assert cli_main([*argv, "--coordination", "green-wave"]) == 0
+    printed = capsys.readouterr().out
+    assert "bound" in printed and "uncoordinated" not in printed  # a wave in every band
+    with (out / "plans.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    for b in {int(r["band"]) for r in rows}:  # one common cycle per band
         assert len({r["cycle_s"] for r in rows if int(r["band"]) == b}) == 1
 
 
