@@ -42,6 +42,7 @@ from deploy.datasets.simulation.network import sumo_binary, sumo_env
 
 CONTROLS = ("static", "actuated")
 DEFAULT_TIME_TO_TELEPORT = 300
+STEP_TOLERANCE_S = 1.0  # one default SUMO step: a run that reached its end
 ACTUATED_MIN_GREEN, ACTUATED_MAX_GREEN = 5, 60
 _TRIP = re.compile(
     r'<tripinfo id="[^"]*" depart="([-\d.]+)".*?departDelay="([-\d.]+)".*?'
@@ -166,6 +167,13 @@ def read_result(out_dir: str | Path, simulated_s: float, wall_s: float = 0.0) ->
         # SUMO exits 0 when it cannot write its outputs (e.g. a full disk): never read a
         # cut file as a smaller run.
         raise SimulationError(f"{tripinfo} is incomplete (a full disk?); run it again")
+    reached = read_simulated_s(out / "statistics.xml")
+    if reached < simulated_s - STEP_TOLERANCE_S:
+        # SUMO stopped by a signal (SIGTERM) also exits 0 with whole, closed outputs.
+        raise SimulationError(
+            f"{out / 'statistics.xml'}: SUMO stopped after {reached:g} of {simulated_s:g} "
+            "simulated seconds (interrupted?); run it again"
+        )
     depart, delay, waiting, loss, vtype = _read_tripinfo(tripinfo)
     return RunResult(
         depart_s=depart,
@@ -199,6 +207,15 @@ def _read_tripinfo(path: Path) -> tuple[np.ndarray, ...]:
     depart, delay, waiting, loss, vtype = zip(*rows, strict=True)
     as_float = [np.asarray(column, dtype=float) for column in (depart, delay, waiting, loss)]
     return (*as_float, np.asarray(vtype))
+
+
+def read_simulated_s(path: Path) -> float:
+    """Simulated seconds SUMO reached (``performance`` ``end - begin`` of a
+    ``--statistic-output`` file)."""
+    node = ElementTree.parse(path).getroot().find("performance")
+    if node is None:
+        raise SimulationError(f"{path}: no <performance> element; run it again")
+    return float(node.get("end", "nan")) - float(node.get("begin", "nan"))
 
 
 def read_teleports(path: Path) -> int:

@@ -157,3 +157,21 @@ def test_a_cut_output_file_is_an_error_not_a_smaller_run(tmp_path):
     tripinfo.write_bytes(text[: len(text) // 2])
     with pytest.raises(run.SimulationError, match=r"tripinfo\.xml is incomplete"):
         run.read_result(tmp_path / "whole", 600.0)
+
+
+def test_a_run_stopped_before_its_end_is_an_error_not_a_smaller_run(tmp_path):
+    # SUMO stopped by SIGTERM exits 0 and closes its files: only the time it reached, in
+    # its statistics, tells the stopped run from a whole one.
+    net = grid_2x2(tmp_path)
+    routes = _routes(tmp_path, net, peak_y=0.3)
+    span = (3600 * MORNING, 3600 * MORNING + 600)
+    run.run(net.path, routes, *span, out_dir=tmp_path / "whole")
+    stats = tmp_path / "whole" / "statistics.xml"
+    assert run.read_simulated_s(stats) == 600.0
+    assert run.read_result(tmp_path / "whole", 600.0).depart_s.size > 0
+    reached = f'end="{3600 * MORNING + 600:.2f}"'
+    text = stats.read_text()
+    assert text.count(reached) == 1
+    stats.write_text(text.replace(reached, f'end="{3600 * MORNING + 240:.2f}"'))
+    with pytest.raises(run.SimulationError, match=r"stopped after 240 of 600 simulated"):
+        run.read_result(tmp_path / "whole", 600.0)
