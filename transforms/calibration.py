@@ -159,13 +159,16 @@ def calibrate(
     best = (before, NONE, NONE, math.inf)
     enough = validation.vehicles.sum() >= MIN_VALIDATION_VEHICLES
     learned = before < table_nll
-    candidates = [
-        (name, pooling, kappa)
-        for name in DAY_CLASSES
-        for pooling in HOUR_POOLING
-        for kappa in KAPPAS
+    candidates = (
+        [
+            (name, pooling, kappa)
+            for name in DAY_CLASSES
+            for pooling in HOUR_POOLING
+            for kappa in KAPPAS
+        ]
         if enough and learned
-    ]
+        else []
+    )
     for name, pooling, kappa in candidates:
         g = multipliers(trained, fit, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
         nll = poisson_nll(trained * g, validation)
