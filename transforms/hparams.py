@@ -31,9 +31,9 @@ class HParams:
     # Rows of the train split held out (a seeded hash of each row's content) to choose
     # the epoch: the eval split is never read by the Trainer.
     validation_fraction: float = 0.1
-    # What is held out: whole local days (ceil(validation_fraction * 7) days of each week,
-    # seeded), so the choices are made on days the model has not seen; or rows (hash).
-    validation_split: str = row_order.VALIDATION_BY_DAY
+    # What is held out: rows by a seeded hash of their content, or whole local days
+    # (ceil(validation_fraction * 7) days of each week, weekdays in a seeded rotation).
+    validation_split: str = row_order.VALIDATION_BY_ROW
     approach_basis: int = 8  # day-hour features each approach weighs its own way
     # Weight of the term tying the day x hour vectors' distances to the city's day-hour
     # profile (transforms.profile_geometry); 0: the main path alone shapes the embedding.
