@@ -6,7 +6,8 @@ large batches (``read_batches``). That one pass (``transforms.training_rows.coll
 sums what the model starts from (the per-approach historical average of
 ``transforms.approach_table``, which initialises each approach's log-rate and travels
 frozen inside the model for the gate), holds rows out of the train split to watch for
-early stopping (a seeded hash of each row, ``validation_fraction`` of them; the eval
+early stopping (a seeded hash of each row, ``validation_fraction`` of them, or whole
+local days with ``validation_split`` days: ``transforms.row_order``; the eval
 split is never read here, so the Evaluator's numbers are not optimistic), and stores
 the other rows: model inputs and labels, about 60 bytes a row.
 
