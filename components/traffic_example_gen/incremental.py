@@ -143,12 +143,14 @@ class LoadTails(beam.DoFn):
             yield from tail_shards(tails)
 
 
-def _write_day_counts(element: tuple[int, dict], attempt_dirs: dict[int, str]) -> None:
+def write_day_counts(element: tuple[int, dict], attempt_dirs: dict[int, str]) -> None:
+    """(file index, its summed counts) -> ``counts.json`` in the new day's attempt dir."""
     file_index, counts = element
     _write_json(counts, FileSystems.join(attempt_dirs[file_index], day_cache.COUNTS_FILE))
 
 
-def _write_day_rejects(element: tuple[int, Any], attempt_dirs: dict[int, str]) -> None:
+def write_day_rejects(element: tuple[int, Any], attempt_dirs: dict[int, str]) -> None:
+    """(file index, its reject record lists) -> the new day's ``rejects.jsonl.gz``."""
     file_index, parts = element
     lines = [json.dumps(r) + "\n" for records in parts for r in records]
     if not lines:
@@ -232,13 +234,13 @@ def build_cached_pipeline(
         (read[_COUNTS], labeled[_COUNTS])
         | "FlattenDayCounts" >> beam.Flatten()
         | "SumDayCounts" >> beam.CombinePerKey(accounting.merge_counts)
-        | "WriteDayCounts" >> beam.Map(_write_day_counts, new_days)
+        | "WriteDayCounts" >> beam.Map(write_day_counts, new_days)
     )
     _ = (
         (read[_REJECTS], labeled[_REJECTS])
         | "FlattenDayRejects" >> beam.Flatten()
         | "GroupDayRejects" >> beam.GroupByKey()
-        | "WriteDayRejects" >> beam.Map(_write_day_rejects, new_days)
+        | "WriteDayRejects" >> beam.Map(write_day_rejects, new_days)
     )
     _ = (
         read[_FILE_ERRORS]
