@@ -19,7 +19,9 @@ issue 22 asks <= 0.15 (ExampleGen + StatisticsGen) and <= 0.60 (whole night) at 
     python -m benchmarks.bench_season [--weeks 8 --window 28 --scale 2.5] --work-dir DIR
 
 ``--nights N`` backfills only the last N nights (the first of them fills the empty day
-cache), for a short run at full scale.
+cache), for a short run at full scale. ``--report-only`` runs nothing and reports what
+the work dir holds (a season stopped part-way: its finished nights, against the full
+run, which runs first).
 """
 
 from __future__ import annotations
@@ -84,6 +86,11 @@ def main() -> None:
         "--nights", type=int, help="backfill only the last N nights (default: day W to the last)"
     )
     parser.add_argument("--work-dir", required=True, help="generated data and outputs go here")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report the outputs already in --work-dir (a season cut short)",
+    )
     args = parser.parse_args()
     from deploy.datasets.synthetic.cities import get_city
     from deploy.datasets.synthetic.generator import generate
@@ -121,6 +128,9 @@ def main() -> None:
     common += ["--workers", str(args.workers), "--train-steps", str(args.train_steps)]
     season, full = work / "season", work / "full"
     name = wiring.pipeline_name("london")
+    if args.report_only:
+        _report(work, season, full, name)
+        return
 
     # The full run first: a backfill cut short still has it to compare with (``_report``
     # reads both outputs' ML Metadata).
@@ -143,6 +153,11 @@ def _report(work: Path, season: Path, full: Path, name: str) -> None:
     season_store = LocalLayout(season).metadata_path
     runs = metadata.run_ids(metadata.open_store(season_store), name)
     nights = [night_figures(season_store, name, run) for run in runs]
+    # A season stopped during a night: that night is left out (it never reached the Pusher).
+    finished = [n for n in nights if "Pusher" in n["stages"]]
+    if len(finished) < len(nights):
+        print(f"{len(nights) - len(finished)} unfinished night(s) left out")
+    nights = finished
     full_path = LocalLayout(full).metadata_path
     whole = night_figures(
         full_path, name, metadata.run_ids(metadata.open_store(full_path), name)[-1]
