@@ -42,7 +42,7 @@ from components.traffic_example_gen import (
     staging,
     window,
 )
-from components.traffic_example_gen.incremental import build_cached_pipeline
+from components.traffic_example_gen.incremental import CachedRun, build_cached_pipeline
 from components.traffic_example_gen.inputs import check_inputs, describe_range, select_window
 from components.traffic_example_gen.parsing import check_timezone
 from components.traffic_example_gen.reading import DailyFile
@@ -307,7 +307,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         }
         staging_dir = staging.staging_dir_under(self._get_tmp_dir())
         tail_counts_path = os.path.join(self._get_tmp_dir(), TAIL_COUNTS_FILE)
-        stages = (
+        run = CachedRun(
             files,
             new_days,
             reused_days,
@@ -317,6 +317,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             staging_dir,
             tail_counts_path,
             os.path.join(rejects_uri, FILE_ERRORS_FILE),
+            duplicates,
         )
         new_bytes = sum(int(fingerprint_by_day[files[i].day.isoformat()]["size"]) for i in new_days)
         path = in_process.BEAM
@@ -324,14 +325,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             path = in_process.IN_PROCESS
         try:
             if path == in_process.IN_PROCESS:
-                in_process.run_cached(*stages, duplicates=duplicates)
+                in_process.run_cached(run)
             else:
                 with self._make_beam_pipeline() as pipeline:
                     build_cached_pipeline(
-                        pipeline,
-                        *stages,
-                        day_shards=day_shards_for([files[i] for i in new_days] or files),
-                        duplicates=duplicates,
+                        pipeline, run, day_shards_for([files[i] for i in new_days] or files)
                     )
         finally:
             staging.remove(staging_dir)

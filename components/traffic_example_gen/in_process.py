@@ -27,13 +27,13 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 from components import scale_out
 from components.traffic_example_gen import accounting
 from components.traffic_example_gen.incremental import (
+    CachedRun,
     LabelFileGroup,
     LoadTails,
     write_day_counts,
     write_day_rejects,
 )
-from components.traffic_example_gen.reading import DailyFile
-from components.traffic_example_gen.splits import SPLIT_NAMES, SplitRule
+from components.traffic_example_gen.splits import SPLIT_NAMES
 from components.traffic_example_gen.stages import (
     _COUNTS,
     _FILE_ERRORS,
@@ -93,28 +93,18 @@ def _write_blocks(path: str, blocks: list[bytes]) -> None:
             handle.write(block)
 
 
-def run_cached(
-    files: list[DailyFile],
-    new_days: dict[int, str],
-    reused_days: dict[int, tuple[list[str], int | None]],
-    timezone: str,
-    split_rule: SplitRule,
-    split_uris: dict[str, str],
-    staging_dir: str,
-    tail_counts_path: str,
-    file_errors_path: str,
-    *,
-    duplicates: str,
-) -> None:
-    """``incremental.build_cached_pipeline``'s work, in this process (same arguments,
-    one day shard: see ``fits``)."""
+def run_cached(run: CachedRun) -> None:
+    """``incremental.build_cached_pipeline``'s work for ``run``, in this process (one
+    day shard: see ``fits``)."""
+    files, new_days, reused_days = run.files, run.new_days, run.reused_days
+    timezone, split_rule, split_uris = run.timezone, run.split_rule, run.split_uris
     read = _apply(
-        ParseAndStage(files, timezone, split_rule, staging_dir, 1, by_file=True),
+        ParseAndStage(files, timezone, split_rule, run.staging_dir, 1, by_file=True),
         sorted(new_days),
     )
     reused_last = [(i, last) for i, (_, last) in sorted(reused_days.items()) if last is not None]
     last_vehicles = dict(read[_LAST_VEHICLES] + reused_last)
-    labeled = _apply(LabelFileGroup(files, duplicates, new_days), _grouped(read[_MAIN]))
+    labeled = _apply(LabelFileGroup(files, run.duplicates, new_days), _grouped(read[_MAIN]))
     reused_tails = _apply(
         LoadTails(files, split_rule), [(i, t) for i, (t, _) in sorted(reused_days.items())]
     )
@@ -130,9 +120,9 @@ def run_cached(
             ),
             resolved[split],
         )
-    _write_json(accounting.merge_counts(resolved[_COUNTS]), tail_counts_path)
+    _write_json(accounting.merge_counts(resolved[_COUNTS]), run.tail_counts_path)
     for file_index, day_counts in _grouped(read[_COUNTS] + labeled[_COUNTS]):
         write_day_counts((file_index, accounting.merge_counts(day_counts)), new_days)
     for element in _grouped(read[_REJECTS] + labeled[_REJECTS]):
         write_day_rejects(element, new_days)
-    _write_json(sorted(read[_FILE_ERRORS]), file_errors_path)
+    _write_json(sorted(read[_FILE_ERRORS]), run.file_errors_path)

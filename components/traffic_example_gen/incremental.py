@@ -22,6 +22,7 @@ that can be kept (``day_cache``):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from typing import Any
@@ -160,27 +161,34 @@ def write_day_rejects(element: tuple[int, Any], attempt_dirs: dict[int, str]) ->
         handle.write("".join(lines).encode())
 
 
-def build_cached_pipeline(
-    pipeline: beam.Pipeline,
-    files: list[DailyFile],
-    new_days: dict[int, str],
-    reused_days: dict[int, tuple[list[str], int | None]],
-    timezone: str,
-    split_rule: SplitRule,
-    split_uris: dict[str, str],
-    staging_dir: str,
-    tail_counts_path: str,
-    file_errors_path: str,
-    day_shards: int = 1,
-    *,
-    duplicates: str,
-) -> None:
-    """Adds the day-cache TrafficExampleGen transforms to ``pipeline``.
+@dataclasses.dataclass(frozen=True)
+class CachedRun:
+    """What the day-cache stages of one run read and write (Beam or ``in_process``).
 
     ``new_days``: {file index: attempt dir} of the days to ingest; ``reused_days``:
     {file index: (its tails files, its last vehicle or None)} of the days taken from
-    the cache. The boundary examples of all days go to ``split_uris``.
+    the cache. The boundary examples of all days go to ``split_uris``; the run's tail
+    counts to ``tail_counts_path``, unreadable files to ``file_errors_path``.
     """
+
+    files: list[DailyFile]
+    new_days: dict[int, str]
+    reused_days: dict[int, tuple[list[str], int | None]]
+    timezone: str
+    split_rule: SplitRule
+    split_uris: dict[str, str]
+    staging_dir: str
+    tail_counts_path: str
+    file_errors_path: str
+    duplicates: str
+
+
+def build_cached_pipeline(pipeline: beam.Pipeline, run: CachedRun, day_shards: int = 1) -> None:
+    """Adds the day-cache TrafficExampleGen transforms of ``run`` to ``pipeline``."""
+    files, new_days, reused_days = run.files, run.new_days, run.reused_days
+    timezone, split_rule, split_uris = run.timezone, run.split_rule, run.split_uris
+    staging_dir, duplicates = run.staging_dir, run.duplicates
+    tail_counts_path, file_errors_path = run.tail_counts_path, run.file_errors_path
     read = (
         pipeline
         | "FileIndices" >> beam.Create(sorted(new_days))
