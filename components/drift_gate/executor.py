@@ -3,8 +3,9 @@
 Per split (train, eval): copies StatisticsGen's statistics (``FeatureStats.pb``) and
 writes the derived features' (``DerivedStats.pb``, ``derived.py``) into the
 ``drift_statistics`` artifact, which the Evaluator records on its blessing; at its root,
-the window's vehicles per day cell (``recent.DAY_CELLS_FILE``). With a baseline (the
-last blessed run of the city, ``strategy.py``), compares each split with the baseline's
+the window's vehicles per day cell (``recent.DAY_CELLS_FILE``) and per Examples file
+(``file_cells.py``: a run counts only the files its baseline did not). With a baseline
+(the last blessed run of the city, ``strategy.py``), compares each split with the baseline's
 same split, and this run's newest ``recent_days`` days with the baseline's days before
 them (``recent.py``; 0: not), and writes TFDV's anomalies (``SchemaDiff.pb``, as
 ExampleValidator and DistributionValidator do; the recent check's in ``Recent/``). The
@@ -28,7 +29,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
-from components.drift_gate import checks, comparison, derived, recent
+from components.drift_gate import checks, comparison, derived, file_cells, recent
 from components.traffic_example_gen import properties
 
 STATISTICS_KEY = "statistics"
@@ -47,6 +48,9 @@ WINDOW_FILE = "FeatureStats.pb"  # StatisticsGen's file name, so TFX readers acc
 DERIVED_FILE = "DerivedStats.pb"
 ANOMALIES_FILE = "SchemaDiff.pb"
 SOURCE_FILES = ((checks.WINDOW, WINDOW_FILE), (checks.DERIVED, DERIVED_FILE))
+# Examples files whose day cells were counted / taken from the baseline's (file_cells.py).
+COUNTED_FILES = "drift_counted_files"
+REUSED_FILES = "drift_reused_files"
 
 
 def _read(path: str) -> statistics_pb2.DatasetFeatureStatisticsList | None:
@@ -108,14 +112,19 @@ class Executor(base_executor.BaseExecutor):
         drift_stats.split_names = anomalies_out.split_names = statistics.split_names
 
         timezone = exec_properties[TIMEZONE_KEY]
-        current, day_cells = {}, []
+        base_uri = baseline_statistics_uri(input_dict.get(BASELINE_KEY) or [])
+        known = file_cells.read(base_uri) if base_uri else None
+        current, day_cells, kept, reused, counted = {}, [], [], 0, 0
         for split in splits:
             window = stats_artifact_utils.load_statistics(statistics, split).proto()
             pattern = io_utils.all_files_pattern(artifact_utils.get_split_uri([examples], split))
-            cells = derived.count_day_cells(
-                sorted(tf.io.gfile.glob(pattern)), exec_properties[DATA_KIND_KEY], timezone
+            found = file_cells.day_cells(
+                sorted(tf.io.gfile.glob(pattern)), exec_properties[DATA_KIND_KEY], timezone, known
             )
+            cells = found.day_cells
             day_cells.append(cells)
+            kept.append(found.file_cells)
+            reused, counted = reused + found.reused_files, counted + found.counted_files
             current[split] = {
                 checks.WINDOW: window,
                 checks.DERIVED: derived.cell_statistics(derived.approach_hour_cells(cells)),
@@ -126,7 +135,8 @@ class Executor(base_executor.BaseExecutor):
                 current[split][checks.DERIVED],
             )
 
-        base_uri = baseline_statistics_uri(input_dict.get(BASELINE_KEY) or [])
+        file_cells.write(drift_stats.uri, kept)
+        logging.info("DriftGate: day cells of %d files counted, %d reused", counted, reused)
         measurements: list[checks.Measurement] = []
         compared = 0
         for split in splits:
@@ -178,6 +188,8 @@ class Executor(base_executor.BaseExecutor):
             artifact.set_string_custom_property(checks.MEASUREMENTS, checks.to_json(measurements))
             artifact.set_string_custom_property(checks.BASELINE_URI, base_uri)
             artifact.set_int_custom_property(checks.BLOCKED, blocked)
+            artifact.set_int_custom_property(COUNTED_FILES, counted)
+            artifact.set_int_custom_property(REUSED_FILES, reused)
             artifact.set_string_custom_property(
                 checks.RECENT_PARTS, parts.to_json() if parts else ""
             )

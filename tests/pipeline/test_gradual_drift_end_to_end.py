@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.drift_gate import checks, recent
+from components.drift_gate import checks, executor, recent
 from deploy import exit_codes
 from deploy.cli import main as cli_main
 from deploy.mlmd import metadata
@@ -95,6 +95,7 @@ def _nights(layout: LocalLayout) -> list[dict]:
                 "recent": checks.RecentParts.from_json(props[checks.RECENT_PARTS] or ""),
                 "measurements": checks.from_json(props[checks.MEASUREMENTS]),
                 "blessed": blessing.custom_properties["blessed"].int_value,
+                "files": (props[executor.COUNTED_FILES], props[executor.REUSED_FILES]),
             }
         )
     return found
@@ -132,6 +133,10 @@ def test_a_break_entering_the_window_one_day_a_night_is_blocked_and_recorded(tmp
     assert [n["result"] for n in nights] == [checks.NO_BASELINE] + [checks.OK] * 2
     assert all(n["recent"].compared for n in nights[1:])
     assert all(n["blessed"] for n in nights)
+    # The drift gate reads only the files its baseline did not count: of a night's 9
+    # (7 days' files and each split's day-boundary file, rewritten every run), the new
+    # day's and the 2 boundary files; the other 6 days' it reuses.
+    assert [n["files"] for n in nights] == [(9, 0), (3, 6), (3, 6)]
 
     # block: caught on the break's first or second night; from then on every night is
     # blocked, against the last night before the drift (its baseline stays).

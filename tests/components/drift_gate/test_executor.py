@@ -49,15 +49,33 @@ def _timestamp(day: int, hour: int) -> int:
 
 
 def _artifacts(root, rows, kind, last_day=None):
-    """An Examples artifact (one split, one gzipped file) and its TFDV statistics."""
+    """An Examples artifact (one split, one gzipped file per day, as ExampleGen writes
+    them) and its TFDV statistics."""
     examples, stats = standard_artifacts.Examples(), standard_artifacts.ExampleStatistics()
     examples.uri, stats.uri = str(root / "examples"), str(root / "statistics")
     for artifact in (examples, stats):
         artifact.split_names = artifact_utils.encode_split_names([SPLIT])
     split_dir = os.path.join(examples.uri, f"Split-{SPLIT}")
     os.makedirs(split_dir)
+    for day in sorted({row[0] for row in rows}):
+        name = f"data_tfrecord-{FIRST_DAY + datetime.timedelta(days=day)}-00000.gz"
+        _write_examples(os.path.join(split_dir, name), [r for r in rows if r[0] == day], kind)
+    if last_day is not None:
+        examples.set_string_custom_property(
+            properties.LAST_DAY, (FIRST_DAY + datetime.timedelta(days=last_day)).isoformat()
+        )
+    columns = ["day", features.INTERSECTION, features.DIRECTION, features.HOUR]
+    frame = pd.DataFrame(rows, columns=[*columns, features.VEHICLE_COUNT]).drop(columns="day")
+    frame = tfdv.generate_statistics_from_dataframe(frame)
+    os.makedirs(os.path.join(stats.uri, f"Split-{SPLIT}"))
+    with open(os.path.join(stats.uri, f"Split-{SPLIT}", executor.WINDOW_FILE), "wb") as f:
+        f.write(frame.SerializeToString())
+    return examples, stats
+
+
+def _write_examples(path: str, rows, kind) -> None:
     options = tf.io.TFRecordOptions(compression_type="GZIP")
-    with tf.io.TFRecordWriter(os.path.join(split_dir, "data-00000-of-00001.gz"), options) as out:
+    with tf.io.TFRecordWriter(path, options) as out:
         for day, inter, direction, hour, count in rows:
             feature = {
                 features.TIMESTAMP_UTC: tf.train.Feature(
@@ -79,18 +97,7 @@ def _artifacts(root, rows, kind, last_day=None):
                     int64_list=tf.train.Int64List(value=[count])
                 )
             example = tf.train.Example(features=tf.train.Features(feature=feature))
-            out.write(example.SerializeToString())
-    if last_day is not None:
-        examples.set_string_custom_property(
-            properties.LAST_DAY, (FIRST_DAY + datetime.timedelta(days=last_day)).isoformat()
-        )
-    columns = ["day", features.INTERSECTION, features.DIRECTION, features.HOUR]
-    frame = pd.DataFrame(rows, columns=[*columns, features.VEHICLE_COUNT]).drop(columns="day")
-    frame = tfdv.generate_statistics_from_dataframe(frame)
-    os.makedirs(os.path.join(stats.uri, f"Split-{SPLIT}"))
-    with open(os.path.join(stats.uri, f"Split-{SPLIT}", executor.WINDOW_FILE), "wb") as f:
-        f.write(frame.SerializeToString())
-    return examples, stats
+            out.write(example.SerializeToString(deterministic=True))  # same rows, same bytes
 
 
 def _run(
@@ -237,3 +244,37 @@ def test_too_few_reference_days_are_not_compared_and_said(tmp_path):
     assert (parts.reference_days, parts.compared) == (1, False)
     assert "not compared" in parts.describe()
     assert _recent(drift) == []
+
+
+def _day_cells(drift) -> pd.DataFrame:
+    return recent.read_day_cells(os.path.join(drift.uri, recent.DAY_CELLS_FILE))
+
+
+def _files(drift) -> tuple[int, int]:
+    return (
+        drift.get_int_custom_property(executor.COUNTED_FILES),
+        drift.get_int_custom_property(executor.REUSED_FILES),
+    )
+
+
+def test_a_night_counts_only_the_days_its_baseline_did_not(tmp_path):
+    """A window a night later reads only its new day's file; a rewritten day (same file
+    name, other rows) is read again; the cells and verdict equal a count of every file."""
+    base = _run(tmp_path / "base", _rows(days=range(14)), recent_days=2, last_day=13)
+    assert _files(base) == (14, 0)
+    rows = _rows(days=range(1, 15))
+    night = _run(tmp_path / "night", rows, base.uri, recent_days=2, last_day=14)
+    assert _files(night) == (1, 13)
+    fresh = _run(tmp_path / "fresh", rows, recent_days=2, last_day=14)  # no baseline
+    assert _files(fresh) == (14, 0)
+    pd.testing.assert_frame_equal(_day_cells(night), _day_cells(fresh))
+
+    # Day 5 rewritten: approach A/N halved on that day only.
+    rewritten = [r for r in rows if r[0] != 5] + _rows(halved=("A", "N"), days=range(5, 6))
+    redone = _run(tmp_path / "redone", rewritten, base.uri, recent_days=2, last_day=14)
+    assert _files(redone) == (2, 12)
+    fresh = _run(tmp_path / "fresh_redone", rewritten, recent_days=2, last_day=14)
+    pd.testing.assert_frame_equal(_day_cells(redone), _day_cells(fresh))
+    day5 = _day_cells(redone)
+    day5 = day5[(day5[derived.DAY] == "2026-03-21") & (day5[features.INTERSECTION] == "A")]
+    assert day5[day5[features.DIRECTION] == "N"][derived.WEIGHT].sum() == (12 * 10 + 12 * 40) // 2
