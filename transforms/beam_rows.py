@@ -38,11 +38,6 @@ _INPUT, _LABEL = "input.", "label."
 _APPROACHES, _TIMESTAMPS = "approaches", "timestamps"
 
 
-def matching_files(file_pattern: Sequence[str]) -> list[str]:
-    """The files of ``file_pattern`` (globs), sorted."""
-    return sorted({f for pattern in file_pattern for f in tf.io.gfile.glob(pattern)})
-
-
 def choose_reader(
     file_pattern: Sequence[str], budget_bytes: int, beam_pipeline_args: Sequence[str]
 ) -> str:
@@ -50,7 +45,7 @@ def choose_reader(
     ``IN_PROCESS`` (the rule of StatisticsGen's and the Evaluator's Beam paths)."""
     if not beam_pipeline_args or not scale_out.runs_on_a_cluster(list(beam_pipeline_args)):
         return IN_PROCESS
-    size = scale_out.decoded_bytes(scale_out.input_bytes(matching_files(file_pattern)))
+    size = scale_out.decoded_bytes(scale_out.input_bytes(reading.matching_files(file_pattern)))
     return BEAM if size > budget_bytes else IN_PROCESS
 
 
@@ -111,7 +106,7 @@ def transform_on_beam(
     beam_pipeline_args: Sequence[str],
 ) -> list[str]:
     """Runs the Beam job (see the module docstring); returns the record files written."""
-    files = matching_files(file_pattern)
+    files = reading.matching_files(file_pattern)
     if not files:
         raise ValueError(f"no example files match {list(file_pattern)}")
     prefix = os.path.join(out_dir, "rows")

@@ -22,7 +22,7 @@ from deploy.runners import beam_profiles
 from pipeline.config import BeamConfig
 from tests.beam_jobs import job_service_log
 from tests.transforms.conftest import TEST_CONFIG, eval_metrics, make_fn_args
-from transforms import beam_rows, features
+from transforms import beam_rows, features, reading
 from transforms.row_store import IN_MEMORY, STREAMING
 from transforms.trainer import TRAINING_INPUT_FILE, train_and_export
 
@@ -37,7 +37,7 @@ def _record(fn_args) -> dict:
 
 def test_only_a_split_over_the_budget_on_a_cluster_is_read_by_beam(tft_run):
     files = [os.path.join(tft_run.raw_examples_dir, "Split-train", "*")]
-    size = scale_out.decoded_bytes(scale_out.input_bytes(beam_rows.matching_files(files)))
+    size = scale_out.decoded_bytes(scale_out.input_bytes(reading.matching_files(files)))
     assert beam_rows.choose_reader(files, size - 1, PORTABLE_ARGS) == beam_rows.BEAM
     assert beam_rows.choose_reader(files, size, PORTABLE_ARGS) == beam_rows.IN_PROCESS
     assert beam_rows.choose_reader(files, size - 1, DIRECT_ARGS) == beam_rows.IN_PROCESS
