@@ -6,7 +6,7 @@ each split is read with ``tf.data`` in large batches and decoded by the tfx_bsl 
 TFXIO uses (reading.py), and TFDV's own combiner generators compute the statistics with
 the same ``StatsOptions`` (combiners.py). planning.py picks, per split, whether the
 whole split is decoded at once (in memory, under the memory budget) or streamed in
-batches (memory bounded by two batches); over the budget on a cluster's Beam runner, the
+batches (memory bounded by a batch); over the budget on a cluster's Beam runner, the
 stock executor runs instead. The output is the stock artifact: ``Split-<name>/
 FeatureStats.pb`` and the same custom properties, plus which path ran.
 

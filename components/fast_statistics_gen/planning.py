@@ -3,8 +3,7 @@
 - ``in_memory``: the whole split decoded into one RecordBatch, when its estimated size
   fits the memory budget (``resources.memory_budget_mb``; transforms/memory_budget.py).
 - ``streaming``: RecordBatches of ``READ_BATCH_SIZE`` rows through the same TFDV
-  combiners; memory is two batches (decoded two at a time) plus the accumulators,
-  whatever the split's size.
+  combiners; memory is one batch plus the accumulators, whatever the split's size.
 - ``beam``: the stock executor, for a split over the budget when the Beam runner is a
   cluster's (components/scale_out.py), where TFDV's Beam path scales out over workers
   instead of one process.
