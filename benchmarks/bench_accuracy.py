@@ -43,6 +43,7 @@ class Benchmark:
     eval_from: int
     approaches: int
     has_truth: bool
+    by_day: list[accuracy.DayOfWeek] | None = None  # the model's, where truth is known
 
 
 def run(
@@ -70,13 +71,31 @@ def run(
         )
         for name, table in tables.items()
     }
-    return Benchmark(scores, obs.data_kind, obs.eval_from, len(obs.approaches), truth is not None)
+    by_day = None
+    if truth is not None and model is not None:
+        train = obs.train.cells()
+        by_day = accuracy.by_day_of_week(
+            accuracy.lookup(model, cells),
+            true_rate,
+            cells,
+            busy,
+            obs.train.count,
+            accuracy.lookup(truth, train),
+            obs.train.cell,
+        )
+    return Benchmark(
+        scores, obs.data_kind, obs.eval_from, len(obs.approaches), truth is not None, by_day
+    )
 
 
 def _fmt(value: float, percent: bool = False) -> str:
     if math.isnan(value):
         return "-"
     return f"{value:.1%}" if percent else f"{value:.3f}"
+
+
+def _signed(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:+.1%}"
 
 
 def markdown(bench: Benchmark) -> str:
@@ -96,6 +115,21 @@ def markdown(bench: Benchmark) -> str:
             f"| {name} | {_fmt(s.nll)} | {_fmt(s.nll_busy)} | "
             f"{_fmt(s.rate_error, True)} | {_fmt(s.rate_error_busy, True)} |"
         )
+    if bench.by_day:
+        lines += [
+            "",
+            "The model on busy cells by local day of week: expected NLL excess over the "
+            "truth (Poisson KL) per cell, its level against the truth, and the level of "
+            "the train days of that weekday (observed / the truth's expectation)",
+            "",
+            "| day | busy cells | model NLL excess / cell | model level | train days' level |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for d in bench.by_day:
+            lines.append(
+                f"| {features.DAY_NAMES[d.day]} | {d.busy_cells} | "
+                f"{_fmt(d.nll_excess_busy)} | {_signed(d.level_busy)} | {_signed(d.train_level)} |"
+            )
     return "\n".join(lines)
 
 

@@ -120,6 +120,7 @@ class TrainingConfig:
     location_buckets: StrictInt = _TRAINING_DEFAULTS.location_buckets
     location_embedding_dim: StrictInt = _TRAINING_DEFAULTS.location_embedding_dim
     validation_fraction: StrictFloat = _TRAINING_DEFAULTS.validation_fraction
+    validation_split: StrictStr = _TRAINING_DEFAULTS.validation_split
     approach_basis: StrictInt = _TRAINING_DEFAULTS.approach_basis
     embedding_profile_weight: StrictFloat = _TRAINING_DEFAULTS.embedding_profile_weight
     seed: StrictInt = _TRAINING_DEFAULTS.seed

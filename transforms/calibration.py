@@ -56,6 +56,9 @@ HOUR_POOLING = {"none": (1.0,), "5h": (0.1, 0.2, 0.4, 0.2, 0.1)}
 MIN_VALIDATION_VEHICLES = 100.0  # fewer validation vehicles: too few to choose, not calibrated
 RECORD_FILE = "calibration.json"  # beside the exported model
 KAPPAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # vehicles of prior weight, tried in order
+# Share of the model's differences between the days of a day class (each hour and type)
+# removed before the multipliers: none, half, all (the class's own week shape alone).
+DAY_SHRINKS = (0.0, 0.5, 1.0)
 NONE = "none"
 
 
@@ -81,12 +84,14 @@ class Calibration:
     table_validation_nll: float = math.nan
     reason: str = ""
     hour_pooling: str = NONE
+    day_shrink: float = 0.0
 
     def record(self) -> dict[str, float | str]:
         """What the exported model's spec records about it."""
         return {
             "day_classes": self.day_classes,
             "hour_pooling": self.hour_pooling,
+            "day_shrink": self.day_shrink,
             "kappa": self.kappa if math.isfinite(self.kappa) else NONE,
             "validation_nll_before": round(self.validation_nll_before, 6),
             "validation_nll_after": round(self.validation_nll_after, 6),
@@ -103,6 +108,22 @@ def pool_hours(per_hour: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:
         w * np.roll(per_hour, shift, axis=1)
         for shift, w in zip(range(-half, half + 1), weights, strict=True)
     )
+
+
+def shrink_days(predicted: np.ndarray, classes: np.ndarray, weight: float) -> np.ndarray:
+    """``predicted`` (A, 168, T) with each day's log-rate moved ``weight`` of the way to
+    the mean log-rate of its day class at the same hour and type (rates of 0, types the
+    model never predicts, stay 0)."""
+    if weight == 0.0:
+        return predicted
+    week = (predicted.shape[0], features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
+    positive = predicted > 0
+    logs = np.log(np.where(positive, predicted, 1.0)).reshape(week)
+    shrunk = logs.copy()
+    for day_class in np.unique(classes):
+        days = classes == day_class
+        shrunk[:, days] += weight * (logs[:, days].mean(axis=1, keepdims=True) - logs[:, days])
+    return np.where(positive, np.exp(shrunk.reshape(predicted.shape)), 0.0)
 
 
 def multipliers(
@@ -139,9 +160,11 @@ def calibrate(
     fit: Sums,
     validation: Sums,
     table_of: Callable[[Sums], np.ndarray],
+    shrinks: tuple[float, ...] = DAY_SHRINKS,
 ) -> Calibration:
-    """Chooses day classes, hour pooling and ``kappa`` on the ``validation`` rows with
-    multipliers from the ``fit`` rows, then returns the multipliers from both.
+    """Chooses day classes, the day shrink (``shrink_days``), hour pooling and ``kappa``
+    on the ``validation`` rows with multipliers from the ``fit`` rows, then returns the
+    multipliers from both.
 
     ``predicted``: the trained model's vehicles per hour (A + 1, 168, T), last row the
     unseen approach; ``fit``, ``validation``: the rows the model was fitted on and the
@@ -151,35 +174,42 @@ def calibrate(
     compares with. Calibration polishes a model that has learned something, it never
     rescues one that has not: a model no better on the validation rows than that table
     fitted on the fit rows is left as trained (else a barely trained model, calibrated,
-    would be a day-class table and could pass the gate).
+    would be a day-class table and could pass the gate). ``shrinks``: the day shrinks
+    tried.
     """
     trained = predicted[:-1].astype(np.float64)
     before = poisson_nll(trained, validation)
     table_nll = poisson_nll(np.asarray(table_of(fit), np.float64), validation)
-    best = (before, NONE, NONE, math.inf)
     enough = validation.vehicles.sum() >= MIN_VALIDATION_VEHICLES
     learned = before < table_nll
     candidates = (
         [
-            (name, pooling, kappa)
+            (name, pooling, kappa, shrink)
             for name in DAY_CLASSES
+            for shrink in shrinks
             for pooling in HOUR_POOLING
             for kappa in KAPPAS
         ]
         if enough and learned
         else []
     )
-    for name, pooling, kappa in candidates:
-        g = multipliers(trained, fit, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
-        nll = poisson_nll(trained * g, validation)
+    best = (before, NONE, NONE, math.inf, 0.0)
+    for name, pooling, kappa, shrink in candidates:
+        shaped = shrink_days(trained, DAY_CLASSES[name], shrink)
+        g = multipliers(shaped, fit, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
+        nll = poisson_nll(shaped * g, validation)
         if nll < best[0]:
-            best = (nll, name, pooling, kappa)
-    after, name, pooling, kappa = best
+            best = (nll, name, pooling, kappa, shrink)
+    after, name, pooling, kappa, shrink = best
     log_g = np.zeros(predicted.shape, np.float32)
     if name != NONE:
         every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
-        g = multipliers(trained, every, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
+        shaped = shrink_days(trained, DAY_CLASSES[name], shrink)
+        g = multipliers(shaped, every, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
         log_g[:-1] = np.log(g)
+        if shrink:  # the shrunk week's own ratio to the trained one
+            positive = trained > 0
+            log_g[:-1] += np.log(np.where(positive, shaped, 1.0) / np.where(positive, trained, 1.0))
     reason = (
         "calibrated"
         if name != NONE
@@ -189,7 +219,7 @@ def calibrate(
         if not learned
         else "no multiplier lowered the validation NLL"
     )
-    return Calibration(name, kappa, before, after, log_g, table_nll, reason, pooling)
+    return Calibration(name, kappa, before, after, log_g, table_nll, reason, pooling, shrink)
 
 
 def write_record(result: Calibration, model_dir: str) -> None:

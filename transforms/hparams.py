@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from transforms import features, memory_budget
+from transforms import features, memory_budget, row_order
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class HParams:
     # Rows of the train split held out (a seeded hash of each row's content) to choose
     # the epoch: the eval split is never read by the Trainer.
     validation_fraction: float = 0.1
+    # What is held out: rows by a seeded hash of their content, or whole local days
+    # (ceil(validation_fraction * 7) days of each week, weekdays in a seeded rotation).
+    validation_split: str = row_order.VALIDATION_BY_ROW
     approach_basis: int = 8  # day-hour features each approach weighs its own way
     # Weight of the term tying the day x hour vectors' distances to the city's day-hour
     # profile (transforms.profile_geometry); 0: the main path alone shapes the embedding.
@@ -59,6 +62,11 @@ class HParams:
             raise ValueError(
                 "custom_config validation_fraction: must be in (0, 0.5), got "
                 f"{self.validation_fraction}"
+            )
+        if self.validation_split not in row_order.VALIDATION_SPLITS:
+            raise ValueError(
+                f"custom_config validation_split: {self.validation_split!r} not in "
+                f"{row_order.VALIDATION_SPLITS}"
             )
         if not self.embedding_profile_weight >= 0:
             raise ValueError(

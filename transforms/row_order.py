@@ -3,7 +3,9 @@
 A seeded hash of every column a row carries (``row_hash``) decides, whatever order or
 sharding the files came in:
 
-- whether the row is held out to validate on (``held_out``: its low ``HOLD_OUT_BITS``);
+- whether the row is held out to validate on (``held_out``: its low ``HOLD_OUT_BITS``),
+  unless whole local days are held out (``held_out_days``: days of each week in a
+  seeded rotation of the weekdays, from the row's time and day-hour cell alone);
 - which of the ``BUCKETS`` buckets it is stored in (``bucket_of``: the next bits);
 - which held-out rows validate when there are more than needed (``validation_rank``);
 - its place in every training pass (``pass_bucket_order``, then ``pass_row_order``
@@ -18,10 +20,17 @@ in memory or streams them from local disk (``transforms.row_store``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
+from transforms.features import DAYS_PER_WEEK, HOURS_PER_DAY
+
+# What is held out to validate on: rows by their hash, or whole local days.
+VALIDATION_BY_ROW, VALIDATION_BY_DAY = "rows", "days"
+VALIDATION_SPLITS = (VALIDATION_BY_DAY, VALIDATION_BY_ROW)
+_THURSDAY = 3  # weekday (Monday 0) of 1970-01-01, day 0 of the epoch
 BUCKETS = 256  # fixed, never sized to the memory budget: the row order must not depend on it
 HOLD_OUT_BITS = 20
 _BUCKET_BITS = int(BUCKETS).bit_length() - 1
@@ -59,6 +68,33 @@ def held_out(h: np.ndarray, fraction: float) -> np.ndarray:
     """Rows to validate on: about ``fraction`` of them, by their hash."""
     low = (h & np.uint64((1 << HOLD_OUT_BITS) - 1)).astype(np.float64)
     return low < fraction * (1 << HOLD_OUT_BITS)
+
+
+def local_day(timestamps: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Each row's local date as days since 1970-01-01 (int64), from its UTC time (epoch
+    seconds) and its local day-hour cell (``day_of_week * 24 + hour``, Monday 0): the
+    local hour minus the UTC hour gives the zone's offset (mod 24 h), the cell's day of
+    week the date."""
+    utc_hour = np.asarray(timestamps, np.int64) // 3600
+    cells = np.asarray(cells, np.int64)
+    offset = (cells % HOURS_PER_DAY - utc_hour % HOURS_PER_DAY) % HOURS_PER_DAY
+    day = (utc_hour + offset) // HOURS_PER_DAY  # the local date, or the day after it
+    weekday = cells // HOURS_PER_DAY
+    return day - (day + _THURSDAY - weekday) % DAYS_PER_WEEK  # 1970-01-01 was a Thursday
+
+
+def held_out_days(
+    timestamps: np.ndarray, cells: np.ndarray, seed: int, fraction: float
+) -> np.ndarray:
+    """Rows to validate on: those of whole local days, ``n = ceil(fraction * 7)`` days of
+    each Monday-Sunday week. The weekdays rotate from week to week (week ``w`` holds out
+    weekdays ``s + n w .. s + n w + n - 1`` mod 7, ``s`` from the seed), so a few weeks
+    validate on every weekday, and a single week of data on ``n`` seeded days."""
+    day = local_day(timestamps, cells)
+    week, weekday = np.divmod(day + _THURSDAY, DAYS_PER_WEEK)  # weeks from Mon 1969-12-29
+    days_held = math.ceil(fraction * DAYS_PER_WEEK)
+    start = int(mix64(np.uint64(seed)) % np.uint64(DAYS_PER_WEEK))
+    return (weekday - start - days_held * week) % DAYS_PER_WEEK < days_held
 
 
 def bucket_of(h: np.ndarray) -> np.ndarray:

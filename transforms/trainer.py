@@ -7,8 +7,9 @@ batches, several at a time (``read_batches``). That one pass
 historical average of ``transforms.approach_table``, which initialises each approach's
 log-rate and travels frozen inside the model for the gate), holds rows out of the train
 split to watch for early stopping (a seeded hash of each row, ``validation_fraction`` of
-them; the eval split is never read here, so the Evaluator's numbers are not optimistic),
-and stores the other rows: model inputs and labels, about 60 bytes a row.
+them, or whole local days with ``validation_split`` days: ``transforms.row_order``; the
+eval split is never read here, so the Evaluator's numbers are not optimistic), and
+stores the other rows: model inputs and labels, about 60 bytes a row.
 
 They stay in memory while they fit the memory budget (``resources.memory_budget_mb``,
 ``transforms.memory_budget``), else they go to bucket files on local disk and every
@@ -44,6 +45,7 @@ from transforms import (
     features,
     keras_mode,
     memory_budget,
+    row_order,
     training_rows,
 )
 from transforms.approach_counts import ApproachCounts
@@ -144,6 +146,7 @@ def collect_batches(
         data_kind=hparams.data_kind,
         seed=hparams.seed,
         validation_fraction=hparams.validation_fraction,
+        validation_split=hparams.validation_split,
         max_validation_rows=hparams.eval_steps * hparams.batch_size,
         budget_bytes=memory_budget.memory_budget_bytes(hparams.memory_budget_mb),
         spill_dir=spill_dir,
@@ -229,18 +232,15 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
 
 
 def approach_sums(
-    counts: ApproachCounts, ids: np.ndarray, cell_hours: np.ndarray, share: float
+    counts: ApproachCounts, ids: np.ndarray, cell_hours: np.ndarray
 ) -> calibration.Sums:
     """Vehicles and exposure hours of ``counts``' rows per (approach, cell, type) over the
-    approaches ``ids``. Events: ``cell_hours`` (168,) of the whole train split times the
-    rows' ``share`` of it (held-out rows are a random share of the vehicles); counts:
-    the rows themselves."""
+    approaches ``ids``. Counts: the rows themselves; events: ``cell_hours`` (168,), the
+    hours the rows stand for in each cell."""
     vehicles, count_rows = counts.on(ids)
     if counts.data_kind == features.DATA_KIND_COUNTS:
         return calibration.Sums(vehicles, count_rows)
-    return calibration.Sums(
-        vehicles, np.broadcast_to(share * cell_hours[None, :, None], vehicles.shape)
-    )
+    return calibration.Sums(vehicles, np.broadcast_to(cell_hours[None, :, None], vehicles.shape))
 
 
 def predicted_week(
@@ -268,19 +268,21 @@ def calibrate_model(
     """Sets the model's calibration layer from the train split's sums
     (``transforms.calibration``): the rows the model trained on, and those held out."""
     ids = rows.approach_init.ids
-    cell_hours = np.zeros(features.DAY_HOUR_CELLS)
-    if hparams.data_kind != features.DATA_KIND_COUNTS:
-        cell_hours = rows.counts.exposure_hours()
-    total = max(rows.rows, 1)
+    fit, held_out = rows.fit_counts, rows.held_out_counts
+    if hparams.validation_split == row_order.VALIDATION_BY_DAY:  # whole hours on each side
+        fit_hours, held_out_hours = fit.exposure_hours(), held_out.exposure_hours()
+    else:  # events: held-out rows are a random share of each hour's vehicles
+        cell_hours, total = rows.counts.exposure_hours(), max(rows.rows, 1)
+        fit_hours = fit.rows / total * cell_hours
+        held_out_hours = held_out.rows / total * cell_hours
 
     def table_of(sums: calibration.Sums) -> np.ndarray:
         return approach_table.fit_approach_average(sums.vehicles, sums.hours).rates[:-1]
 
-    fit, held_out = rows.fit_counts, rows.held_out_counts
     result = calibration.calibrate(
         predicted_week(model, rows.counts.inputs, hparams.cross_buckets),
-        fit=approach_sums(fit, ids, cell_hours, fit.rows / total),
-        validation=approach_sums(held_out, ids, cell_hours, held_out.rows / total),
+        fit=approach_sums(fit, ids, fit_hours),
+        validation=approach_sums(held_out, ids, held_out_hours),
         table_of=table_of,
     )
     model.get_layer(CALIBRATION_LAYER).set_weights([result.log_multipliers])

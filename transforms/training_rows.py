@@ -139,6 +139,7 @@ def collect(
     seed: int,
     validation_fraction: float,
     max_validation_rows: int,
+    validation_split: str,
     budget_bytes: int,
     spill_dir: str,
 ) -> TrainingRows:
@@ -146,7 +147,8 @@ def collect(
 
     A split too small to hold a row out validates on a copy of its training row of
     smallest ``validation_rank``; one with every row held out trains on a copy of its
-    held-out row of smallest rank.
+    held-out row of smallest rank. ``validation_split``: hold out rows by their hash
+    (``row_order.held_out``) or whole local days (``row_order.held_out_days``).
     """
     counts = ApproachCounts(data_kind)
     fit_counts, held_out_counts = ApproachCounts(data_kind), ApproachCounts(data_kind)
@@ -175,7 +177,13 @@ def collect(
             batch.timestamps,
         )
         counts.add(*columns, inputs=batch.inputs)
-        out = row_order.held_out(h, validation_fraction)
+        out = (
+            row_order.held_out_days(
+                batch.timestamps, batch.inputs[features.DAY_HOUR_CELL_XF], seed, validation_fraction
+            )
+            if validation_split == row_order.VALIDATION_BY_DAY
+            else row_order.held_out(h, validation_fraction)
+        )
         fit_counts.add(*(c[~out] for c in columns))
         held_out_counts.add(*(c[out] for c in columns))
         approaches |= batch.approaches

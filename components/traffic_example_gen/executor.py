@@ -36,12 +36,13 @@ from components.traffic_example_gen import (
     coverage,
     day_cache,
     fingerprints,
+    in_process,
     properties,
     reading,
     staging,
     window,
 )
-from components.traffic_example_gen.incremental import build_cached_pipeline
+from components.traffic_example_gen.incremental import CachedRun, build_cached_pipeline
 from components.traffic_example_gen.inputs import check_inputs, describe_range, select_window
 from components.traffic_example_gen.parsing import check_timezone
 from components.traffic_example_gen.reading import DailyFile
@@ -169,7 +170,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         ingested, reused = len(files), 0
 
         if use_cache:
-            ingested, reused = self._run_with_day_cache(
+            ingested, reused, ingest_path = self._run_with_day_cache(
                 files,
                 cache_root,
                 json.loads(input_fingerprints),
@@ -179,6 +180,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 rejects.uri,
                 duplicates,
             )
+            examples.set_string_custom_property(properties.INGEST_PATH, ingest_path)
         elif data_kind == features.DATA_KIND_COUNTS:
             with self._make_beam_pipeline() as pipeline:
                 build_counts_pipeline(
@@ -281,10 +283,10 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         split_uris: dict[str, str],
         rejects_uri: str,
         duplicates: str,
-    ) -> tuple[int, int]:
+    ) -> tuple[int, int, str]:
         """Ingests the days without a cache entry, reuses the others (``day_cache``),
         and writes the run's examples, rejects, ``counts.json`` and ``days.json``.
-        Returns (days ingested, days reused)."""
+        Returns (days ingested, days reused, ``in_process.IN_PROCESS`` or ``BEAM``)."""
         attempt = uuid.uuid4().hex  # a retried execution writes a fresh attempt
         keys = [
             day_cache.entry_key(fingerprint_by_day[f.day.isoformat()], f.path, timezone, duplicates)
@@ -305,22 +307,30 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         }
         staging_dir = staging.staging_dir_under(self._get_tmp_dir())
         tail_counts_path = os.path.join(self._get_tmp_dir(), TAIL_COUNTS_FILE)
+        run = CachedRun(
+            files,
+            new_days,
+            reused_days,
+            timezone,
+            split_rule,
+            split_uris,
+            staging_dir,
+            tail_counts_path,
+            os.path.join(rejects_uri, FILE_ERRORS_FILE),
+            duplicates,
+        )
+        new_bytes = sum(int(fingerprint_by_day[files[i].day.isoformat()]["size"]) for i in new_days)
+        path = in_process.BEAM
+        if in_process.fits(len(new_days), new_bytes, DAY_GROUP_BYTES, self._beam_pipeline_args):
+            path = in_process.IN_PROCESS
         try:
-            with self._make_beam_pipeline() as pipeline:
-                build_cached_pipeline(
-                    pipeline,
-                    files,
-                    new_days,
-                    reused_days,
-                    timezone,
-                    split_rule,
-                    split_uris,
-                    staging_dir,
-                    tail_counts_path,
-                    os.path.join(rejects_uri, FILE_ERRORS_FILE),
-                    day_shards=day_shards_for([files[i] for i in new_days] or files),
-                    duplicates=duplicates,
-                )
+            if path == in_process.IN_PROCESS:
+                in_process.run_cached(run)
+            else:
+                with self._make_beam_pipeline() as pipeline:
+                    build_cached_pipeline(
+                        pipeline, run, day_shards_for([files[i] for i in new_days] or files)
+                    )
         finally:
             staging.remove(staging_dir)
         with fileio.open(os.path.join(rejects_uri, FILE_ERRORS_FILE)) as handle:
@@ -348,7 +358,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         for name, value in ((accounting.COUNTS_FILE, counts), (DAYS_FILE, days)):
             with fileio.open(os.path.join(rejects_uri, name), "w") as handle:
                 handle.write(json.dumps(value, sort_keys=True))
-        return len(new_days), len(reused_days)
+        return len(new_days), len(reused_days), path
 
 
 def record_window(

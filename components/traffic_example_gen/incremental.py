@@ -22,6 +22,7 @@ that can be kept (``day_cache``):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from typing import Any
@@ -143,12 +144,14 @@ class LoadTails(beam.DoFn):
             yield from tail_shards(tails)
 
 
-def _write_day_counts(element: tuple[int, dict], attempt_dirs: dict[int, str]) -> None:
+def write_day_counts(element: tuple[int, dict], attempt_dirs: dict[int, str]) -> None:
+    """(file index, its summed counts) -> ``counts.json`` in the new day's attempt dir."""
     file_index, counts = element
     _write_json(counts, FileSystems.join(attempt_dirs[file_index], day_cache.COUNTS_FILE))
 
 
-def _write_day_rejects(element: tuple[int, Any], attempt_dirs: dict[int, str]) -> None:
+def write_day_rejects(element: tuple[int, Any], attempt_dirs: dict[int, str]) -> None:
+    """(file index, its reject record lists) -> the new day's ``rejects.jsonl.gz``."""
     file_index, parts = element
     lines = [json.dumps(r) + "\n" for records in parts for r in records]
     if not lines:
@@ -158,27 +161,34 @@ def _write_day_rejects(element: tuple[int, Any], attempt_dirs: dict[int, str]) -
         handle.write("".join(lines).encode())
 
 
-def build_cached_pipeline(
-    pipeline: beam.Pipeline,
-    files: list[DailyFile],
-    new_days: dict[int, str],
-    reused_days: dict[int, tuple[list[str], int | None]],
-    timezone: str,
-    split_rule: SplitRule,
-    split_uris: dict[str, str],
-    staging_dir: str,
-    tail_counts_path: str,
-    file_errors_path: str,
-    day_shards: int = 1,
-    *,
-    duplicates: str,
-) -> None:
-    """Adds the day-cache TrafficExampleGen transforms to ``pipeline``.
+@dataclasses.dataclass(frozen=True)
+class CachedRun:
+    """What the day-cache stages of one run read and write (Beam or ``in_process``).
 
     ``new_days``: {file index: attempt dir} of the days to ingest; ``reused_days``:
     {file index: (its tails files, its last vehicle or None)} of the days taken from
-    the cache. The boundary examples of all days go to ``split_uris``.
+    the cache. The boundary examples of all days go to ``split_uris``; the run's tail
+    counts to ``tail_counts_path``, unreadable files to ``file_errors_path``.
     """
+
+    files: list[DailyFile]
+    new_days: dict[int, str]
+    reused_days: dict[int, tuple[list[str], int | None]]
+    timezone: str
+    split_rule: SplitRule
+    split_uris: dict[str, str]
+    staging_dir: str
+    tail_counts_path: str
+    file_errors_path: str
+    duplicates: str
+
+
+def build_cached_pipeline(pipeline: beam.Pipeline, run: CachedRun, day_shards: int = 1) -> None:
+    """Adds the day-cache TrafficExampleGen transforms of ``run`` to ``pipeline``."""
+    files, new_days, reused_days = run.files, run.new_days, run.reused_days
+    timezone, split_rule, split_uris = run.timezone, run.split_rule, run.split_uris
+    staging_dir, duplicates = run.staging_dir, run.duplicates
+    tail_counts_path, file_errors_path = run.tail_counts_path, run.file_errors_path
     read = (
         pipeline
         | "FileIndices" >> beam.Create(sorted(new_days))
@@ -232,13 +242,13 @@ def build_cached_pipeline(
         (read[_COUNTS], labeled[_COUNTS])
         | "FlattenDayCounts" >> beam.Flatten()
         | "SumDayCounts" >> beam.CombinePerKey(accounting.merge_counts)
-        | "WriteDayCounts" >> beam.Map(_write_day_counts, new_days)
+        | "WriteDayCounts" >> beam.Map(write_day_counts, new_days)
     )
     _ = (
         (read[_REJECTS], labeled[_REJECTS])
         | "FlattenDayRejects" >> beam.Flatten()
         | "GroupDayRejects" >> beam.GroupByKey()
-        | "WriteDayRejects" >> beam.Map(_write_day_rejects, new_days)
+        | "WriteDayRejects" >> beam.Map(write_day_rejects, new_days)
     )
     _ = (
         read[_FILE_ERRORS]

@@ -27,3 +27,6 @@ INPUT_FINGERPRINTS = "input_fingerprints"
 # entries were deleted, and the day before which every entry was.
 CACHE_DAYS_PRUNED = "day_cache_days_pruned"
 CACHE_PRUNED_BEFORE = "day_cache_pruned_before"
+# How a day-cache run ingested its new days: "in_process" (``in_process``: small days,
+# no Beam pipeline) or "beam" (``incremental``).
+INGEST_PATH = "day_cache_ingest_path"

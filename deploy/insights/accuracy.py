@@ -151,6 +151,55 @@ def score(
     return Scores(**out)
 
 
+@dataclass(frozen=True)
+class DayOfWeek:
+    """One local day of week's busy cells: a predictor against the truth, and the level
+    of the train days of that weekday (observed vehicles over the truth's expectation:
+    the share of the generator's day noise a day-of-week estimate inherits)."""
+
+    day: int
+    busy_cells: int
+    nll_excess_busy: float  # mean Poisson KL of the predictor over the truth
+    level_busy: float  # sum predicted / sum true, minus 1
+    train_level: float  # sum observed / sum true over the train hours of that weekday, minus 1
+
+
+def by_day_of_week(
+    rate: np.ndarray,
+    truth: np.ndarray,
+    cells: Cells,
+    busy: np.ndarray,
+    train_count: np.ndarray,
+    train_truth: np.ndarray,
+    train_cell: np.ndarray,
+) -> list[DayOfWeek]:
+    """Per local day of week (Monday first): the figures of :class:`DayOfWeek`.
+
+    ``rate``, ``truth``: per eval cell; ``train_*``: the train hours' observed counts,
+    the truth's rate and day-hour cell."""
+    rate, truth = np.asarray(rate, np.float64), np.asarray(truth, np.float64)
+    kl, day = poisson_kl(rate, truth), np.asarray(cells.cell) // features.HOURS_PER_DAY
+    train_day = np.asarray(train_cell) // features.HOURS_PER_DAY
+    out = []
+    for d in range(features.DAYS_PER_WEEK):
+        mask, train = np.asarray(busy, bool) & (day == d), train_day == d
+        expected = float(np.sum(np.asarray(train_truth)[train]))
+        out.append(
+            DayOfWeek(
+                day=d,
+                busy_cells=int(mask.sum()),
+                nll_excess_busy=_mean(kl[mask]),
+                level_busy=float(rate[mask].sum() / truth[mask].sum() - 1)
+                if mask.any()
+                else float("nan"),
+                train_level=float(np.sum(np.asarray(train_count)[train]) / expected - 1)
+                if expected > 0
+                else float("nan"),
+            )
+        )
+    return out
+
+
 def busy_mask(reference: np.ndarray) -> np.ndarray:
     """Cells whose reference rate (truth, else historical average) is busy."""
     return np.asarray(reference, np.float64) >= BUSY_VEHICLES_PER_HOUR

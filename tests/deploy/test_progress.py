@@ -9,6 +9,7 @@ TrafficExampleGen through ``run_pipeline`` and the CLI's progress printer.
 
 import contextlib
 import logging
+import pickle
 import re
 import time
 from pathlib import Path
@@ -162,6 +163,13 @@ def test_a_failing_city_run_names_the_component(tmp_path):
         )
     assert failure.value.component == wiring.EXAMPLE_GEN
     assert "max_reject_fraction" in str(failure.value.reason)
+    # The error crosses process boundaries (a benchmark's child process) intact.
+    crossed = pickle.loads(pickle.dumps(failure.value))
+    assert (type(crossed), crossed.component, str(crossed)) == (
+        ComponentFailedError,
+        wiring.EXAMPLE_GEN,
+        str(failure.value),
+    )
     assert [(n, s) for n, s, _ in reports] == [
         (wiring.EXAMPLE_GEN, progress.RUNNING),
         (wiring.EXAMPLE_GEN, progress.FAILED),

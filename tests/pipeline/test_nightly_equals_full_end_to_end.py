@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.traffic_example_gen import properties
+from components.traffic_example_gen import in_process, properties
 from deploy import exit_codes
 from deploy.mlmd import metadata
 from deploy.runners.local.layout import LocalLayout
@@ -36,6 +36,17 @@ def _run(config, data, output, as_of: str) -> RunSummary:
     assert code in (exit_codes.OK, exit_codes.NOT_BLESSED)
     store = metadata.open_store(LocalLayout(output).metadata_path)
     return summarize_run(store, LONDON, metadata.run_ids(store, LONDON)[-1])
+
+
+def _ingest_path(output) -> str | None:
+    """How the output's last run's ExampleGen ingested its new days (day cache)."""
+    store = metadata.open_store(LocalLayout(output).metadata_path)
+    run = metadata.run_ids(store, LONDON)[-1]
+    for node in metadata.run_executions(store, LONDON, run):
+        if node.node_id.endswith("ExampleGen"):
+            examples = metadata.outputs_of(store, node.execution.id, "examples")[0]
+            return metadata.custom_properties(examples).get(properties.INGEST_PATH)
+    return None
 
 
 def _weights(model_dir: str) -> dict[str, np.ndarray]:
@@ -58,6 +69,7 @@ def test_a_nightly_run_equals_a_full_run_of_the_same_window(tmp_path):
     )
     previous = _run(config, data, tmp_path / "nightly", "2026-03-21")
     nightly = _run(config, data, tmp_path / "nightly", "2026-03-22")
+    assert _ingest_path(tmp_path / "nightly") == in_process.IN_PROCESS  # no Beam pipeline
     full = _run(config, data, tmp_path / "full", "2026-03-22")
     ingested = [
         (s.row_counts[properties.DAYS_INGESTED], s.row_counts[properties.DAYS_REUSED])

@@ -146,3 +146,38 @@ def test_a_tide_over_several_hours_on_thin_counts_is_pooled_over_hours():
     classes = calibration.DAY_CLASSES[result.day_classes]
     per_hour = model * calibration.multipliers(model, every, classes, result.kappa)
     assert error(calibrated) < error(per_hour)
+
+
+def test_day_shrink_moves_each_day_toward_its_class_and_keeps_zero_types_zero():
+    rng = np.random.default_rng(12)
+    predicted = rng.uniform(1.0, 10.0, (2, CELLS, TYPES))
+    predicted[:, :, 3] = 0.0  # a type the model never predicts
+    classes = calibration.DAY_CLASSES["weekday/weekend"]
+    assert calibration.shrink_days(predicted, classes, 0.0) is predicted
+    flat = calibration.shrink_days(predicted, classes, 1.0)
+    week = flat.reshape(2, features.DAYS_PER_WEEK, features.HOURS_PER_DAY, TYPES)
+    logs = np.log(predicted[..., :3]).reshape(2, features.DAYS_PER_WEEK, -1, 3)
+    np.testing.assert_allclose(week[:, 1, :, :3], np.exp(logs[:, :5].mean(axis=1)))
+    np.testing.assert_allclose(week[:, 6, :, :3], np.exp(logs[:, 5:].mean(axis=1)))
+    assert (week[:, :, :, 3] == 0).all()
+    half = calibration.shrink_days(predicted, classes, 0.5)[..., :3]
+    np.testing.assert_allclose(half, np.sqrt(predicted[..., :3] * flat[..., :3]))
+
+
+def test_a_model_that_tells_like_weekdays_apart_by_noise_is_shrunk_to_its_class():
+    rng = np.random.default_rng(13)
+    shape = 5.0 + 20.0 * np.exp(-0.5 * ((HOUR - 8) / 2.0) ** 2)
+    truth = np.broadcast_to(shape[None, :, None], (6, CELLS, TYPES)).copy()
+    noise = np.exp(rng.normal(0.0, 0.3, (6, features.DAYS_PER_WEEK, 1, TYPES)))
+    noisy = truth * np.repeat(noise, features.HOURS_PER_DAY, axis=1).reshape(truth.shape)
+    fit, validation = _fit_and_validation(truth, rng)
+    result = calibration.calibrate(_with_unseen_row(noisy), fit, validation, _flat)
+    assert result.day_shrink > 0 and result.record()["day_shrink"] == result.day_shrink
+    unshrunk = calibration.calibrate(
+        _with_unseen_row(noisy), fit, validation, _flat, shrinks=(0.0,)
+    )
+    assert result.validation_nll_after < unshrunk.validation_nll_after
+    calibrated = noisy * np.exp(result.log_multipliers[:-1])
+    weekdays = DAY < 5
+    spread = np.log(calibrated[:, weekdays]).reshape(6, 5, 24, TYPES).std(axis=1).mean()
+    assert spread < 0.5 * np.log(noisy[:, weekdays]).reshape(6, 5, 24, TYPES).std(axis=1).mean()

@@ -4,6 +4,7 @@ train and in what order, in memory and streamed from disk (``training_rows.colle
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from transforms import approach_table, features, row_order, training_rows
@@ -58,6 +59,7 @@ def _collect(data, tmp_path, *, batch_size=4096, budget=1 << 30, seed=7, order=N
         data_kind=kw.get("kind", features.DATA_KIND_EVENTS),
         seed=seed,
         validation_fraction=kw.get("fraction", 0.1),
+        validation_split=kw.get("split", row_order.VALIDATION_BY_ROW),
         max_validation_rows=kw.get("max_validation_rows", 1000),
         budget_bytes=budget,
         spill_dir=str(spill),
@@ -105,6 +107,63 @@ def test_the_validation_sample_is_bounded_and_the_same_in_any_batching(tmp_path)
     assert _validation_keys(rows) < _validation_keys(everything)
     single = _collect(data, tmp_path, batch_size=1, budget=1 << 31, max_validation_rows=500)
     assert _validation_keys(single) == _validation_keys(rows)
+
+
+def _hourly_counts(days: int, zone: str, start: str = "2026-03-16") -> RowBatch:
+    """Counts rows of 2 approaches for every local hour of ``days`` days from ``start``
+    (a Monday) in ``zone``: UTC times and day-hour cells as the Transform gives them."""
+    hours = pd.date_range(start, periods=days * 24, freq="h", tz=zone)
+    cells = np.tile(hours.dayofweek * 24 + hours.hour, 2)
+    rows = len(cells)
+    rng = np.random.default_rng(0)
+    inputs = {name: np.zeros(rows, np.int64) for name in INPUTS}
+    inputs[features.APPROACH_XF] = np.repeat([11, 12], len(hours))
+    inputs[features.DAY_HOUR_CELL_XF] = cells.astype(np.int64)
+    inputs[features.DAY_HOUR_CROSS_XF] = np.arange(rows)  # every row distinct
+    counts = rng.poisson(20.0, rows)
+    labels = {features.VEHICLES_PER_HOUR_OUTPUT: np.stack([counts, np.zeros(rows)], 1)}
+    utc = np.tile(hours.tz_convert("UTC").asi8 // 10**9, 2)
+    return RowBatch(inputs, labels, utc.astype(np.int64))
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Europe/London", "Asia/Kolkata"])
+def test_whole_local_days_are_held_out_one_of_each_week(zone, tmp_path):
+    data = _hourly_counts(21, zone)  # 3 Monday-Sunday weeks, over a DST change in two zones
+    kw = {"kind": features.DATA_KIND_COUNTS, "split": row_order.VALIDATION_BY_DAY}
+    rows = _collect(data, tmp_path, max_validation_rows=10**6, **kw)
+    cells = data.inputs[features.DAY_HOUR_CELL_XF]
+    local = pd.to_datetime(data.timestamps, unit="s", utc=True).tz_convert(zone)
+    np.testing.assert_array_equal(local.dayofweek * 24 + local.hour, cells)  # as made
+    epoch_days = (local.tz_localize(None).normalize() - pd.Timestamp("1970-01-01")).days
+    np.testing.assert_array_equal(row_order.local_day(data.timestamps, cells), epoch_days)
+    held = row_order.held_out_days(data.timestamps, cells, 7, 0.1)
+    held_days = np.unique(np.asarray(local.date)[held])
+    assert len(held_days) == 3  # ceil(0.1 * 7) = 1 day of each week
+    assert sorted(pd.Timestamp(d).isocalendar().week for d in held_days) == [12, 13, 14]
+    assert len({pd.Timestamp(d).dayofweek for d in held_days}) == 3  # one weekday each
+    assert np.array_equal(held, np.isin(np.asarray(local.date), held_days))  # whole days
+    assert rows.held_out_rows == held.sum() and rows.store.rows == data.rows - held.sum()
+    validation = _validation_keys(rows)
+    held_keys = _keys(
+        {k: v[held] for k, v in data.inputs.items()},
+        {k: v[held] for k, v in data.labels.items()},
+        int(held.sum()),
+    )
+    assert validation == held_keys and not validation & _train_keys(rows)
+
+    shuffled = np.random.default_rng(3).permutation(data.rows)
+    again = _collect(
+        data, tmp_path, batch_size=101, order=shuffled, max_validation_rows=10**6, **kw
+    )
+    assert _validation_keys(again) == validation
+    dates = np.asarray(local.date)
+    others = {
+        tuple(np.unique(dates[row_order.held_out_days(data.timestamps, cells, s, 0.1)]))
+        for s in range(8)
+    }
+    assert len(others) > 1  # the seed chooses the days
+    two = row_order.held_out_days(data.timestamps, cells, 7, 0.2)
+    assert len(np.unique(dates[two])) == 6
 
 
 @pytest.mark.parametrize("rows", [1, 2])

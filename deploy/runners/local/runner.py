@@ -48,6 +48,11 @@ class ComponentFailedError(RuntimeError):
         self.reason = reason
         super().__init__(f"component {component} failed: {type(reason).__name__}: {reason}")
 
+    def __reduce__(self):
+        # Rebuilt from its own arguments, so it crosses process boundaries (a benchmark's
+        # child process, multiprocessing) instead of failing to unpickle.
+        return (type(self), (self.component, self.reason))
+
 
 class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C (SIGINT) stopped the run; names the component that was running."""
@@ -55,6 +60,9 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, component: str):
         self.component = component
         super().__init__(f"interrupted during {component}")
+
+    def __reduce__(self):
+        return (type(self), (self.component,))
 
 
 # Loggers whose records go to the run's log file instead of the terminal.

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from components.traffic_example_gen import accounting, day_cache, executor, properties, window
+from components.traffic_example_gen import (
+    accounting,
+    day_cache,
+    executor,
+    in_process,
+    properties,
+    window,
+)
 from deploy.datasets.synthetic.cities import get_city
 from deploy.datasets.synthetic.generator import generate
 from tests.components.traffic_example_gen.helpers import (
@@ -103,16 +110,21 @@ def _days_file(rejects) -> list[dict]:
     return json.loads((Path(rejects.uri) / executor.DAYS_FILE).read_text())
 
 
-def test_nightly_run_ingests_one_day_and_equals_a_full_run(tmp_path, generated):
+@pytest.mark.parametrize("path", [in_process.IN_PROCESS, in_process.BEAM])
+def test_nightly_run_ingests_one_day_and_equals_a_full_run(tmp_path, generated, path, monkeypatch):
     _, days = generated
     data = _data(tmp_path, generated, days)
     cache = tmp_path / "cache"
+    if path == in_process.BEAM:  # small days run in process unless Beam is required
+        monkeypatch.setattr(in_process, "fits", lambda *_: False)
     first = _run(data, tmp_path / "first", days[4], cache)
     assert _ingested_reused(first[0]) == (5, 0)
+    assert first[0].get_string_custom_property(properties.INGEST_PATH) == path
     _assert_same_as_full(first, _run(data, tmp_path / "first_full", days[4], None))
 
     nightly = _run(data, tmp_path / "nightly", days[5], cache)
     assert _ingested_reused(nightly[0]) == (1, 4)
+    assert nightly[0].get_string_custom_property(properties.INGEST_PATH) == path
     _assert_same_as_full(nightly, _run(data, tmp_path / "full", days[5], None))
     # Day 5's last vehicles were unlabeled in the first run; labelled now.
     assert (

@@ -38,9 +38,10 @@ def test_bench_accuracy_scores_the_model_between_the_baselines_and_the_truth(
     model_dir = counts_model.fn_args.serving_model_dir
     assert bench_accuracy.main(["--data", str(data_dir), "--model-dir", model_dir]) == 0
     out = capsys.readouterr().out
+    predictors = out.split("by local day of week")[0]  # the by-day table follows
     rows = {
         line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:6]]
-        for line in out.splitlines()
+        for line in predictors.splitlines()
         if line.startswith("| ") and "predictor" not in line
     }
     assert list(rows) == [
@@ -102,3 +103,36 @@ def test_explain_observed_on_a_missing_dir_is_one_line_and_exit_code_2(
     assert cli_main([*argv, "--observed", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--observed" in err[0] and "not a directory" in err[0]
+
+
+def test_bench_accuracy_by_day_shows_the_train_days_level_a_model_inherits(
+    counts_model, tmp_path, capsys
+):
+    """Counts whose Fridays carry half the truth's traffic: the by-day table names
+    Friday's train days as 50% low and the other days as level."""
+    friday = 4
+
+    def observed_mean(i: str, d: str, t: int, day: int, hour: int) -> float:
+        return true_mean(i, d, t, day, hour) * (0.5 if day == friday else 1.0)
+
+    data = tmp_path / "halved_fridays"
+    write_counts(
+        data, WINTER_MONDAY, 21, "Europe/London", observed_mean, list(COUNT_APPROACHES), TYPES
+    )
+    write_truth(data / "ground_truth.json", true_mean, list(COUNT_APPROACHES), TYPES)
+    model_dir = counts_model.fn_args.serving_model_dir
+    assert bench_accuracy.main(["--data", str(data), "--model-dir", model_dir]) == 0
+    out = capsys.readouterr().out
+    table = out.split("by local day of week")[1]
+    rows = {
+        line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:6]]
+        for line in table.splitlines()
+        if line.startswith("| ") and not line.startswith("| day")
+    }
+    assert list(rows) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], out
+    train_level = {day: float(v[3].rstrip("%")) / 100 for day, v in rows.items()}
+    assert abs(train_level["Fri"] + 0.5) < 0.03, out
+    assert all(abs(v) < 0.05 for day, v in train_level.items() if day != "Fri"), out
+    busy_total = int(out.split(" busy (")[0].rsplit(" ", 1)[1])
+    assert sum(int(v[0]) for v in rows.values()) == busy_total, out
+    assert all(float(v[1]) >= 0 for v in rows.values()), out  # an excess over the truth
