@@ -9,7 +9,10 @@ the whole budget (the in-memory path), then with ``memory_budget_mb`` a tenth of
 training rows' size (the streaming path, rows cached in bucket files on local disk).
 Prints load rows/s, training examples/s, examples/s of load + training, the process's
 peak RSS and the rows it held at once, and the streaming / in-memory ratios, measured
-in one run (the machine is shared: only ratios of the same run mean anything).
+in one run (the machine is shared: only ratios of the same run mean anything). The
+in-memory process also loads the rows again with the reader before parallel parsing
+(TFXIO's ``TensorFlowDataset``), checks it stores the same rows, and prints both
+loads' wall and CPU seconds.
 
     python -m benchmarks.bench_trainer [--rows 1M,4M] [--batch-size 1024] [--steps 1000]
 """
@@ -137,6 +140,56 @@ def gather_dataset(inputs: dict, labels: dict, batch_size: int, seed: int):
     )
 
 
+def tfxio_read_batches(files: list[str], accessor, tft_output, data_kind: str, batch_size: int):
+    """The Trainer's reader before parallel parsing, for reference: TFXIO's
+    ``TensorFlowDataset`` (tf.Examples parsed on one thread), then the TFT graph."""
+    import tensorflow as tf
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tfx_bsl.public import tfxio
+
+    from transforms.reading import split_labels
+    from transforms.training_rows import RowBatch
+
+    names = (*features.TRAINING_RAW_FEATURES_BY_KIND[data_kind], features.TIMESTAMP_UTC)
+    schema = schema_pb2.Schema()
+    schema.CopyFrom(tft_output.raw_metadata.schema)
+    del schema.feature[:]
+    schema.feature.extend(f for f in tft_output.raw_metadata.schema.feature if f.name in names)
+    dataset = accessor.tf_dataset_factory(
+        files,
+        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, num_epochs=1, shuffle=False),
+        schema,
+    )
+    tft_layer = tft_output.transform_features_layer()
+
+    def transform(raw):
+        inputs, labels = split_labels(tft_layer(raw), data_kind)
+        approach = tf.strings.join(
+            [
+                tf.reshape(raw[features.INTERSECTION], [-1]),
+                tf.reshape(raw[features.DIRECTION], [-1]),
+            ],
+            separator="\x00",
+        )
+        return inputs, labels, tf.unique(approach).y, tf.reshape(raw[features.TIMESTAMP_UTC], [-1])
+
+    transform = tf.autograph.experimental.do_not_convert(transform)
+    for inputs, labels, approach, timestamps in dataset.map(transform).prefetch(1):
+        yield RowBatch(
+            {k: v.numpy() for k, v in inputs.items()},
+            {k: v.numpy() for k, v in labels.items()},
+            timestamps.numpy().astype(np.int64),
+            {tuple(a.decode().split("\x00", 1)) for a in approach.numpy()},
+        )
+
+
+def _stored_rows(rows) -> np.ndarray:
+    """Every stored training row, in bucket order (in-memory path)."""
+    from transforms.row_order import BUCKETS
+
+    return np.concatenate([rows.store.bucket(b) for b in range(BUCKETS)])
+
+
 def timed_fit(model, data, steps: int) -> float:
     """Seconds for ``steps`` training steps, after ``WARM_UP_STEPS`` untimed ones."""
     model.fit(data, epochs=1, steps_per_epoch=WARM_UP_STEPS, verbose=0)
@@ -152,10 +205,11 @@ def measure(files: list[str], graph: str, budget_mb: float, batch_size: int, ste
     from tfx.components.util import tfxio_utils
     from tfx.types import artifact_utils, standard_artifacts
 
+    from transforms import memory_budget
     from transforms.model import HParams, build_model
-    from transforms.row_order import BUCKETS
+    from transforms.reading import load_batch_rows
     from transforms.row_store import IN_MEMORY
-    from transforms.trainer import collect_rows, training_dataset
+    from transforms.trainer import collect_batches, collect_rows, training_dataset
 
     hparams = HParams(
         batch_size=batch_size,
@@ -173,21 +227,38 @@ def measure(files: list[str], graph: str, budget_mb: float, batch_size: int, ste
         data_view_decode_fn=None,
     )
     with tempfile.TemporaryDirectory(prefix="trainer-rows-") as spill_dir:
-        start = time.perf_counter()
-        rows = collect_rows(files, accessor, tft_output, hparams, spill_dir)
+        start, cpu = time.perf_counter(), time.process_time()
+        rows, _ = collect_rows(files, graph, hparams, spill_dir)
         load_seconds = time.perf_counter() - start
+        load_cpu_seconds = time.process_time() - cpu
         data = training_dataset(rows.store, batch_size, hparams.seed)
         fit_seconds = timed_fit(build_model(hparams, approaches=rows.approach_init), data, steps)
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        tfxio_seconds = tfxio_cpu_seconds = 0.0
+        if rows.store.path == IN_MEMORY:  # the reader before, same rows (after the peak RSS)
+            start, cpu = time.perf_counter(), time.process_time()
+            budget = memory_budget.memory_budget_bytes(budget_mb)
+            reader = tfxio_read_batches(
+                files, accessor, tft_output, hparams.data_kind, load_batch_rows(budget)
+            )
+            before = collect_batches(reader, hparams, spill_dir)
+            tfxio_seconds = time.perf_counter() - start
+            tfxio_cpu_seconds = time.process_time() - cpu
+            if _stored_rows(before).tobytes() != _stored_rows(rows).tobytes():
+                raise AssertionError("the TFXIO reader stored other rows than read_batches")
+            del before
         gather_seconds = 0.0
         if rows.store.path == IN_MEMORY:  # after the peak RSS: it copies the rows
-            everything = np.concatenate([rows.store.bucket(b) for b in range(BUCKETS)])
+            everything = _stored_rows(rows)
             reference = gather_dataset(*rows.store.layout.columns(everything), batch_size, 1)
             model = build_model(hparams, approaches=rows.approach_init)
             gather_seconds = timed_fit(model, reference, steps)
     return {
         **rows.record(),
         "load_seconds": load_seconds,
+        "load_cpu_seconds": load_cpu_seconds,
+        "tfxio_load_seconds": tfxio_seconds,
+        "tfxio_load_cpu_seconds": tfxio_cpu_seconds,
         "fit_seconds": fit_seconds,
         "gather_fit_seconds": gather_seconds,
         "peak_rss_mb": peak_kb / 1024,
@@ -264,6 +335,15 @@ def main(argv: list[str] | None = None) -> None:
                 f"{memory['rows']:,}  streaming / in-memory: load {ratios[0]:.2f}, "
                 f"training {ratios[1]:.2f}, total {ratios[2]:.2f}; peak RSS "
                 f"{streamed['peak_rss_mb'] / memory['peak_rss_mb']:.2f}"
+            )
+            print(
+                f"{memory['rows']:,}  load, TFXIO reader before this change (same rows, "
+                f"checked): {memory['rows'] / memory['tfxio_load_seconds']:,.0f} rows/s, "
+                f"{memory['tfxio_load_cpu_seconds']:.1f} CPU s; read_batches "
+                f"{memory['rows'] / memory['load_seconds']:,.0f} rows/s, "
+                f"{memory['load_cpu_seconds']:.1f} CPU s; wall speed-up "
+                f"{memory['tfxio_load_seconds'] / memory['load_seconds']:.2f}, CPU "
+                f"{memory['tfxio_load_cpu_seconds'] / memory['load_cpu_seconds']:.2f}"
             )
             gather = trained / memory["gather_fit_seconds"]
             print(

@@ -16,7 +16,8 @@ from tfx_bsl.public import tfxio
 
 from transforms.export import export_serving_model
 from transforms.model import HParams, build_model
-from transforms.trainer import MAX_EPOCHS, split_labels
+from transforms.reading import split_labels
+from transforms.trainer import MAX_EPOCHS
 
 
 def _dataset(files, fn_args: FnArgs, schema, hparams: HParams) -> tf.data.Dataset:

@@ -5,7 +5,8 @@ A fast path of this project runs in the component's own process. Over the memory
 (``dataflow``, ``flink``, ``spark`` or ``portable`` profile), a component hands the
 split to its stock Beam executor instead, which scales out over the cluster's workers:
 TFDV for StatisticsGen (components/fast_statistics_gen/planning.py), TFMA for the
-Evaluator (components/fast_evaluator/planning.py).
+Evaluator (components/fast_evaluator/planning.py). The Trainer has the Beam job read and
+transform its train split instead (transforms/beam_rows.py).
 
 A split's size in memory is estimated from its compressed input: the decoded Arrow
 batch is 5-8x the GZIP TFRecord bytes of this project's examples (measured 8.1x on
@@ -29,6 +30,15 @@ def runs_on_a_cluster(beam_pipeline_args: list[str]) -> bool:
     runner = PipelineOptions(beam_pipeline_args).view_as(StandardOptions).runner
     name = (runner or "DirectRunner").rsplit(".", 1)[-1]
     return name not in LOCAL_RUNNERS
+
+
+def trainer_config(beam_pipeline_args: list[str]) -> dict[str, list[str]]:
+    """What the Trainer's ``custom_config`` adds for its Beam reader
+    (transforms/beam_rows.py): the runner's arguments (its ``beam_pipeline_args``
+    hyperparameter) on a cluster's runner; nothing on this machine's."""
+    if not runs_on_a_cluster(beam_pipeline_args):
+        return {}
+    return {"beam_pipeline_args": list(beam_pipeline_args)}
 
 
 def input_bytes(files: list[str]) -> int:

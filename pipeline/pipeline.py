@@ -32,6 +32,7 @@ from tfx.proto.trainer_pb2 import EvalArgs, TrainArgs
 from tfx.types.channel import Channel
 from tfx.types.standard_artifacts import Model, ModelBlessing
 
+from components import scale_out
 from components.atomic_pusher.component import AtomicPusher
 from components.baseline.strategy import PreviousBlessedModelStrategy
 from components.drift_gate.component import DriftGate
@@ -268,7 +269,11 @@ def create_pipeline(
         custom_config=(
             inputs.trainer_custom_config
             if inputs.trainer_custom_config is not None
-            else config.trainer_custom_config()
+            # On a cluster's runner, a train split over the budget is read by a Beam job.
+            else {
+                **config.trainer_custom_config(),
+                **scale_out.trainer_config(list(beam_pipeline_args or [])),
+            }
         ),
     ).with_id(TRAINER)
 

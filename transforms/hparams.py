@@ -44,6 +44,9 @@ class HParams:
     # resources.memory_budget_mb: the training rows stay in memory under it, else they
     # stream from local disk (same model). 0: the default of the machine that trains.
     memory_budget_mb: float = float(memory_budget.DEFAULT_MEMORY_BUDGET_MB)
+    # The Beam runner's arguments, set on a cluster's runner only: a train split over the
+    # budget is then parsed by a Beam job (transforms/beam_rows.py; same model).
+    beam_pipeline_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.warm_start_mode and self.warm_start_mode not in features.WARM_START_MODES:

@@ -1,12 +1,13 @@
 """The training rows in ``transforms.row_order``'s buckets: in memory, or on local disk.
 
-``RowStore`` holds the rows as one numpy record per row (the model's input columns,
-its label columns and the row's hash) while they fit the memory budget. When a batch
-would take them over it, the store writes what it holds to one file per bucket and
-appends every later batch there (the streaming path): it then holds no rows between
-batches, and a training pass reads one bucket at a time (``pass_chunks``). Both ways
-yield the same rows in the same order, so the model does not depend on the budget.
-``peak_rows`` counts the most rows the store held in memory at once.
+``RowStore`` holds the rows as one numpy record per row (the model's input columns, its
+label columns and the row's hash) while they fit the memory budget. When a batch would
+take them over it, the store writes what it holds to one file per bucket and appends
+every later batch there (the streaming path), once a quarter of the budget has arrived:
+it then holds at most that plus a batch, and a training pass reads one bucket at a time
+(``pass_chunks``). Both ways yield the same rows in the same order, so the model does
+not depend on the budget. ``peak_rows`` counts the most rows the store held in memory at
+once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from transforms import row_order
 
 HASH_FIELD = "row_hash"
 CHUNK_BATCHES = 32  # batches per hand-over to tf.data (pass_chunks)
+SPILL_WRITE_SHARE = 4  # once spilled, rows are written in chunks of budget / this
 IN_MEMORY = "in_memory"
 STREAMING = "streaming"
 
@@ -106,11 +108,22 @@ class RowStore:
         if self._files is None:  # the held rows and this batch, once, while they go to disk
             self._note_held(self.rows)
             self._files = {}
-            held, self._held = self._held, []
+            held, self._held = [*self._held, records], []
             for chunk in held:
                 self._write(chunk)
-        self._note_held(len(records))
-        self._write(records)
+            return
+        # Spilled rows wait for a quarter of the budget (or a batch), then go to disk in
+        # one write per bucket: small load batches do not become tiny writes.
+        self._held.append(records)
+        waiting = sum(len(chunk) for chunk in self._held)
+        self._note_held(waiting)
+        if waiting * self.layout.dtype.itemsize >= self.budget_bytes // SPILL_WRITE_SHARE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._held:
+            self._write(np.concatenate(self._held))
+            self._held = []
 
     def _write(self, records: np.ndarray) -> None:
         bucket = row_order.bucket_of(records[HASH_FIELD])
@@ -135,6 +148,7 @@ class RowStore:
     def finish(self) -> None:
         """Ends adding: sorts the held rows by bucket, or flushes the bucket files."""
         if self._files is not None:
+            self._flush()
             for f in self._files.values():
                 f.close()
             return
@@ -142,7 +156,8 @@ class RowStore:
         self._held = []
         bucket = row_order.bucket_of(data[HASH_FIELD])
         self._data = data[np.argsort(bucket, kind="stable")]
-        self._offsets = np.searchsorted(np.sort(bucket), np.arange(row_order.BUCKETS + 1))
+        sizes = np.bincount(bucket, minlength=row_order.BUCKETS)
+        self._offsets = np.concatenate([[0], np.cumsum(sizes)])
 
     def bucket(self, b: int) -> np.ndarray:
         """The rows of bucket ``b``, in storage order."""

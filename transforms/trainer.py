@@ -1,15 +1,15 @@
 """TFX generic Trainer entry point: ``Trainer(run_fn="transforms.trainer.run_fn", ...)``.
 
-Transform runs in place (no materialised copy of the data), so the Trainer reads the
-raw examples through ``fn_args.data_accessor`` and applies the TFT graph once, in
-large batches (``read_batches``). That one pass (``transforms.training_rows.collect``)
-sums what the model starts from (the per-approach historical average of
-``transforms.approach_table``, which initialises each approach's log-rate and travels
-frozen inside the model for the gate), holds rows out of the train split to watch for
-early stopping (a seeded hash of each row, ``validation_fraction`` of them, or whole
-local days with ``validation_split`` days: ``transforms.row_order``; the eval
-split is never read here, so the Evaluator's numbers are not optimistic), and stores
-the other rows: model inputs and labels, about 60 bytes a row.
+Transform runs in place (no materialised copy of the data), so the Trainer reads the raw
+examples of ``fn_args.train_files`` and parses and transforms them once, in large
+batches, several at a time (``read_batches``). That one pass
+(``transforms.training_rows.collect``) sums what the model starts from (the per-approach
+historical average of ``transforms.approach_table``, which initialises each approach's
+log-rate and travels frozen inside the model for the gate), holds rows out of the train
+split to watch for early stopping (a seeded hash of each row, ``validation_fraction`` of
+them, or whole local days with ``validation_split`` days: ``transforms.row_order``; the
+eval split is never read here, so the Evaluator's numbers are not optimistic), and
+stores the other rows: model inputs and labels, about 60 bytes a row.
 
 They stay in memory while they fit the memory budget (``resources.memory_budget_mb``,
 ``transforms.memory_budget``), else they go to bucket files on local disk and every
@@ -36,12 +36,11 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 from absl import logging
-from tensorflow_metadata.proto.v0 import schema_pb2
-from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
-from tfx_bsl.public import tfxio
+from tfx.components.trainer.fn_args_utils import FnArgs
 
 from transforms import (
     approach_table,
+    beam_rows,
     calibration,
     features,
     keras_mode,
@@ -60,7 +59,7 @@ from transforms.model import (
     day_hour_table,
     table_sha256,
 )
-from transforms.preprocessing import MISSING_COUNT, UNKNOWN_VEHICLE_TYPE
+from transforms.reading import load_batch_rows, read_batches, split_labels
 from transforms.row_store import RowStore
 from transforms.training_rows import RowBatch, TrainingRows
 from transforms.warm_start import load_donor_embedding
@@ -75,112 +74,8 @@ __all__ = [
 ]
 
 MAX_EPOCHS = 10  # train_steps is spread over this many epochs (early stopping checkpoints)
-LOAD_BATCH_SIZE = 65_536  # rows per TFT-graph call while reading a split
-MIN_LOAD_BATCH_SIZE = 64
-# Bytes a row takes while its batch is read (raw tensors, transformed ones, records):
-# a generous estimate that keeps a load batch within the budget.
-LOAD_ROW_BYTES = 1024
 VALIDATION_BATCH_SIZE = 16_384  # inference only: large batches, same result
 TRAINING_INPUT_FILE = "training_input.json"  # in the model run dir: which path ran
-
-
-def split_labels(
-    transformed: dict[str, tf.Tensor], data_kind: str = HParams.data_kind
-) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor]]:
-    """(model inputs, {output name: label}) from a batch of transformed features.
-
-    Events: the headway and the vehicle-type index. Counts: ``features.COUNT_LABEL_XF``
-    for ``VEHICLES_PER_HOUR_OUTPUT``. Fails loudly on a vehicle type outside
-    ``features.VEHICLE_TYPES`` and on a counts example without a count.
-    """
-    vehicle_type = transformed[features.VEHICLE_TYPE_LABEL_XF]
-    checks = [
-        tf.debugging.assert_none_equal(
-            vehicle_type,
-            tf.constant(UNKNOWN_VEHICLE_TYPE, vehicle_type.dtype),
-            message=f"{features.VEHICLE_TYPE} not in {features.VEHICLE_TYPES} in a training "
-            "example",
-        )
-    ]
-    if data_kind == features.DATA_KIND_COUNTS:
-        count_label = transformed[features.COUNT_LABEL_XF]
-        checks.append(
-            tf.debugging.assert_none_equal(
-                count_label[:, 0],
-                tf.constant(MISSING_COUNT, count_label.dtype),
-                message=f"{features.VEHICLE_COUNT} missing in a training example",
-            )
-        )
-        with tf.control_dependencies(checks):
-            labels = {features.VEHICLES_PER_HOUR_OUTPUT: tf.identity(count_label)}
-    else:
-        with tf.control_dependencies(checks):
-            vehicle_type = tf.identity(vehicle_type)
-        labels = {
-            features.HEADWAY_OUTPUT: transformed[features.HEADWAY_LABEL_XF],
-            features.VEHICLE_TYPE_OUTPUT: vehicle_type,
-        }
-    inputs = {name: transformed[name] for name in MODEL_FEATURES}
-    return inputs, labels
-
-
-def _projected_schema(schema: schema_pb2.Schema, names: tuple[str, ...]) -> schema_pb2.Schema:
-    """``schema`` with only the features in ``names`` (the reader parses nothing else)."""
-    missing = set(names) - {f.name for f in schema.feature}
-    if missing:
-        raise ValueError(f"raw schema lacks features the Trainer needs: {sorted(missing)}")
-    projected = schema_pb2.Schema()
-    projected.CopyFrom(schema)
-    del projected.feature[:]
-    projected.feature.extend(f for f in schema.feature if f.name in names)
-    return projected
-
-
-def load_batch_rows(budget_bytes: int) -> int:
-    """Rows per TFT-graph call while reading: ``LOAD_BATCH_SIZE``, or a budget's worth."""
-    return int(min(LOAD_BATCH_SIZE, max(MIN_LOAD_BATCH_SIZE, budget_bytes // LOAD_ROW_BYTES)))
-
-
-def read_batches(
-    file_pattern: list[str],
-    data_accessor: DataAccessor,
-    tft_output: tft.TFTransformOutput,
-    data_kind: str = HParams.data_kind,
-    batch_size: int = LOAD_BATCH_SIZE,
-) -> Iterator[RowBatch]:
-    """Reads raw examples and applies the TFT graph in batches of ``batch_size`` rows:
-    the model inputs, labels, UTC times and approaches of each batch, once."""
-    schema = _projected_schema(
-        tft_output.raw_metadata.schema,
-        (*features.TRAINING_RAW_FEATURES_BY_KIND[data_kind], features.TIMESTAMP_UTC),
-    )
-    dataset = data_accessor.tf_dataset_factory(
-        file_pattern,
-        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, num_epochs=1, shuffle=False),
-        schema,
-    )
-    tft_layer = tft_output.transform_features_layer()
-
-    def transform(raw: dict[str, tf.Tensor]) -> tuple[Any, Any, tf.Tensor, tf.Tensor]:
-        inputs, labels = split_labels(tft_layer(raw), data_kind)
-        approach = tf.strings.join(
-            [
-                tf.reshape(raw[features.INTERSECTION], [-1]),
-                tf.reshape(raw[features.DIRECTION], [-1]),
-            ],
-            separator="\x00",
-        )
-        return inputs, labels, tf.unique(approach).y, tf.reshape(raw[features.TIMESTAMP_UTC], [-1])
-
-    # Traced as written: AutoGraph would rewrite the TFT layer's internals first (seconds).
-    transform = tf.autograph.experimental.do_not_convert(transform)
-    for inputs, labels, approach, timestamps in dataset.map(transform).prefetch(1):
-        yield RowBatch(
-            {k: v.numpy() for k, v in inputs.items()},
-            {k: v.numpy() for k, v in labels.items()},
-            timestamps.numpy().astype(np.int64),
-            {tuple(a.decode().split("\x00", 1)) for a in approach.numpy()},
-        )
 
 
 def training_dataset(store: RowStore, batch_size: int, seed: int) -> tf.data.Dataset:
@@ -242,26 +137,58 @@ def run_fn(fn_args: FnArgs) -> None:
     train_and_export(fn_args)
 
 
-def collect_rows(
-    files: list[str],
-    data_accessor: DataAccessor,
-    tft_output: tft.TFTransformOutput,
-    hparams: HParams,
-    spill_dir: str,
+def collect_batches(
+    batches: Iterator[RowBatch], hparams: HParams, spill_dir: str
 ) -> training_rows.TrainingRows:
-    """The training rows of ``files`` (TFT graph applied), held in memory under
-    ``hparams.memory_budget_mb`` or spilled to ``spill_dir`` above it."""
-    budget = memory_budget.memory_budget_bytes(hparams.memory_budget_mb)
+    """``training_rows.collect`` of ``batches`` with the Trainer's settings."""
     return training_rows.collect(
-        read_batches(files, data_accessor, tft_output, hparams.data_kind, load_batch_rows(budget)),
+        batches,
         data_kind=hparams.data_kind,
         seed=hparams.seed,
         validation_fraction=hparams.validation_fraction,
         validation_split=hparams.validation_split,
         max_validation_rows=hparams.eval_steps * hparams.batch_size,
-        budget_bytes=budget,
+        budget_bytes=memory_budget.memory_budget_bytes(hparams.memory_budget_mb),
         spill_dir=spill_dir,
     )
+
+
+def collect_rows(
+    files: list[str],
+    transform_graph: str,
+    hparams: HParams,
+    spill_dir: str,
+    beam_dir: str = "",
+) -> tuple[training_rows.TrainingRows, str]:
+    """The training rows of ``files`` (TFT graph of ``transform_graph`` applied), held
+    in memory under ``hparams.memory_budget_mb`` or spilled to ``spill_dir`` above it;
+    and the reader that parsed them (``transforms.beam_rows``): this process, or a Beam
+    job on a cluster's runner over the budget, which writes to ``beam_dir`` (shared
+    storage; removed once read)."""
+    budget = memory_budget.memory_budget_bytes(hparams.memory_budget_mb)
+    batch_rows = load_batch_rows(budget)
+    reader = beam_rows.choose_reader(files, budget, hparams.beam_pipeline_args)
+    if reader == beam_rows.BEAM:
+        if not beam_dir:
+            raise ValueError("the Beam reader needs a directory its workers can write")
+        written = beam_rows.transform_on_beam(
+            files,
+            transform_graph,
+            hparams.data_kind,
+            batch_rows,
+            beam_dir,
+            hparams.beam_pipeline_args,
+        )
+        batches = beam_rows.read_transformed(written)
+    else:
+        tft_output = tft.TFTransformOutput(transform_graph)
+        batches = read_batches(files, tft_output, hparams.data_kind, batch_rows)
+    try:
+        rows = collect_batches(batches, hparams, spill_dir)
+    finally:
+        if reader == beam_rows.BEAM and tf.io.gfile.exists(beam_dir):
+            tf.io.gfile.rmtree(beam_dir)
+    return rows, reader
 
 
 def train_and_export(fn_args: FnArgs) -> keras.Model:
@@ -271,13 +198,15 @@ def train_and_export(fn_args: FnArgs) -> keras.Model:
         fn_args.custom_config, train_steps=fn_args.train_steps, eval_steps=fn_args.eval_steps
     )
     keras.utils.set_random_seed(hparams.seed)
-    tft_output = tft.TFTransformOutput(fn_args.transform_graph_path or fn_args.transform_output)
+    transform_graph = fn_args.transform_graph_path or fn_args.transform_output
+    tft_output = tft.TFTransformOutput(transform_graph)
     model_kwargs, warm_start_record = _warm_start(hparams, fn_args.base_model)
     with tempfile.TemporaryDirectory(prefix="trainer-rows-") as spill_dir:
-        rows = collect_rows(
-            fn_args.train_files, fn_args.data_accessor, tft_output, hparams, spill_dir
+        beam_dir = os.path.join(fn_args.model_run_dir, beam_rows.ROWS_DIR)
+        rows, reader = collect_rows(
+            fn_args.train_files, transform_graph, hparams, spill_dir, beam_dir
         )
-        _record_input(rows, fn_args.model_run_dir)
+        _record_input(rows, reader, fn_args.model_run_dir)
         # Types absent from training (a bicycle counter) are predicted as 0, not guessed.
         model = build_model(
             hparams,
@@ -360,13 +289,14 @@ def calibrate_model(
     return result
 
 
-def _record_input(rows: TrainingRows, model_run_dir: str) -> None:
-    """Logs and writes ``TRAINING_INPUT_FILE``: the path that ran and the row counts."""
-    record = rows.record()
+def _record_input(rows: TrainingRows, reader: str, model_run_dir: str) -> None:
+    """Logs and writes ``TRAINING_INPUT_FILE``: the reader and path that ran, the rows."""
+    record = {"reader": reader, **rows.record()}
     logging.info(
-        "read %d train rows: %d to fit (%s, %d bytes, budget %d), %d held out, %d validate "
-        "(the eval split is not read)",
+        "read %d train rows (%s reader): %d to fit (%s, %d bytes, budget %d), %d held out, "
+        "%d validate (the eval split is not read)",
         record["rows"],
+        reader,
         record["train_rows"],
         record["path"],
         record["train_bytes"],

@@ -63,22 +63,27 @@ class InMemorySplit:
 
 
 class _ValidationSample:
-    """The held-out rows with the smallest ``validation_rank``, at most ``max_rows``."""
+    """The held-out rows with the smallest ``validation_rank``, at most ``max_rows``.
+
+    Batches wait in a list and are merged and trimmed only once they exceed twice
+    ``max_rows``, so a batch costs its own rows, not a copy of the whole sample.
+    """
 
     def __init__(self, max_rows: int) -> None:
         self.max_rows = max_rows
         self.held_out_rows = 0  # all held-out rows seen
-        self.records: np.ndarray | None = None
+        self._chunks: list[np.ndarray] = []
+        self._rows = 0  # in _chunks
 
     def add(self, records: np.ndarray) -> None:
         if not len(records):
             return
         self.held_out_rows += len(records)
-        if self.records is not None:
-            records = np.concatenate([self.records, records])
-        if len(records) > 2 * self.max_rows:  # trimmed now and then, not every batch
-            records = self._smallest(records)
-        self.records = records
+        self._chunks.append(records)
+        self._rows += len(records)
+        if self._rows > 2 * self.max_rows:
+            self._chunks = [self._smallest(np.concatenate(self._chunks))]
+            self._rows = len(self._chunks[0])
 
     def _smallest(self, records: np.ndarray) -> np.ndarray:
         if len(records) <= self.max_rows:
@@ -89,9 +94,9 @@ class _ValidationSample:
 
     def final(self) -> np.ndarray | None:
         """The sample, in ``validation_rank`` order (None: no row was held out)."""
-        if self.records is None:
+        if not self._chunks:
             return None
-        records = self._smallest(self.records)
+        records = self._smallest(np.concatenate(self._chunks))
         return records[np.argsort(row_order.validation_rank(records[HASH_FIELD]), kind="stable")]
 
 

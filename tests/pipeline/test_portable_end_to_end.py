@@ -26,6 +26,7 @@ from deploy.runners.local.runner import LocalLayout
 from pipeline import pipeline as wiring
 from pipeline.config import BeamConfig
 from tests import e2e_support
+from tests.beam_jobs import JOB_DONE
 
 pytestmark = pytest.mark.slow
 LONDON = wiring.pipeline_name("london")
@@ -37,8 +38,6 @@ LONDON = wiring.pipeline_name("london")
 # tests/components/fast_evaluator/test_executor.py).
 COUNTS = ("rows_read", "examples_train", "examples_eval", "rejected_total")
 COUNTS += ("unlabeled_last_vehicles", "unlabeled_before_gap")
-# Logged by Beam's job service (local_job_service) when a submitted job finishes.
-JOB_DONE = "Completed job in"
 
 
 def _first_complete(store, node_id: str):

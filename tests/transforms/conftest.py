@@ -11,12 +11,16 @@ import apache_beam as beam
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_model_analysis as tfma
 import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
 from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
 from tfx.components.util import tfxio_utils
 from tfx.types import artifact_utils, standard_artifacts
 
+from components.fast_evaluator.executor import compute_sliced_metrics
+from pipeline.config import EvaluationConfig
+from pipeline.evaluation import build_eval_config
 from transforms import features
 from transforms.preprocessing import preprocessing_fn
 
@@ -329,3 +333,13 @@ def counts_model(counts_tft_run: TftRun, tmp_path_factory: pytest.TempPathFactor
 
     fn_args = make_fn_args(counts_tft_run, tmp_path_factory.mktemp("counts"), COUNTS_TEST_CONFIG)
     return TrainedModel(fn_args, train_and_export(fn_args))
+
+
+def eval_metrics(fn_args: FnArgs, data_kind: str) -> dict[str, float]:
+    """The FastEvaluator's overall metrics of the exported model on the eval split."""
+    config = tfma.utils.update_eval_config_with_defaults(
+        build_eval_config(EvaluationConfig(), data_kind), has_baseline=False, rubber_stamp=True
+    )
+    models = {spec.name: fn_args.serving_model_dir for spec in config.model_specs}
+    overall = dict(compute_sliced_metrics(config, models, fn_args.eval_files))[()]
+    return {key.name: float(value) for key, value in overall.items()}

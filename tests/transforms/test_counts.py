@@ -62,7 +62,6 @@ def test_read_batches_keeps_every_count_row(counts_tft_run, tmp_path):
     batches = list(
         read_batches(
             fn_args.train_files,
-            fn_args.data_accessor,
             tft.TFTransformOutput(counts_tft_run.transform_dir),
             features.DATA_KIND_COUNTS,
         )

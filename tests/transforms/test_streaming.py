@@ -14,12 +14,8 @@ import os
 
 import numpy as np
 import pytest
-import tensorflow_model_analysis as tfma
 
-from components.fast_evaluator.executor import compute_sliced_metrics
-from pipeline.config import EvaluationConfig
-from pipeline.evaluation import build_eval_config
-from tests.transforms.conftest import COUNTS_TEST_CONFIG, TEST_CONFIG, make_fn_args
+from tests.transforms.conftest import COUNTS_TEST_CONFIG, TEST_CONFIG, eval_metrics, make_fn_args
 from transforms import features
 from transforms.row_store import IN_MEMORY, STREAMING
 from transforms.trainer import TRAINING_INPUT_FILE, train_and_export
@@ -33,16 +29,6 @@ CASES = {
 def _record(fn_args) -> dict:
     with open(os.path.join(fn_args.model_run_dir, TRAINING_INPUT_FILE)) as f:
         return json.load(f)
-
-
-def _eval_metrics(fn_args, data_kind: str) -> dict[str, float]:
-    """The FastEvaluator's overall metrics of the exported model on the eval split."""
-    config = tfma.utils.update_eval_config_with_defaults(
-        build_eval_config(EvaluationConfig(), data_kind), has_baseline=False, rubber_stamp=True
-    )
-    models = {spec.name: fn_args.serving_model_dir for spec in config.model_specs}
-    overall = dict(compute_sliced_metrics(config, models, fn_args.eval_files))[()]
-    return {key.name: float(value) for key, value in overall.items()}
 
 
 @pytest.mark.parametrize("data_kind", sorted(CASES))
@@ -70,8 +56,8 @@ def test_a_tenth_of_the_budget_streams_and_trains_the_same_model(data_kind, requ
     for a, b in zip(in_memory.model.get_weights(), streamed.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)  # the same model, bit for bit
 
-    want = _eval_metrics(in_memory.fn_args, data_kind)
-    got = _eval_metrics(fn_args, data_kind)
+    want = eval_metrics(in_memory.fn_args, data_kind)
+    got = eval_metrics(fn_args, data_kind)
     assert set(got) == set(want) and len(want) >= 4
     for name, value in want.items():
         assert f"{got[name]:.3g}" == f"{value:.3g}", name

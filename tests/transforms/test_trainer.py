@@ -148,7 +148,7 @@ def test_read_batches_keeps_every_row_and_its_labels(tft_run, tmp_path):
 
     fn_args = make_fn_args(tft_run, tmp_path, TEST_CONFIG)
     tft_output = tft.TFTransformOutput(tft_run.transform_dir)
-    batches = list(read_batches(fn_args.eval_files, fn_args.data_accessor, tft_output, **SMALL))
+    batches = list(read_batches(fn_args.eval_files, tft_output, **SMALL))
     assert len(batches) == -(-len(tft_run.eval_rows) // SMALL["batch_size"])
     assert sum(b.rows for b in batches) == len(tft_run.eval_rows)
     headways = np.concatenate([b.labels[features.HEADWAY_OUTPUT] for b in batches])
@@ -198,7 +198,6 @@ def test_exported_model_is_calibrated_on_the_train_split_and_records_how(cold_mo
     batches = list(
         read_batches(
             cold_model.fn_args.train_files,
-            cold_model.fn_args.data_accessor,
             tft.TFTransformOutput(tft_run.transform_dir),
         )
     )

@@ -16,7 +16,6 @@ fast path runs whatever the budget (its memory is one batch).
 from __future__ import annotations
 
 import copy
-import logging
 
 import pytest
 from tfx.components.evaluator import executor as stock_executor
@@ -26,6 +25,7 @@ from components.fast_evaluator import executor as fast_executor
 from components.fast_evaluator import planning
 from deploy.runners import beam_profiles
 from pipeline.config import BeamConfig, EvaluationConfig, MetricThreshold
+from tests.beam_jobs import job_service_log
 from tests.components.fast_evaluator.helpers import (
     assert_same_blessing,
     assert_same_metrics,
@@ -65,22 +65,6 @@ SMALL_BATCH = 64
 TINY_BUDGET = {fast_executor.MEMORY_BUDGET_MB_KEY: 1e-6}
 PORTABLE_ARGS = beam_profiles.beam_args(BeamConfig(profile="portable"))
 DIRECT_ARGS = beam_profiles.beam_args(BeamConfig(profile="direct"), workers=1)
-# Logged by Beam's job service (local_job_service) when a submitted job finishes.
-JOB_DONE = "Completed job in"
-
-
-class _JobServiceLog(logging.Handler):
-    """The job service's log lines while it is attached: proof of where Beam ran."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-    def jobs_done(self) -> int:
-        return sum(JOB_DONE in line and "state DONE" in line for line in self.lines)
 
 
 def _failures(validation) -> list[tuple[str, bool]]:
@@ -138,13 +122,9 @@ def on_portable(tft_run, model_artifact_uri, untrained_artifact_uri, tmp_path_fa
             MIXED_GATE,
         ),
     }
-    logger = logging.getLogger("apache_beam.runners.portability")
     results = {}
     for name, (models, gate) in cases.items():
-        log, level = _JobServiceLog(), logger.level
-        logger.addHandler(log)
-        logger.setLevel(logging.INFO)
-        try:
+        with job_service_log() as log:
             evaluated = evaluate(
                 fast_executor.Executor,
                 tmp / name,
@@ -154,9 +134,6 @@ def on_portable(tft_run, model_artifact_uri, untrained_artifact_uri, tmp_path_fa
                 beam_args=PORTABLE_ARGS,
                 extra_properties=TINY_BUDGET,
             )
-        finally:
-            logger.removeHandler(log)
-            logger.setLevel(level)
         results[name] = (evaluated, log.jobs_done())
     return results
 
