@@ -6,7 +6,8 @@ analyzers, so a tiny TFT pass suffices), and for each row count runs the Trainer
 functions in a fresh process per path: ``collect_rows``
 (the load), then ``model.fit`` on ``training_dataset`` for ``--steps`` steps. First with
 the whole budget (the in-memory path), then with ``memory_budget_mb`` a tenth of the
-training rows' size (the streaming path, rows cached in bucket files on local disk).
+training rows' size (``--budget-fraction``; the streaming path, rows cached in bucket
+files on local disk).
 Prints load rows/s, training examples/s, examples/s of load + training, the process's
 peak RSS and the rows it held at once, and the streaming / in-memory ratios, measured
 in one run (the machine is shared: only ratios of the same run mean anything). The
@@ -15,6 +16,7 @@ in-memory process also loads the rows again with the reader before parallel pars
 loads' wall and CPU seconds.
 
     python -m benchmarks.bench_trainer [--rows 1M,4M] [--batch-size 1024] [--steps 1000]
+        [--budget-fraction 0.1]
 """
 
 from __future__ import annotations
@@ -295,9 +297,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", default="1M,4M", help="comma-separated row counts")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument(
+        "--budget-fraction",
+        type=float,
+        default=0.1,
+        help="the streaming run's budget, a fraction of the training rows' size (< 1)",
+    )
     parser.add_argument("--work", default="", help="directory for the data (default: a temp dir)")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not 0 < args.budget_fraction < 1:
+        parser.error("--budget-fraction must be between 0 and 1 (the streaming path)")
     if args.child:
         job = json.loads(args.child)
         result = measure(job["files"], job["graph"], job["budget_mb"], args.batch_size, args.steps)
@@ -317,7 +327,8 @@ def main(argv: list[str] | None = None) -> None:
         for size in sizes:
             mine = files[: -(-size // ROWS_PER_FILE)]
             memory = _run_child(mine, graph, 0, args)
-            streamed = _run_child(mine, graph, memory["train_bytes"] / 10 / MIB, args)
+            budget_mb = memory["train_bytes"] * args.budget_fraction / MIB
+            streamed = _run_child(mine, graph, budget_mb, args)
             trained = args.steps * args.batch_size
             rates = {}
             for result in (memory, streamed):
