@@ -82,6 +82,12 @@ def read(uri: str) -> pd.DataFrame | None:
 
 
 def write(uri: str, tables: Sequence[pd.DataFrame]) -> None:
-    """Keeps the splits' file cells under ``uri`` (each file once)."""
-    table = pd.concat(list(tables), ignore_index=True) if tables else _empty()
+    """Keeps the splits' file cells under ``uri``, each key once (a file of the same
+    bytes in two splits must not be summed twice by the next run)."""
+    seen: set[str] = set()
+    parts = []
+    for table in tables:
+        parts.append(table[~table[FILE_KEY].isin(seen)])
+        seen.update(table[FILE_KEY].unique())
+    table = pd.concat(parts, ignore_index=True) if parts else _empty()
     recent.write_day_cells(f"{uri.rstrip('/')}/{FILE_CELLS_FILE}", table)

@@ -18,7 +18,7 @@ import tensorflow as tf
 import tensorflow_data_validation as tfdv
 from tfx.types import artifact_utils, standard_artifacts
 
-from components.drift_gate import checks, derived, executor, recent
+from components.drift_gate import checks, derived, executor, file_cells, recent
 from components.traffic_example_gen import properties
 from transforms import features
 
@@ -278,3 +278,22 @@ def test_a_night_counts_only_the_days_its_baseline_did_not(tmp_path):
     day5 = _day_cells(redone)
     day5 = day5[(day5[derived.DAY] == "2026-03-21") & (day5[features.INTERSECTION] == "A")]
     assert day5[day5[features.DIRECTION] == "N"][derived.WEIGHT].sum() == (12 * 10 + 12 * 40) // 2
+
+
+def test_a_file_of_the_same_bytes_in_two_splits_is_kept_once(tmp_path):
+    """The kept table holds each key once, so a later run reuses its cells once per file."""
+    cells = derived.count_day_cells([], features.DATA_KIND_EVENTS, TIMEZONE)
+    one = pd.DataFrame(
+        {
+            derived.DAY: ["2026-03-16"],
+            features.INTERSECTION: ["A"],
+            features.DIRECTION: ["N"],
+            features.HOUR: [8],
+            features.VEHICLE_TYPE: ["car"],
+            derived.WEIGHT: [40],
+        }
+    )
+    train = pd.concat([cells, one]).assign(**{file_cells.FILE_KEY: "k"})
+    file_cells.write(str(tmp_path), [train, train.copy()])
+    kept = file_cells.read(str(tmp_path))
+    assert len(kept) == 1 and kept[derived.WEIGHT].sum() == 40
