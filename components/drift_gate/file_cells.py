@@ -63,8 +63,7 @@ def day_cells(
     parts = [by_key[key] for key in keys]  # a file twice (same bytes) counts twice
     if not parts:
         return Counted(derived.count_day_cells([], data_kind, timezone), _empty(), 0, 0)
-    cells = pd.concat(parts, ignore_index=True)
-    summed = cells.groupby(derived.CELL_KEYS)[derived.WEIGHT].sum().reset_index()
+    summed = derived.merge_day_cells(parts)
     stored = pd.concat(
         [by_key[key].assign(**{FILE_KEY: key}) for key in dict.fromkeys(keys)],
         ignore_index=True,
