@@ -79,9 +79,8 @@ def run(
             true_rate,
             cells,
             busy,
-            obs.train.count,
+            train,
             accuracy.lookup(truth, train),
-            obs.train.cell,
         )
     return Benchmark(
         scores, obs.data_kind, obs.eval_from, len(obs.approaches), truth is not None, by_day

@@ -169,21 +169,20 @@ def by_day_of_week(
     truth: np.ndarray,
     cells: Cells,
     busy: np.ndarray,
-    train_count: np.ndarray,
+    train: Cells,
     train_truth: np.ndarray,
-    train_cell: np.ndarray,
 ) -> list[DayOfWeek]:
     """Per local day of week (Monday first): the figures of :class:`DayOfWeek`.
 
-    ``rate``, ``truth``: per eval cell; ``train_*``: the train hours' observed counts,
-    the truth's rate and day-hour cell."""
+    ``rate``, ``truth``: per eval cell of ``cells``; ``train``: the train hours (with
+    their counts), ``train_truth`` the truth's rate at each."""
     rate, truth = np.asarray(rate, np.float64), np.asarray(truth, np.float64)
     kl, day = poisson_kl(rate, truth), np.asarray(cells.cell) // features.HOURS_PER_DAY
-    train_day = np.asarray(train_cell) // features.HOURS_PER_DAY
+    train_day = np.asarray(train.cell) // features.HOURS_PER_DAY
     out = []
     for d in range(features.DAYS_PER_WEEK):
-        mask, train = np.asarray(busy, bool) & (day == d), train_day == d
-        expected = float(np.sum(np.asarray(train_truth)[train]))
+        mask, on_day = np.asarray(busy, bool) & (day == d), train_day == d
+        expected = float(np.sum(np.asarray(train_truth)[on_day]))
         out.append(
             DayOfWeek(
                 day=d,
@@ -192,7 +191,7 @@ def by_day_of_week(
                 level_busy=float(rate[mask].sum() / truth[mask].sum() - 1)
                 if mask.any()
                 else float("nan"),
-                train_level=float(np.sum(np.asarray(train_count)[train]) / expected - 1)
+                train_level=float(np.sum(np.asarray(train.count)[on_day]) / expected - 1)
                 if expected > 0
                 else float("nan"),
             )
