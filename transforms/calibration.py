@@ -24,6 +24,15 @@ rows) on the validation rows is calibrated, so the gate still judges what the mo
 learned (``calibrate``). (Cross-validation over all train rows was tried and chooses
 too little: the model has already fitted those rows.)
 
+Last, the calibrated rates may be **smoothed by a low-rank factorisation** of the
+approach table (``transforms.low_rank``): a Poisson NMF of the counts plus
+``prior_hours`` hours of the calibrated model's rates (a pseudo-count prior, so every
+row stays near the model where its counts are thin) as a mix of ``rank`` weekly
+profiles shared by all approaches and types. The generator's approaches (and real
+streets') mix a few weekly shapes: an inbound morning tide, an outbound evening one, a
+school, a shop, so a thin approach borrows its shape from the others. Rank and prior
+hours are chosen on the validation rows like the rest, or the step is left out.
+
 Why: a 2-D day x hour embedding shared by every approach cannot carry every
 approach's own week (a shopping street's Saturday, a school's afternoon). The table a
 traffic engineer keeps can, but it is noisy where data is thin. The calibrated model
@@ -42,7 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from transforms import features
+from transforms import features, low_rank
 
 # Day classes a multiplier is shared over: the approach table's (weekdays, weekend)
 # and a finer one for approaches whose Saturday and Sunday differ.
@@ -60,6 +69,10 @@ KAPPAS = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # vehicles of prior weight, tried
 # removed before the multipliers: none, half, all (the class's own week shape alone).
 DAY_SHRINKS = (0.0, 0.5, 1.0)
 NONE = "none"
+# Low-rank smoothing: the profiles shared by the approach x type rows, and the hours of
+# the calibrated model's rates added to each cell's counts as its prior.
+LOW_RANKS = (8, 16)
+LOW_RANK_PRIOR_HOURS = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,8 @@ class Calibration:
     reason: str = ""
     hour_pooling: str = NONE
     day_shrink: float = 0.0
+    low_rank: int = 0  # profiles of the low-rank smoothing (0: not smoothed)
+    low_rank_prior_hours: float = 0.0
 
     def record(self) -> dict[str, float | str]:
         """What the exported model's spec records about it."""
@@ -92,6 +107,8 @@ class Calibration:
             "day_classes": self.day_classes,
             "hour_pooling": self.hour_pooling,
             "day_shrink": self.day_shrink,
+            "low_rank": self.low_rank or NONE,
+            "low_rank_prior_hours": self.low_rank_prior_hours,
             "kappa": self.kappa if math.isfinite(self.kappa) else NONE,
             "validation_nll_before": round(self.validation_nll_before, 6),
             "validation_nll_after": round(self.validation_nll_after, 6),
@@ -148,6 +165,16 @@ def multipliers(
     return g.reshape(predicted.shape)
 
 
+def low_rank_smooth(prior: np.ndarray, sums: Sums, rank: int, prior_hours: float) -> np.ndarray:
+    """(A, 168, T) rates of a rank-``rank`` Poisson NMF of ``sums`` plus ``prior_hours``
+    hours of ``prior``'s rates per cell (types ``prior`` never predicts stay 0)."""
+    types = prior.shape[2]
+    vehicles = low_rank.table_rows(sums.vehicles + prior_hours * prior)
+    hours = low_rank.table_rows(sums.hours + prior_hours)
+    rates = low_rank.from_rows(low_rank.poisson_nmf(vehicles, hours, rank), types)
+    return np.where(prior > 0, rates, 0.0)
+
+
 def poisson_nll(rate: np.ndarray, sums: Sums) -> float:
     """Mean Poisson NLL per vehicle-count cell with exposure (constant terms dropped)."""
     seen = sums.hours > 0
@@ -161,6 +188,7 @@ def calibrate(
     validation: Sums,
     table_of: Callable[[Sums], np.ndarray],
     shrinks: tuple[float, ...] = DAY_SHRINKS,
+    ranks: tuple[int, ...] = LOW_RANKS,
 ) -> Calibration:
     """Chooses day classes, the day shrink (``shrink_days``), hour pooling and ``kappa``
     on the ``validation`` rows with multipliers from the ``fit`` rows, then returns the
@@ -175,7 +203,7 @@ def calibrate(
     rescues one that has not: a model no better on the validation rows than that table
     fitted on the fit rows is left as trained (else a barely trained model, calibrated,
     would be a day-class table and could pass the gate). ``shrinks``: the day shrinks
-    tried.
+    tried; ``ranks``: the low-rank smoothings tried (``low_rank_smooth``; none: off).
     """
     trained = predicted[:-1].astype(np.float64)
     before = poisson_nll(trained, validation)
@@ -201,25 +229,40 @@ def calibrate(
         if nll < best[0]:
             best = (nll, name, pooling, kappa, shrink)
     after, name, pooling, kappa, shrink = best
-    log_g = np.zeros(predicted.shape, np.float32)
-    if name != NONE:
-        every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
+
+    def calibrated(sums: Sums) -> np.ndarray:
+        if name == NONE:
+            return trained
         shaped = shrink_days(trained, DAY_CLASSES[name], shrink)
-        g = multipliers(shaped, every, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
-        log_g[:-1] = np.log(g)
-        if shrink:  # the shrunk week's own ratio to the trained one
-            positive = trained > 0
-            log_g[:-1] += np.log(np.where(positive, shaped, 1.0) / np.where(positive, trained, 1.0))
+        return shaped * multipliers(shaped, sums, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
+
+    rank, prior_hours = 0, 0.0
+    if enough and learned:
+        on_fit = calibrated(fit)
+        for r, hours in ((r, h) for r in ranks for h in LOW_RANK_PRIOR_HOURS):
+            nll = poisson_nll(low_rank_smooth(on_fit, fit, r, hours), validation)
+            if nll < after:
+                after, rank, prior_hours = nll, r, hours
+    log_g = np.zeros(predicted.shape, np.float32)
+    if name != NONE or rank:
+        every = Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
+        final = calibrated(every)
+        if rank:
+            final = low_rank_smooth(final, every, rank, prior_hours)
+        positive = trained > 0
+        log_g[:-1] = np.log(np.where(positive, final, 1.0) / np.where(positive, trained, 1.0))
     reason = (
         "calibrated"
-        if name != NONE
+        if name != NONE or rank
         else "too few validation vehicles to choose"
         if not enough
         else "the model is no better than the historical average"
         if not learned
         else "no multiplier lowered the validation NLL"
     )
-    return Calibration(name, kappa, before, after, log_g, table_nll, reason, pooling, shrink)
+    return Calibration(
+        name, kappa, before, after, log_g, table_nll, reason, pooling, shrink, rank, prior_hours
+    )
 
 
 def write_record(result: Calibration, model_dir: str) -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from transforms import calibration, features
-from transforms.calibration import Sums
+from transforms.calibration import Calibration, Sums
 
 CELLS, TYPES = features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES)
 DAY = np.repeat(np.arange(features.DAYS_PER_WEEK), features.HOURS_PER_DAY)
@@ -181,3 +181,32 @@ def test_a_model_that_tells_like_weekdays_apart_by_noise_is_shrunk_to_its_class(
     weekdays = DAY < 5
     spread = np.log(calibrated[:, weekdays]).reshape(6, 5, 24, TYPES).std(axis=1).mean()
     assert spread < 0.5 * np.log(noisy[:, weekdays]).reshape(6, 5, 24, TYPES).std(axis=1).mean()
+
+
+def test_approaches_mixing_a_few_weekly_shapes_are_smoothed_to_a_low_rank_table():
+    rng = np.random.default_rng(14)
+    profiles = np.stack(
+        [
+            2.0 + 20.0 * np.exp(-0.5 * ((HOUR - 8) / 1.5) ** 2) * (DAY < 5),  # inbound tide
+            2.0 + 20.0 * np.exp(-0.5 * ((HOUR - 17) / 1.5) ** 2) * (DAY < 5),  # outbound
+            1.0 + 8.0 * ((HOUR >= 10) & (HOUR < 18)) * (DAY == 5),  # a Saturday high street
+        ]
+    )
+    mix = rng.gamma(2.0, 0.5, (30, TYPES, 3))
+    truth = np.einsum("atk,kc->act", mix, profiles)
+    # a model right in the large, wrong per approach and cell by noise it cannot average
+    noisy = truth * np.exp(rng.normal(0.0, 0.25, truth.shape))
+    fit, validation = _fit_and_validation(truth, rng)
+    result = calibration.calibrate(_with_unseen_row(noisy), fit, validation, _flat)
+    assert result.low_rank in calibration.LOW_RANKS
+    assert result.record()["low_rank"] == result.low_rank
+    without = calibration.calibrate(_with_unseen_row(noisy), fit, validation, _flat, ranks=())
+    assert without.low_rank == 0 and without.record()["low_rank"] == calibration.NONE
+    assert result.validation_nll_after < without.validation_nll_after
+
+    def excess(calibrated: Calibration) -> float:
+        rate = noisy * np.exp(calibrated.log_multipliers[:-1])
+        return float((truth * np.log(truth / rate) - truth + rate).mean())
+
+    assert excess(result) < 0.7 * excess(without)
+    assert not result.log_multipliers[-1].any()  # the unseen row is untouched

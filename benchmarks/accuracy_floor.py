@@ -1,0 +1,143 @@
+"""How close to the truth can any estimator get on a data dir's train days?
+
+``bench_accuracy`` scores the model against the generator's truth. This asks what the
+train split allows at all, on the same busy cells: the expected NLL excess over the
+truth (Poisson KL of a rate from the truth's, ``deploy.insights.accuracy.poisson_kl``)
+of estimators that pool the approaches more or less strongly.
+
+* the **tables** of ``bench_accuracy`` (historical average, same hour last week,
+  day-class average: ``observed.baseline_tables``);
+* **Poisson NMF, rank r**: every approach x type row of the train table is a
+  non-negative mix of ``r`` weekly profiles (168 cells) learnt from the same table
+  (``transforms.low_rank``): a data-driven low-rank estimator;
+* **oracle profiles, rank r**: the same, but the ``r`` profiles are those of the
+  truth itself (an exact NMF of the truth table) and only each row's mix is fitted on
+  the train days. No data-driven estimator knows the generator's profiles, so this is
+  a floor the train split's noise sets, not a method;
+* the **model**, with ``--model-dir`` or ``--output``/``--city`` (asked as ``predict``
+  asks it).
+
+Each line gives the expected excess per busy cell (truth >= 5 vehicles/h) and as a
+share of the truth's own mean NLL on the eval week's busy cells, the quantity the
+per-approach target of docs/accuracy.md is stated in.
+
+    python -m benchmarks.accuracy_floor --data OUT/data/london --output OUT --city london
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from deploy.datasets.synthetic.ground_truth import load_approach_intensity
+from deploy.insights import accuracy, observed
+from transforms.low_rank import ITERATIONS, from_rows, poisson_nmf, table_rows
+
+RANKS = (4, 6, 8, 10)
+
+
+def train_table(obs: observed.Observations) -> tuple[np.ndarray, np.ndarray]:
+    """(vehicles, observed hours), each (approaches * types, 168), of the train days, as
+    the historical-average table sums them (``Observations.sums``)."""
+    vehicles, hours = obs.sums(obs.train)
+    if hours.ndim == 1:  # events: the hours each day-hour cell was observed, city-wide
+        hours = np.broadcast_to(hours[None, :, None], vehicles.shape)
+    return table_rows(vehicles), table_rows(hours)
+
+
+def truth_profiles(truth_rows: np.ndarray, rank: int, seed: int = 0) -> tuple[np.ndarray, float]:
+    """``rank`` profiles of an exact (every hour observed once) NMF of the truth's rows,
+    and how well they fit it (KL per vehicle)."""
+    ones = np.ones_like(truth_rows)
+    rng = np.random.default_rng(seed)
+    weights = np.ones((truth_rows.shape[0], rank))
+    shapes = rng.uniform(0.5, 1.5, (rank, truth_rows.shape[1]))
+    for _ in range(2 * ITERATIONS):
+        ratio = truth_rows / np.maximum(weights @ shapes, 1e-12)
+        weights *= (ratio @ shapes.T) / (ones @ shapes.T)
+        ratio = truth_rows / np.maximum(weights @ shapes, 1e-12)
+        shapes *= (weights.T @ ratio) / (weights.T @ ones)
+    fit = accuracy.poisson_kl(weights @ shapes, truth_rows).sum() / truth_rows.sum()
+    return shapes, float(fit)
+
+
+@dataclass(frozen=True)
+class Floor:
+    name: str
+    excess_busy: float  # expected NLL excess over the truth per busy eval cell
+    excess_all: float
+
+
+def floors(
+    obs: observed.Observations,
+    truth: np.ndarray,
+    model: np.ndarray | None = None,
+    ranks: tuple[int, ...] = RANKS,
+) -> tuple[list[Floor], float]:
+    """Every estimator's expected excess on the eval cells, and the truth's busy NLL."""
+    types = truth.shape[2]
+    vehicles, hours = train_table(obs)
+    eval_cells = obs.eval.cells()
+    true_rate = accuracy.lookup(truth, eval_cells)
+    busy = accuracy.busy_mask(true_rate)
+
+    def floor(name: str, rows: np.ndarray) -> Floor:
+        table = from_rows(rows, types)
+        kl = accuracy.poisson_kl(accuracy.lookup(table, eval_cells), true_rate)
+        return Floor(name, float(kl[busy].mean()), float(kl.mean()))
+
+    out = [floor(name, table_rows(table)) for name, table in observed.baseline_tables(obs).items()]
+    for rank in ranks:
+        out.append(floor(f"Poisson NMF, rank {rank}", poisson_nmf(vehicles, hours, rank)))
+    truth_rows = table_rows(truth)
+    for rank in ranks:
+        profiles, fit = truth_profiles(truth_rows, rank)
+        rates = poisson_nmf(vehicles, hours, rank, profiles=profiles)
+        out.append(floor(f"oracle profiles, rank {rank} (fit {fit:.4f})", rates))
+    if model is not None:
+        out.append(floor("model", table_rows(model)))
+    truth_nll = accuracy.poisson_nll(true_rate, eval_cells.count)[busy].mean()
+    return out, float(truth_nll)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: prints one line per estimator; exit code 2 on bad input."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="generated daily files with the truth")
+    parser.add_argument("--timezone", help="IANA zone (default: the model's)")
+    parser.add_argument("--eval-days", type=int, default=7)
+    parser.add_argument("--model-dir", help="a pushed model dir (or Trainer artifact dir)")
+    parser.add_argument("--output", help="output dir of `traffic-pipeline run` (with --city)")
+    parser.add_argument("--city", help="the city: its latest pushed model in --output")
+    args = parser.parse_args(argv)
+    from deploy.insights import model_files, predictions
+
+    try:
+        files = None
+        if args.model_dir or args.city:
+            files = model_files.find(args.city, args.output, args.model_dir)
+        timezone = args.timezone or (files.timezone if files else "")
+        if not timezone:
+            parser.error("give a model (--model-dir or --output/--city) or --timezone")
+        obs = observed.load(args.data, timezone, args.eval_days)
+        names, table = load_approach_intensity(f"{args.data}/ground_truth.json")
+        truth = observed.align(names, table, obs.approaches)
+        model = predictions.approach_week(files, obs.approaches) if files else None
+    except (ValueError, model_files.ModelError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    results, truth_nll = floors(obs, truth, model)
+    print(f"{args.data}: truth's NLL per busy eval cell {truth_nll:.3f}")
+    print("| estimator | expected excess / busy cell | of the truth's NLL | / cell |")
+    print("|---|---:|---:|---:|")
+    for f in results:
+        share = f.excess_busy / truth_nll
+        print(f"| {f.name} | {f.excess_busy:.4f} | {share:+.1%} | {f.excess_all:.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
