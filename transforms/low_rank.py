@@ -12,6 +12,7 @@ school's afternoon. Used by the calibration (``transforms.calibration``) and by
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ITERATIONS = 1500
 TINY = 1e-12
@@ -27,7 +28,23 @@ def poisson_nmf(
 ) -> np.ndarray:
     """Rates per hour ``W @ H`` (rows, cells) maximising the Poisson likelihood of
     ``vehicles`` seen over ``hours`` (both (rows, cells)). ``profiles`` (rank, cells):
-    keep H fixed and fit only W. Deterministic for a given ``seed``."""
+    keep H fixed and fit only W. Deterministic for a given ``seed``.
+
+    The products are small ((rows, rank) by (rank, 168)), so BLAS runs on one thread:
+    on a shared 2-core machine its threads spun against the Trainer's, 3-10x slower.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _poisson_nmf(vehicles, hours, rank, profiles, iterations, seed)
+
+
+def _poisson_nmf(
+    vehicles: np.ndarray,
+    hours: np.ndarray,
+    rank: int,
+    profiles: np.ndarray | None,
+    iterations: int,
+    seed: int,
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     vehicles = np.asarray(vehicles, np.float64)
     hours = np.asarray(hours, np.float64)
