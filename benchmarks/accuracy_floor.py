@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deploy.datasets.synthetic.ground_truth import load_approach_intensity
+from benchmarks import bench_accuracy
 from deploy.insights import accuracy, observed
 from transforms.low_rank import ITERATIONS, from_rows, poisson_nmf, table_rows
 
@@ -105,27 +105,15 @@ def floors(
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: prints one line per estimator; exit code 2 on bad input."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="generated daily files with the truth")
-    parser.add_argument("--timezone", help="IANA zone (default: the model's)")
-    parser.add_argument("--eval-days", type=int, default=7)
-    parser.add_argument("--model-dir", help="a pushed model dir (or Trainer artifact dir)")
-    parser.add_argument("--output", help="output dir of `traffic-pipeline run` (with --city)")
-    parser.add_argument("--city", help="the city: its latest pushed model in --output")
-    args = parser.parse_args(argv)
-    from deploy.insights import model_files, predictions
+    from deploy.insights import model_files
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    bench_accuracy.add_arguments(parser)
+    args = parser.parse_args(argv)
     try:
-        files = None
-        if args.model_dir or args.city:
-            files = model_files.find(args.city, args.output, args.model_dir)
-        timezone = args.timezone or (files.timezone if files else "")
-        if not timezone:
-            parser.error("give a model (--model-dir or --output/--city) or --timezone")
-        obs = observed.load(args.data, timezone, args.eval_days)
-        names, table = load_approach_intensity(f"{args.data}/ground_truth.json")
-        truth = observed.align(names, table, obs.approaches)
-        model = predictions.approach_week(files, obs.approaches) if files else None
+        obs, model, truth = bench_accuracy.load(parser, args)
+        if truth is None:
+            raise ValueError(f"{args.data} has no per-approach truth (ground_truth.json)")
     except (ValueError, model_files.ModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

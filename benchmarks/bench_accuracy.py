@@ -132,9 +132,8 @@ def markdown(bench: Benchmark) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """CLI: prints the markdown table; exit code 2 on bad input."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The data, model and truth options (shared with ``accuracy_floor``)."""
     parser.add_argument("--data", required=True, help="the daily input files' dir")
     parser.add_argument("--model-dir", help="a pushed model dir (or Trainer artifact dir)")
     parser.add_argument("--output", help="output dir of `traffic-pipeline run` (with --city)")
@@ -143,30 +142,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ground-truth", help="default: DATA/ground_truth.json if present")
     parser.add_argument("--kind", choices=features.DATA_KINDS, help="default: from the files")
     parser.add_argument("--timezone", help="IANA zone (default: the model's)")
-    args = parser.parse_args(argv)
+
+
+def load(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[observed.Observations, np.ndarray | None, np.ndarray | None]:
+    """The observations, the model's (A, 168, T) table and the truth's (None where there
+    is no model or no per-approach truth). ValueError / ModelError on bad input."""
     from deploy.insights import model_files, predictions
 
+    files = None
+    if args.model_dir or args.city:
+        files = model_files.find(args.city, args.output, args.model_dir)
+    timezone = args.timezone or (files.timezone if files else "")
+    if not timezone:
+        parser.error("give a model (--model-dir or --output/--city) or --timezone")
+    city = args.city or (files.city if files else None)
+    eval_days = args.eval_days or observed.default_eval_days(city)
+    obs = observed.load(args.data, timezone, eval_days, args.kind)
+    truth = None
+    truth_path = args.ground_truth or os.path.join(args.data, "ground_truth.json")
+    if args.ground_truth or os.path.exists(truth_path):
+        try:
+            names, table = load_approach_intensity(truth_path)
+            truth = observed.align(names, table, obs.approaches)
+        except ValueError as err:
+            if args.ground_truth:
+                raise
+            print(f"note: no per-approach truth ({err})", file=sys.stderr)
+    model = predictions.approach_week(files, obs.approaches) if files else None
+    return obs, model, truth
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: prints the markdown table; exit code 2 on bad input."""
+    from deploy.insights import model_files
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
     try:
-        files = None
-        if args.model_dir or args.city:
-            files = model_files.find(args.city, args.output, args.model_dir)
-        timezone = args.timezone or (files.timezone if files else "")
-        if not timezone:
-            parser.error("give a model (--model-dir or --output/--city) or --timezone")
-        city = args.city or (files.city if files else None)
-        eval_days = args.eval_days or observed.default_eval_days(city)
-        obs = observed.load(args.data, timezone, eval_days, args.kind)
-        truth = None
-        truth_path = args.ground_truth or os.path.join(args.data, "ground_truth.json")
-        if args.ground_truth or os.path.exists(truth_path):
-            try:
-                names, table = load_approach_intensity(truth_path)
-                truth = observed.align(names, table, obs.approaches)
-            except ValueError as err:
-                if args.ground_truth:
-                    raise
-                print(f"note: no per-approach truth ({err})", file=sys.stderr)
-        model = predictions.approach_week(files, obs.approaches) if files else None
+        obs, model, truth = load(parser, args)
     except (ValueError, model_files.ModelError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
