@@ -34,7 +34,7 @@ import numpy as np
 
 from benchmarks import bench_accuracy
 from deploy.insights import accuracy, observed
-from transforms.low_rank import ITERATIONS, from_rows, poisson_nmf, table_rows
+from transforms.low_rank import ITERATIONS, from_rows, poisson_factors, poisson_nmf, table_rows
 
 RANKS = (4, 6, 8, 10)
 
@@ -48,18 +48,11 @@ def train_table(obs: observed.Observations) -> tuple[np.ndarray, np.ndarray]:
     return table_rows(vehicles), table_rows(hours)
 
 
-def truth_profiles(truth_rows: np.ndarray, rank: int, seed: int = 0) -> tuple[np.ndarray, float]:
+def truth_profiles(truth_rows: np.ndarray, rank: int) -> tuple[np.ndarray, float]:
     """``rank`` profiles of an exact (every hour observed once) NMF of the truth's rows,
     and how well they fit it (KL per vehicle)."""
     ones = np.ones_like(truth_rows)
-    rng = np.random.default_rng(seed)
-    weights = np.ones((truth_rows.shape[0], rank))
-    shapes = rng.uniform(0.5, 1.5, (rank, truth_rows.shape[1]))
-    for _ in range(2 * ITERATIONS):
-        ratio = truth_rows / np.maximum(weights @ shapes, 1e-12)
-        weights *= (ratio @ shapes.T) / (ones @ shapes.T)
-        ratio = truth_rows / np.maximum(weights @ shapes, 1e-12)
-        shapes *= (weights.T @ ratio) / (weights.T @ ones)
+    weights, shapes = poisson_factors(truth_rows, ones, rank, iterations=2 * ITERATIONS)
     fit = accuracy.poisson_kl(weights @ shapes, truth_rows).sum() / truth_rows.sum()
     return shapes, float(fit)
 
@@ -84,21 +77,21 @@ def floors(
     true_rate = accuracy.lookup(truth, eval_cells)
     busy = accuracy.busy_mask(true_rate)
 
-    def floor(name: str, rows: np.ndarray) -> Floor:
-        table = from_rows(rows, types)
+    def floor(name: str, table: np.ndarray) -> Floor:
         kl = accuracy.poisson_kl(accuracy.lookup(table, eval_cells), true_rate)
         return Floor(name, float(kl[busy].mean()), float(kl.mean()))
 
-    out = [floor(name, table_rows(table)) for name, table in observed.baseline_tables(obs).items()]
+    out = [floor(name, table) for name, table in observed.baseline_tables(obs).items()]
     for rank in ranks:
-        out.append(floor(f"Poisson NMF, rank {rank}", poisson_nmf(vehicles, hours, rank)))
+        rates = poisson_nmf(vehicles, hours, rank)
+        out.append(floor(f"Poisson NMF, rank {rank}", from_rows(rates, types)))
     truth_rows = table_rows(truth)
     for rank in ranks:
         profiles, fit = truth_profiles(truth_rows, rank)
         rates = poisson_nmf(vehicles, hours, rank, profiles=profiles)
-        out.append(floor(f"oracle profiles, rank {rank} (fit {fit:.4f})", rates))
+        out.append(floor(f"oracle profiles, rank {rank} (fit {fit:.4f})", from_rows(rates, types)))
     if model is not None:
-        out.append(floor("model", table_rows(model)))
+        out.append(floor("model", model))
     truth_nll = accuracy.poisson_nll(true_rate, eval_cells.count)[busy].mean()
     return out, float(truth_nll)
 

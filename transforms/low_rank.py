@@ -28,23 +28,24 @@ def poisson_nmf(
 ) -> np.ndarray:
     """Rates per hour ``W @ H`` (rows, cells) maximising the Poisson likelihood of
     ``vehicles`` seen over ``hours`` (both (rows, cells)). ``profiles`` (rank, cells):
-    keep H fixed and fit only W. Deterministic for a given ``seed``.
+    keep H fixed and fit only W. Deterministic for a given ``seed``."""
+    weights, shapes = poisson_factors(vehicles, hours, rank, profiles, iterations, seed)
+    return weights @ shapes
+
+
+def poisson_factors(
+    vehicles: np.ndarray,
+    hours: np.ndarray,
+    rank: int,
+    profiles: np.ndarray | None = None,
+    iterations: int = ITERATIONS,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mixes W (rows, rank) and profiles H (rank, cells) of ``poisson_nmf``.
 
     The products are small ((rows, rank) by (rank, 168)), so BLAS runs on one thread:
     on a shared 2-core machine its threads spun against the Trainer's, 3-10x slower.
     """
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _poisson_nmf(vehicles, hours, rank, profiles, iterations, seed)
-
-
-def _poisson_nmf(
-    vehicles: np.ndarray,
-    hours: np.ndarray,
-    rank: int,
-    profiles: np.ndarray | None,
-    iterations: int,
-    seed: int,
-) -> np.ndarray:
     rng = np.random.default_rng(seed)
     vehicles = np.asarray(vehicles, np.float64)
     hours = np.asarray(hours, np.float64)
@@ -55,13 +56,14 @@ def _poisson_nmf(
         shapes = np.array(profiles, np.float64)
     else:
         shapes = rng.uniform(0.5, 1.5, (rank, vehicles.shape[1]))
-    for _ in range(iterations):
-        ratio = vehicles / np.maximum(weights @ shapes, TINY)
-        weights *= (ratio @ shapes.T) / np.maximum(hours @ shapes.T, TINY)
-        if not fixed:
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(iterations):
             ratio = vehicles / np.maximum(weights @ shapes, TINY)
-            shapes *= (weights.T @ ratio) / np.maximum(weights.T @ hours, TINY)
-    return weights @ shapes
+            weights *= (ratio @ shapes.T) / np.maximum(hours @ shapes.T, TINY)
+            if not fixed:
+                ratio = vehicles / np.maximum(weights @ shapes, TINY)
+                shapes *= (weights.T @ ratio) / np.maximum(weights.T @ hours, TINY)
+    return weights, shapes
 
 
 def table_rows(table: np.ndarray) -> np.ndarray:
