@@ -5,22 +5,26 @@ rows per (approach, day-hour cell, vehicle type), the distinct (cell, UTC hour) 
 seen, and the vehicle types. The sums are of whole numbers in float64, so they are the
 same in any batching and order; ``approach_init`` then fits the historical-average
 table (``transforms.approach_table``) and the approaches' initial log-rates exactly as
-from all rows at once. Memory: the table's size, whatever the number of rows.
+from all rows at once. Memory: the table's size, whatever the number of rows (times
+the local weeks, with ``by_week``: the calibration's recency weighting reads the sums
+of each week).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from transforms import approach_table, features
+from transforms import approach_table, features, row_order
 from transforms.model import ApproachInit
 
 
 class ApproachCounts:
-    """Exact per-approach sums over the rows added so far."""
+    """Exact per-approach sums over the rows added so far (and, with ``by_week``, the
+    same sums per local week in ``weeks``)."""
 
-    def __init__(self, data_kind: str) -> None:
+    def __init__(self, data_kind: str, by_week: bool = False) -> None:
         self.data_kind = data_kind
+        self.weeks: dict[int, ApproachCounts] | None = {} if by_week else None
         self.rows = 0
         self.ids = np.zeros([0], np.int64)  # sorted APPROACH_XF values
         self._shape = (features.DAY_HOUR_CELLS, len(features.VEHICLE_TYPES))
@@ -59,6 +63,13 @@ class ApproachCounts:
             pairs = np.unique(hour * features.DAY_HOUR_CELLS + cell)
             self.hour_cells = np.union1d(self.hour_cells, pairs)
         self.vehicle_types.update(np.unique(vehicle_type).tolist())
+        if self.weeks is not None:
+            week = row_order.local_week(timestamps, cell)
+            for w in np.unique(week).tolist():
+                rows_of = week == w
+                each = (approach, cell, vehicle_type, vehicles, np.asarray(timestamps))
+                counts = self.weeks.setdefault(w, ApproachCounts(self.data_kind))
+                counts.add(*(column[rows_of] for column in each))
 
     def _grow(self, batch_ids: np.ndarray, batch_inputs: dict[str, np.ndarray]) -> None:
         ids = np.union1d(self.ids, batch_ids)

@@ -83,6 +83,12 @@ def local_day(timestamps: np.ndarray, cells: np.ndarray) -> np.ndarray:
     return day - (day + _THURSDAY - weekday) % DAYS_PER_WEEK  # 1970-01-01 was a Thursday
 
 
+def local_week(timestamps: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Each row's local Monday-Sunday week, counted from the week of 1970-01-01 (int64),
+    from its UTC time and local day-hour cell (``local_day``)."""
+    return (local_day(timestamps, cells) + _THURSDAY) // DAYS_PER_WEEK
+
+
 def held_out_days(
     timestamps: np.ndarray, cells: np.ndarray, seed: int, fraction: float
 ) -> np.ndarray:

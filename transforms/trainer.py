@@ -284,6 +284,10 @@ def calibrate_model(
         fit=approach_sums(fit, ids, fit_hours),
         validation=approach_sums(held_out, ids, held_out_hours),
         table_of=table_of,
+        weeks=[
+            (week, approach_sums(counts, ids, counts.exposure_hours()))
+            for week, counts in sorted(rows.counts.weeks.items())
+        ],
     )
     model.get_layer(CALIBRATION_LAYER).set_weights([result.log_multipliers])
     return result

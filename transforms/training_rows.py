@@ -150,7 +150,7 @@ def collect(
     held-out row of smallest rank. ``validation_split``: hold out rows by their hash
     (``row_order.held_out``) or whole local days (``row_order.held_out_days``).
     """
-    counts = ApproachCounts(data_kind)
+    counts = ApproachCounts(data_kind, by_week=True)  # the calibration's recency weighting
     fit_counts, held_out_counts = ApproachCounts(data_kind), ApproachCounts(data_kind)
     sample = _ValidationSample(max_validation_rows)
     fallback = _ValidationSample(1)  # the training row that validates if none is held out

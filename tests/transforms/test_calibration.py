@@ -210,3 +210,68 @@ def test_approaches_mixing_a_few_weekly_shapes_are_smoothed_to_a_low_rank_table(
 
     assert excess(result) < 0.7 * excess(without)
     assert not result.log_multipliers[-1].any()  # the unseen row is untouched
+
+
+def _weeks_of(rates: list[np.ndarray], rng: np.random.Generator) -> tuple[Sums, Sums, list]:
+    """Per week of ``rates`` (each A, 168, T), Poisson counts for 2.7 hours per cell to fit
+    on and 0.3 to validate; returns the fit and validation sums over all weeks and
+    every row's sums per week, numbered from 2900."""
+    fits, validations = zip(*(_fit_and_validation(rate, rng) for rate in rates), strict=True)
+
+    def total(parts) -> Sums:
+        return Sums(sum(p.vehicles for p in parts), sum(p.hours for p in parts))
+
+    weeks = [(2900 + i, total(pair)) for i, pair in enumerate(zip(fits, validations, strict=True))]
+    return total(fits), total(validations), weeks
+
+
+def test_rising_traffic_weighs_recent_weeks_more_and_predicts_the_next_week_better():
+    rng = np.random.default_rng(21)
+    shape = 4.0 + 16.0 * np.exp(-0.5 * ((HOUR - 17) / 2.0) ** 2)
+    base = np.broadcast_to(shape[None, :, None], (8, CELLS, TYPES)) * rng.uniform(0.5, 2, (8, 1, 1))
+    rates = [base * 1.15**week for week in range(5)]  # 15% more traffic every week
+    fit, validation, weeks = _weeks_of(rates, rng)
+    # the whole split's level, noisy per approach and cell: the calibration pays
+    model = np.mean(rates, axis=0) * np.exp(rng.normal(0.0, 0.2, base.shape))
+    unweighted = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
+    weighted = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat, weeks=weeks)
+    assert unweighted.recency_half_life_days == math.inf and not unweighted.recency_backtest_nll
+    assert weighted.recency_half_life_days in calibration.RECENCY_HALF_LIVES_DAYS
+    assert weighted.record()["recency_half_life_days"] == weighted.recency_half_life_days
+    # the backtest scored every half-life, none first, and chose the lowest
+    assert len(weighted.recency_backtest_nll) == 1 + len(calibration.RECENCY_HALF_LIVES_DAYS)
+    assert min(weighted.recency_backtest_nll) < weighted.recency_backtest_nll[0]
+    # choices made on the validation rows are not changed by the weighting
+    assert (weighted.day_classes, weighted.kappa) == (unweighted.day_classes, unweighted.kappa)
+    next_week = base * 1.15**5
+
+    def excess(result: Calibration) -> float:  # expected NLL above the truth's, per cell
+        rate = model * np.exp(result.log_multipliers[:-1])
+        return float((next_week * np.log(next_week / rate) - next_week + rate).mean())
+
+    assert excess(weighted) < 0.6 * excess(unweighted)
+
+
+def test_steady_traffic_keeps_every_week_alike():
+    rng = np.random.default_rng(22)
+    shape = 4.0 + 16.0 * np.exp(-0.5 * ((HOUR - 8) / 2.0) ** 2) * (DAY < 5)
+    base = np.broadcast_to(shape[None, :, None], (8, CELLS, TYPES)) * rng.uniform(0.5, 2, (8, 1, 1))
+    fit, validation, weeks = _weeks_of([base] * 4, rng)
+    model = base * np.exp(rng.normal(0.0, 0.2, base.shape))
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat, weeks=weeks)
+    assert result.day_classes != calibration.NONE
+    assert result.recency_half_life_days == math.inf
+    assert result.record()["recency_half_life_days"] == calibration.NONE
+    # unweighted, the final multipliers are those of every row: fit plus validation
+    again = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
+    np.testing.assert_array_equal(result.log_multipliers, again.log_multipliers)
+
+
+def test_recency_weights_halve_every_half_life_back_from_the_newest_week():
+    ones = Sums(np.ones((1, CELLS, TYPES)), np.ones((1, CELLS, TYPES)))
+    weeks = [(10, ones), (12, ones), (11, ones)]  # in any order; week 11 is missing nothing
+    summed = calibration.recency_weighted(weeks, half_life_days=7.0)
+    np.testing.assert_allclose(summed.vehicles, 1.0 + 0.25 + 0.5)
+    np.testing.assert_allclose(summed.hours, 1.0 + 0.25 + 0.5)
+    alike = calibration.recency_weighted(weeks, half_life_days=math.inf)
+    np.testing.assert_array_equal(alike.vehicles, 3.0)

@@ -226,3 +226,28 @@ def test_the_sums_are_those_of_all_rows_at_once(tmp_path):
     table = approach_table.fit_approach_average(vehicles, hours)
     np.testing.assert_array_equal(streamed.approach_init.ids, ids)
     np.testing.assert_array_equal(streamed.approach_init.table, table.rates)
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Pacific/Auckland"])
+def test_every_rows_sums_are_also_kept_per_local_monday_to_sunday_week(zone, tmp_path):
+    data = _hourly_counts(17, zone, start="2026-03-25")  # Wednesday: 3 partial or whole weeks
+    kw = {"kind": features.DATA_KIND_COUNTS, "max_validation_rows": 10**6}
+    rows = _collect(data, tmp_path, batch_size=50, **kw)
+    local = pd.to_datetime(data.timestamps, unit="s", utc=True).tz_convert(zone)
+    monday = local.tz_localize(None).normalize() - pd.to_timedelta(local.dayofweek, unit="D")
+    week = (monday - pd.Timestamp("1969-12-29")).days // 7
+    cells = data.inputs[features.DAY_HOUR_CELL_XF]
+    np.testing.assert_array_equal(row_order.local_week(data.timestamps, cells), week)
+    counts = rows.counts
+    assert sorted(counts.weeks) == sorted(np.unique(week).tolist())
+    cars = data.labels[features.VEHICLES_PER_HOUR_OUTPUT][:, 0]
+    for w, of_week in counts.weeks.items():
+        assert of_week.vehicles.sum() == cars[week == w].sum()
+        assert of_week.count_rows.sum() == (week == w).sum()
+        assert of_week.weeks is None  # one level
+    assert sum(c.vehicles.sum() for c in counts.weeks.values()) == counts.vehicles.sum()
+    assert rows.fit_counts.weeks is None and rows.held_out_counts.weeks is None
+    # the same per-week sums in one batch
+    whole = _collect(data, tmp_path, batch_size=10**6, **kw).counts.weeks
+    for w, of_week in counts.weeks.items():
+        np.testing.assert_array_equal(of_week.on(counts.ids)[0], whole[w].on(counts.ids)[0])
