@@ -45,7 +45,7 @@ from components.drift_gate import checks as drift_checks
 from components.drift_gate.executor import DRIFT_STATISTICS_KEY
 from components.fast_evaluator import metrics as fast_metrics
 from components.fast_evaluator import planning
-from transforms import memory_budget
+from transforms import memory_budget, reading
 
 SCORE_BATCH_SIZE = 65_536
 # Writing a few dozen slice results needs no workers: TFMA's writers run in-process.
@@ -146,14 +146,6 @@ class Executor(stock.Executor):
             _write_blessing(input_dict, output_dict, exec_properties, output_uri)
 
 
-def _read_batches(patterns: list[str]):
-    files = [f for pattern in patterns for f in sorted(tf.io.gfile.glob(pattern))]
-    if not files:
-        raise ValueError(f"FastEvaluator: no example files match {patterns}")
-    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
-    return dataset.batch(SCORE_BATCH_SIZE).prefetch(1)
-
-
 def _to_numpy(tensors: dict[str, tf.Tensor]) -> dict[str, np.ndarray]:
     return {k: v.numpy() for k, v in tensors.items()}
 
@@ -224,7 +216,7 @@ def compute_sliced_metrics(
     accumulators = _accumulators(eval_config, list(loaded))
     scored: dict[tuple[str, str], bool] = {}  # (model, output) -> has a label
     total_rows = 0
-    for batch in _read_batches(patterns):
+    for batch in reading.raw_examples(patterns, SCORE_BATCH_SIZE).prefetch(1):
         rows = len(batch)
         total_rows += rows
         columns = _slice_columns(decoder, batch, slice_features)

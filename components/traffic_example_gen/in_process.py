@@ -35,15 +35,15 @@ from components.traffic_example_gen.incremental import (
 )
 from components.traffic_example_gen.splits import SPLIT_NAMES
 from components.traffic_example_gen.stages import (
-    _COUNTS,
-    _FILE_ERRORS,
-    _LAST_VEHICLES,
-    _REJECTS,
-    _TAILS,
     BOUNDARY_EXAMPLES_FILE_PREFIX,
+    COUNTS_TAG,
+    FILE_ERRORS_TAG,
+    LAST_VEHICLES_TAG,
+    REJECTS_TAG,
+    TAILS_TAG,
     ParseAndStage,
     ResolveTails,
-    _write_json,
+    write_json,
 )
 
 IN_PROCESS = "in_process"  # the values of properties.INGEST_PATH
@@ -103,14 +103,14 @@ def run_cached(run: CachedRun) -> None:
         sorted(new_days),
     )
     reused_last = [(i, last) for i, (_, last) in sorted(reused_days.items()) if last is not None]
-    last_vehicles = dict(read[_LAST_VEHICLES] + reused_last)
+    last_vehicles = dict(read[LAST_VEHICLES_TAG] + reused_last)
     labeled = _apply(LabelFileGroup(files, run.duplicates, new_days), _grouped(read[_MAIN]))
     reused_tails = _apply(
         LoadTails(files, split_rule), [(i, t) for i, (t, _) in sorted(reused_days.items())]
     )
     resolved = _apply(
         ResolveTails(files, timezone),
-        _grouped(labeled[_TAILS] + reused_tails[_MAIN]),
+        _grouped(labeled[TAILS_TAG] + reused_tails[_MAIN]),
         last_vehicles,
     )
     for split in SPLIT_NAMES:
@@ -120,9 +120,9 @@ def run_cached(run: CachedRun) -> None:
             ),
             resolved[split],
         )
-    _write_json(accounting.merge_counts(resolved[_COUNTS]), run.tail_counts_path)
-    for file_index, day_counts in _grouped(read[_COUNTS] + labeled[_COUNTS]):
+    write_json(accounting.merge_counts(resolved[COUNTS_TAG]), run.tail_counts_path)
+    for file_index, day_counts in _grouped(read[COUNTS_TAG] + labeled[COUNTS_TAG]):
         write_day_counts((file_index, accounting.merge_counts(day_counts)), new_days)
-    for element in _grouped(read[_REJECTS] + labeled[_REJECTS]):
+    for element in _grouped(read[REJECTS_TAG] + labeled[REJECTS_TAG]):
         write_day_rejects(element, new_days)
-    _write_json(sorted(read[_FILE_ERRORS]), run.file_errors_path)
+    write_json(sorted(read[FILE_ERRORS_TAG]), run.file_errors_path)

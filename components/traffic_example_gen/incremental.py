@@ -45,17 +45,17 @@ from components.traffic_example_gen.labels import (
 from components.traffic_example_gen.reading import DailyFile
 from components.traffic_example_gen.splits import EVAL, SPLIT_NAMES, TRAIN, SplitRule
 from components.traffic_example_gen.stages import (
-    _COUNTS,
-    _FILE_ERRORS,
-    _LAST_VEHICLES,
-    _REJECTS,
-    _TAILS,
     BOUNDARY_EXAMPLES_FILE_PREFIX,
+    COUNTS_TAG,
+    FILE_ERRORS_TAG,
+    LAST_VEHICLES_TAG,
+    REJECTS_TAG,
+    TAILS_TAG,
     ParseAndStage,
     ResolveTails,
-    _remove_staging,
-    _write_json,
     duplicate_records,
+    remove_staging,
+    write_json,
 )
 
 
@@ -76,7 +76,7 @@ class LabelFileGroup(beam.DoFn):
         counts[accounting.SAME_SECOND_VEHICLES_KEPT] += same_second_vehicles(kept)
         if len(duplicates):
             records = duplicate_records(self._paths, duplicates, originals, counts)
-            yield beam.pvalue.TaggedOutput(_REJECTS, (file_index, records))
+            yield beam.pvalue.TaggedOutput(REJECTS_TAG, (file_index, records))
         # One file: no day without a file lies between a vehicle and its next one.
         day = label_day_slab(kept, file_index, np.zeros(len(self._paths), dtype=np.int64))
         counts[day_cache.BODY_EXAMPLES] += len(day.labeled)
@@ -93,8 +93,8 @@ class LabelFileGroup(beam.DoFn):
                 {day_cache.TAIL_FIRST_TS: day.tails.first_ts_us},
             )
         for shard_tails in tail_shards(day.tails):
-            yield beam.pvalue.TaggedOutput(_TAILS, shard_tails)
-        yield beam.pvalue.TaggedOutput(_COUNTS, (file_index, dict(counts)))
+            yield beam.pvalue.TaggedOutput(TAILS_TAG, shard_tails)
+        yield beam.pvalue.TaggedOutput(COUNTS_TAG, (file_index, dict(counts)))
 
 
 def _write_examples(path: str, rows: Slab, labels: np.ndarray) -> None:
@@ -147,7 +147,7 @@ class LoadTails(beam.DoFn):
 def write_day_counts(element: tuple[int, dict], attempt_dirs: dict[int, str]) -> None:
     """(file index, its summed counts) -> ``counts.json`` in the new day's attempt dir."""
     file_index, counts = element
-    _write_json(counts, FileSystems.join(attempt_dirs[file_index], day_cache.COUNTS_FILE))
+    write_json(counts, FileSystems.join(attempt_dirs[file_index], day_cache.COUNTS_FILE))
 
 
 def write_day_rejects(element: tuple[int, Any], attempt_dirs: dict[int, str]) -> None:
@@ -195,11 +195,11 @@ def build_cached_pipeline(pipeline: beam.Pipeline, run: CachedRun, day_shards: i
         | "ParseAndStage"
         >> beam.ParDo(
             ParseAndStage(files, timezone, split_rule, staging_dir, day_shards, by_file=True)
-        ).with_outputs(_REJECTS, _COUNTS, _FILE_ERRORS, _LAST_VEHICLES, main="staged")
+        ).with_outputs(REJECTS_TAG, COUNTS_TAG, FILE_ERRORS_TAG, LAST_VEHICLES_TAG, main="staged")
     )
     reused_last = [(i, last) for i, (_, last) in sorted(reused_days.items()) if last is not None]
     last_vehicles = beam.pvalue.AsDict(
-        (read[_LAST_VEHICLES], pipeline | "ReusedLastVehicles" >> beam.Create(reused_last))
+        (read[LAST_VEHICLES_TAG], pipeline | "ReusedLastVehicles" >> beam.Create(reused_last))
         | "AllLastVehicles" >> beam.Flatten()
     )
     labeled = (
@@ -207,13 +207,13 @@ def build_cached_pipeline(pipeline: beam.Pipeline, run: CachedRun, day_shards: i
         | "GroupByFile" >> beam.GroupByKey()
         | "LabelFileGroup"
         >> beam.ParDo(LabelFileGroup(files, duplicates, new_days)).with_outputs(
-            _REJECTS, _TAILS, _COUNTS
+            REJECTS_TAG, TAILS_TAG, COUNTS_TAG
         )
     )
     _ = (
         pipeline
         | "StagingDir" >> beam.Create([staging_dir])
-        | "RemoveStaging" >> beam.Map(_remove_staging, beam.pvalue.AsList(labeled[_COUNTS]))
+        | "RemoveStaging" >> beam.Map(remove_staging, beam.pvalue.AsList(labeled[COUNTS_TAG]))
     )
     reused_tails = (
         pipeline
@@ -221,12 +221,12 @@ def build_cached_pipeline(pipeline: beam.Pipeline, run: CachedRun, day_shards: i
         | "LoadTails" >> beam.ParDo(LoadTails(files, split_rule))
     )
     resolved = (
-        (labeled[_TAILS], reused_tails)
+        (labeled[TAILS_TAG], reused_tails)
         | "AllTails" >> beam.Flatten()
         | "GroupTails" >> beam.GroupByKey()
         | "ResolveTails"
         >> beam.ParDo(ResolveTails(files, timezone), last_vehicles).with_outputs(
-            TRAIN, EVAL, _COUNTS
+            TRAIN, EVAL, COUNTS_TAG
         )
     )
     for split in SPLIT_NAMES:
@@ -234,25 +234,24 @@ def build_cached_pipeline(pipeline: beam.Pipeline, run: CachedRun, day_shards: i
             FileSystems.join(split_uris[split], BOUNDARY_EXAMPLES_FILE_PREFIX)
         )
     _ = (
-        resolved[_COUNTS]
+        resolved[COUNTS_TAG]
         | "SumTailCounts" >> beam.CombineGlobally(accounting.merge_counts)
-        | "WriteTailCounts" >> beam.Map(_write_json, tail_counts_path)
+        | "WriteTailCounts" >> beam.Map(write_json, tail_counts_path)
     )
     _ = (
-        (read[_COUNTS], labeled[_COUNTS])
+        (read[COUNTS_TAG], labeled[COUNTS_TAG])
         | "FlattenDayCounts" >> beam.Flatten()
         | "SumDayCounts" >> beam.CombinePerKey(accounting.merge_counts)
         | "WriteDayCounts" >> beam.Map(write_day_counts, new_days)
     )
     _ = (
-        (read[_REJECTS], labeled[_REJECTS])
+        (read[REJECTS_TAG], labeled[REJECTS_TAG])
         | "FlattenDayRejects" >> beam.Flatten()
         | "GroupDayRejects" >> beam.GroupByKey()
         | "WriteDayRejects" >> beam.Map(write_day_rejects, new_days)
     )
     _ = (
-        read[_FILE_ERRORS]
+        read[FILE_ERRORS_TAG]
         | "CollectFileErrors" >> beam.combiners.ToList()
-        | "WriteFileErrors"
-        >> beam.Map(lambda errors: _write_json(sorted(errors), file_errors_path))
+        | "WriteFileErrors" >> beam.Map(lambda errors: write_json(sorted(errors), file_errors_path))
     )

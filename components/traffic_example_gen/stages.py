@@ -76,11 +76,12 @@ STAGE_ROWS = 1 << 20
 TAIL_SHARDS = 8
 # Hourly-count examples encoded and framed per element (bounds an element's size).
 COUNT_BLOCK_ROWS = 1 << 16
-_REJECTS = "rejects"
-_COUNTS = "counts"
-_TAILS = "tails"
-_FILE_ERRORS = "file_errors"
-_LAST_VEHICLES = "last_vehicles"  # (file index, its last valid vehicle): likely cut days
+# ParseAndStage's tagged outputs (read by build_pipeline, in_process and incremental).
+REJECTS_TAG = "rejects"
+COUNTS_TAG = "counts"
+TAILS_TAG = "tails"
+FILE_ERRORS_TAG = "file_errors"
+LAST_VEHICLES_TAG = "last_vehicles"  # (file index, its last valid vehicle): likely cut days
 # Written to the rejects artifact: one line per input file that could not be read.
 FILE_ERRORS_FILE = "file_errors.json"
 
@@ -114,11 +115,11 @@ class ParseAndStage(beam.DoFn):
 
     def process(self, file_index: int):
         if self._by_file:  # every file has a counts entry, even with no data row
-            yield beam.pvalue.TaggedOutput(_COUNTS, (file_index, {accounting.ROWS_READ: 0}))
+            yield beam.pvalue.TaggedOutput(COUNTS_TAG, (file_index, {accounting.ROWS_READ: 0}))
         try:
             yield from self._parse_and_stage(file_index)
         except reading.InputFileError as err:  # reported by the executor, naming the file
-            yield beam.pvalue.TaggedOutput(_FILE_ERRORS, str(err))
+            yield beam.pvalue.TaggedOutput(FILE_ERRORS_TAG, str(err))
 
     def _keyed(self, file_index: int, value):
         return (file_index, value) if self._by_file else value
@@ -136,9 +137,9 @@ class ParseAndStage(beam.DoFn):
             if len(parsed.rejects):
                 _count_rejects(counts, parsed.rejects.reasons, daily.path)
                 yield beam.pvalue.TaggedOutput(
-                    _REJECTS, self._keyed(file_index, parsed.rejects.records(daily.path))
+                    REJECTS_TAG, self._keyed(file_index, parsed.rejects.records(daily.path))
                 )
-            yield beam.pvalue.TaggedOutput(_COUNTS, self._keyed(file_index, dict(counts)))
+            yield beam.pvalue.TaggedOutput(COUNTS_TAG, self._keyed(file_index, dict(counts)))
             if len(parsed.chunk):
                 batch_last = int(parsed.chunk.ts_us.max())
                 last_vehicle = batch_last if last_vehicle is None else max(last_vehicle, batch_last)
@@ -151,10 +152,10 @@ class ParseAndStage(beam.DoFn):
             yield from self._stage(file_index, part, Slab.concat(pending))
         if last_vehicle is not None:
             yield beam.pvalue.TaggedOutput(
-                _COUNTS,
+                COUNTS_TAG,
                 self._keyed(file_index, {coverage.last_vehicle_key(daily.path): last_vehicle}),
             )
-            yield beam.pvalue.TaggedOutput(_LAST_VEHICLES, (file_index, last_vehicle))
+            yield beam.pvalue.TaggedOutput(LAST_VEHICLES_TAG, (file_index, last_vehicle))
 
     def _stage(self, file_index: int, part: int, slab: Slab):
         if self._by_file:
@@ -251,14 +252,14 @@ class LabelDayGroup(beam.DoFn):
         counts[accounting.SAME_SECOND_VEHICLES_KEPT] += same_second_vehicles(kept)
         if len(duplicates):
             yield beam.pvalue.TaggedOutput(
-                _REJECTS, duplicate_records(self._paths, duplicates, originals, counts)
+                REJECTS_TAG, duplicate_records(self._paths, duplicates, originals, counts)
             )
         day = label_day_slab(kept, utc_day, self._gaps.get(last_vehicles))
         counts[accounting.UNLABELED_BEFORE_GAP] += day.before_gap
         yield from _framed(ExampleFramer(kept.intersections), day.labeled, day.labels, counts)
         for shard, index in split_by_key(approach_shards(day.tails.rows, TAIL_SHARDS)):
-            yield beam.pvalue.TaggedOutput(_TAILS, (shard, day.tails.take(index)))
-        yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
+            yield beam.pvalue.TaggedOutput(TAILS_TAG, (shard, day.tails.take(index)))
+        yield beam.pvalue.TaggedOutput(COUNTS_TAG, dict(counts))
 
 
 class ResolveTails(beam.DoFn):
@@ -280,15 +281,17 @@ class ResolveTails(beam.DoFn):
         if labeled is not None and len(labeled):
             framer = ExampleFramer(labeled.intersections)
             yield from _framed(framer, labeled, resolved.labels, counts)
-        yield beam.pvalue.TaggedOutput(_COUNTS, dict(counts))
+        yield beam.pvalue.TaggedOutput(COUNTS_TAG, dict(counts))
 
 
-def _write_json(value: dict | list, path: str) -> None:
+def write_json(value: dict | list, path: str) -> None:
+    """Writes ``value`` as sorted-key JSON to ``path`` (any Beam file system)."""
     with FileSystems.create(path) as handle:
         handle.write(json.dumps(value, sort_keys=True).encode())
 
 
-def _remove_staging(staging_dir: str, unused_done: list) -> None:
+def remove_staging(staging_dir: str, unused_done: list) -> None:
+    """Removes the staging dir; ``unused_done``, a side input, only orders it after the writes."""
     staging.remove(staging_dir)
 
 
@@ -318,29 +321,31 @@ def build_pipeline(
         >> (
             beam.ParDo(
                 ParseAndStage(files, timezone, split_rule, staging_dir, day_shards)
-            ).with_outputs(_REJECTS, _COUNTS, _FILE_ERRORS, _LAST_VEHICLES, main="staged")
+            ).with_outputs(
+                REJECTS_TAG, COUNTS_TAG, FILE_ERRORS_TAG, LAST_VEHICLES_TAG, main="staged"
+            )
         )
     )
-    last_vehicles = beam.pvalue.AsDict(read[_LAST_VEHICLES])
+    last_vehicles = beam.pvalue.AsDict(read[LAST_VEHICLES_TAG])
     labeled = (
         read.staged
         | "GroupByDay" >> beam.GroupByKey()
         | "LabelDayGroup"
         >> beam.ParDo(LabelDayGroup(files, duplicates, timezone), last_vehicles).with_outputs(
-            TRAIN, EVAL, _REJECTS, _TAILS, _COUNTS
+            TRAIN, EVAL, REJECTS_TAG, TAILS_TAG, COUNTS_TAG
         )
     )
     _ = (
         pipeline
         | "StagingDir" >> beam.Create([staging_dir])
-        | "RemoveStaging" >> beam.Map(_remove_staging, beam.pvalue.AsList(labeled[_COUNTS]))
+        | "RemoveStaging" >> beam.Map(remove_staging, beam.pvalue.AsList(labeled[COUNTS_TAG]))
     )
     resolved = (
-        labeled[_TAILS]
+        labeled[TAILS_TAG]
         | "GroupTails" >> beam.GroupByKey()
         | "ResolveTails"
         >> beam.ParDo(ResolveTails(files, timezone), last_vehicles).with_outputs(
-            TRAIN, EVAL, _COUNTS
+            TRAIN, EVAL, COUNTS_TAG
         )
     )
     # No Flatten before the sinks: the DirectRunner would buffer a flattened
@@ -354,9 +359,9 @@ def build_pipeline(
                 os.path.join(split_uris[split], prefix)
             )
     _write_accounting(
-        (read[_REJECTS], labeled[_REJECTS]),
-        read[_FILE_ERRORS],
-        (read[_COUNTS], labeled[_COUNTS], resolved[_COUNTS]),
+        (read[REJECTS_TAG], labeled[REJECTS_TAG]),
+        read[FILE_ERRORS_TAG],
+        (read[COUNTS_TAG], labeled[COUNTS_TAG], resolved[COUNTS_TAG]),
         rejects_uri,
     )
 
@@ -379,14 +384,14 @@ def _write_accounting(rejects: tuple, file_errors, counts: tuple, rejects_uri: s
         | "CollectFileErrors" >> beam.combiners.ToList()
         | "WriteFileErrors"
         >> beam.Map(
-            lambda errors: _write_json(sorted(errors), os.path.join(rejects_uri, FILE_ERRORS_FILE))
+            lambda errors: write_json(sorted(errors), os.path.join(rejects_uri, FILE_ERRORS_FILE))
         )
     )
     _ = (
         counts
         | "FlattenCounts" >> beam.Flatten()
         | "SumCounts" >> beam.CombineGlobally(accounting.merge_counts)
-        | "WriteCounts" >> beam.Map(_write_json, os.path.join(rejects_uri, accounting.COUNTS_FILE))
+        | "WriteCounts" >> beam.Map(write_json, os.path.join(rejects_uri, accounting.COUNTS_FILE))
     )
 
 
@@ -409,7 +414,7 @@ class ParseCounts(beam.DoFn):
         try:
             yield from self._parse(file_index)
         except reading.InputFileError as err:  # reported by the executor, naming the file
-            yield beam.pvalue.TaggedOutput(_FILE_ERRORS, str(err))
+            yield beam.pvalue.TaggedOutput(FILE_ERRORS_TAG, str(err))
 
     def _parse(self, file_index: int):
         daily = self._files[file_index]
@@ -418,8 +423,8 @@ class ParseCounts(beam.DoFn):
             tally: Counter[str] = Counter({accounting.ROWS_READ: rows_read})
             if len(rejects):
                 _count_rejects(tally, rejects.reasons, daily.path)
-                yield beam.pvalue.TaggedOutput(_REJECTS, rejects.records(daily.path))
-            yield beam.pvalue.TaggedOutput(_COUNTS, dict(tally))
+                yield beam.pvalue.TaggedOutput(REJECTS_TAG, rejects.records(daily.path))
+            yield beam.pvalue.TaggedOutput(COUNTS_TAG, dict(tally))
             parts.append(valid)
         if not parts:
             return
@@ -427,7 +432,7 @@ class ParseCounts(beam.DoFn):
         tally = Counter()
         if len(duplicates):
             _count_rejects(tally, duplicates.reasons, daily.path)
-            yield beam.pvalue.TaggedOutput(_REJECTS, duplicates.records(daily.path))
+            yield beam.pvalue.TaggedOutput(REJECTS_TAG, duplicates.records(daily.path))
         is_eval = self._split_rule.eval_mask(
             kept.intersection, counts.direction_names(kept), kept.ts_us, kept.yyyymmdd
         )
@@ -443,7 +448,7 @@ class ParseCounts(beam.DoFn):
                 block = part.take(slice(start, start + COUNT_BLOCK_ROWS))
                 serialized = self._encoder.encode(counts.to_record_batch(block))
                 yield beam.pvalue.TaggedOutput(split, frame_records(serialized))
-        yield beam.pvalue.TaggedOutput(_COUNTS, dict(tally))
+        yield beam.pvalue.TaggedOutput(COUNTS_TAG, dict(tally))
 
 
 def build_counts_pipeline(
@@ -461,7 +466,7 @@ def build_counts_pipeline(
         | "ParseCounts"
         >> (
             beam.ParDo(ParseCounts(files, timezone, split_rule)).with_outputs(
-                TRAIN, EVAL, _REJECTS, _COUNTS, _FILE_ERRORS
+                TRAIN, EVAL, REJECTS_TAG, COUNTS_TAG, FILE_ERRORS_TAG
             )
         )
     )
@@ -469,4 +474,6 @@ def build_counts_pipeline(
         _ = parsed[split] | f"Write[{split}]" >> WriteFramedTFRecords(
             os.path.join(split_uris[split], EXAMPLES_FILE_PREFIX)
         )
-    _write_accounting((parsed[_REJECTS],), parsed[_FILE_ERRORS], (parsed[_COUNTS],), rejects_uri)
+    _write_accounting(
+        (parsed[REJECTS_TAG],), parsed[FILE_ERRORS_TAG], (parsed[COUNTS_TAG],), rejects_uri
+    )
