@@ -17,6 +17,14 @@ How (``plan_bands``):
    that is cheapest to hand to a neighbouring run's band (the least added squared
    distance to that band's centre) joins it. Each merge removes a run, so it ends.
 
+3. A band used on more than one day class (Monday-Friday, Saturday, Sunday) is split
+   into one band per class (``split_day_classes``, the default). k-means may put
+   weekday midday and Saturday daytime together, and a plan timed for the band's
+   busiest hour then serves the lighter of them with the heavier one's cycle: on the
+   5x5 benchmark's weekdays, 79.8 s of time loss per vehicle at midday against 68.6
+   split. A day's runs are unchanged, so each day keeps at most ``max_plans_per_day``
+   plans.
+
 Bands are numbered by load: band 0 has the smallest mean feature sum (the quietest).
 """
 
@@ -31,6 +39,7 @@ from scipy.cluster.vq import kmeans2
 from transforms import features
 
 DEFAULT_MAX_PLANS_PER_DAY = 4
+DAY_CLASSES = np.array([0, 0, 0, 0, 0, 1, 2])  # Monday-Friday, Saturday, Sunday
 SEED = 0
 HOURS = features.HOURS_PER_DAY
 DAYS = features.DAYS_PER_WEEK
@@ -166,11 +175,13 @@ def plan_bands(
     n_bands: int | None = None,
     labels: np.ndarray | None = None,
     method: str = "flows",
+    split_day_classes: bool = True,
 ) -> Bands:
     """Bands of the 168 cells from their features ``x`` [168, D] (see the module doc).
 
     ``n_bands``: k-means groups (default ``max_plans_per_day + 1``: room for a weekend
-    plan); ``labels``: a grouping to start from instead of k-means.
+    plan); ``labels``: a grouping to start from instead of k-means;
+    ``split_day_classes``: one band per day class of each band (step 3).
     """
     x = np.asarray(x, dtype=np.float64).reshape(features.DAY_HOUR_CELLS, -1)
     if max_plans_per_day < 1:
@@ -182,6 +193,9 @@ def plan_bands(
     for day in range(DAYS):
         view = labels[day * HOURS : (day + 1) * HOURS]
         _fix_day(view, x[day * HOURS : (day + 1) * HOURS], centres, max_plans_per_day)
+    if split_day_classes:
+        cell_class = np.repeat(DAY_CLASSES, HOURS)
+        labels = labels * (DAY_CLASSES.max() + 1) + cell_class
     used = np.unique(labels)
     load = [float(x[labels == b].sum(axis=1).mean()) for b in used]
     order = {int(used[i]): rank for rank, i in enumerate(np.argsort(load, kind="stable"))}

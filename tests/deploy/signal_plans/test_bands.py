@@ -33,7 +33,7 @@ def assert_plannable(bands, cap: int) -> None:
 
 
 def test_tidal_week_gets_peak_plans():
-    bands = plan_bands(tidal_features(), max_plans_per_day=4)
+    bands = plan_bands(tidal_features(), max_plans_per_day=4, split_day_classes=False)
     assert_plannable(bands, 4)
     label = {(d, h): int(bands.assignment[c]) for c, (d, h) in enumerate(features.all_day_hours())}
     am, pm, night = label[0, 8], label[0, 17], label[0, 3]
@@ -53,9 +53,12 @@ def test_tidal_week_gets_peak_plans():
 @pytest.mark.parametrize("cap", [1, 2, 3, 4, 5])
 def test_noise_still_respects_the_cap(cap):
     x = np.random.default_rng(cap).random((168, 6))
-    bands = plan_bands(x, max_plans_per_day=cap, n_bands=8)
+    bands = plan_bands(x, max_plans_per_day=cap, n_bands=8, split_day_classes=False)
     assert_plannable(bands, cap)
     assert bands.count <= 8
+    split = plan_bands(x, max_plans_per_day=cap, n_bands=8)  # one band per day class
+    assert_plannable(split, cap)
+    assert bands.count <= split.count <= 3 * bands.count
 
 
 def test_embedding_regime_labels_are_made_plannable():
@@ -70,3 +73,26 @@ def test_single_band_and_helpers():
     assert one.describe(0) == ("Mon-Sun", "00:00-24:00")
     assert circular_runs(np.array([1, 1, 0, 0, 1])) == [(0, 2, 2), (1, 4, 3)]
     assert day_list([0, 1, 2, 3, 4, 6]) == "Mon-Fri,Sun"
+
+
+def test_bands_shared_by_weekdays_and_the_weekend_are_split_per_day_class():
+    x = tidal_features()
+    whole = plan_bands(x, max_plans_per_day=4, split_day_classes=False)
+    split = plan_bands(x, max_plans_per_day=4)
+    assert_plannable(split, 4)
+    day = np.repeat(np.arange(7), 24)
+    day_class = np.where(day < 5, 0, day - 4)  # Mon-Fri, Sat, Sun
+    for band in range(split.count):  # each band within one day class
+        assert len(np.unique(day_class[split.cells(band)])) == 1
+    # the same hours of each day change plan: a band of the whole grouping is one band
+    # per day class it was used on, and no band spans two
+    for band in range(whole.count):
+        cells = whole.cells(band)
+        assert len(np.unique(split.assignment[cells])) == len(np.unique(day_class[cells]))
+    for d in range(7):
+        assert [(h, n) for _, h, n in split.day_runs(d)] == [
+            (h, n) for _, h, n in whole.day_runs(d)
+        ]
+    # bands are still numbered by load: the weekday night plan is quieter than the PM peak
+    label = {dh: int(split.assignment[c]) for c, dh in enumerate(features.all_day_hours())}
+    assert label[0, 3] < label[0, 17] and label[0, 3] != label[5, 3]
