@@ -224,11 +224,10 @@ def backtest(
     per_week, cells = [], 0
     for i in range(2, len(weeks)):
         target = weeks[i][1]
-        seen = target.hours > 0
+        seen = int((target.hours > 0).sum())
         rate = calibrated_on(recency_weighted(weeks[:i], half_life_days))
-        mean = np.maximum(rate * target.hours, 1e-12)
-        per_week.append(float(np.sum((mean - target.vehicles * np.log(mean))[seen])))
-        cells += int(seen.sum())
+        per_week.append(poisson_nll(rate, target) * seen)
+        cells += seen
     return np.array(per_week), cells
 
 
