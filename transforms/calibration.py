@@ -46,6 +46,18 @@ and a Seattle spring's weeks do not all rise. The generator's London, whose week
 only by chance, gains 0.0008 and keeps every week alike; 2nd Ave's spring gains 0.075.
 (The model was fitted on those weeks too; it is the same model for every half-life.)
 
+After the smoothing, **Monday to Thursday are pooled** (``pool_alike_days``): each
+approach's log-rates on those days are moved toward their mean at the same hour and
+type, by a weight the train weeks choose. A city's whole day runs busy or quiet together
+(weather, events), so a few weeks' Tuesdays differ from their Wednesdays by their
+dates' luck, and every step above copies that luck into the table. Validation rows
+cannot see it: they are drawn from the same dates. The weight is the James-Stein one:
+how much the days' city-wide counts per hour differ beyond what the same weekday's
+dates differ between weeks (``alike_days_weight``). The generator's cities (whose
+Monday to Thursday are alike) get 0.96-1.0; a city whose Mondays really are busier
+keeps them (weight < 0.15). With one date per weekday there is nothing to estimate it
+from, and nothing is pooled.
+
 Why: a 2-D day x hour embedding shared by every approach cannot carry every
 approach's own week (a shopping street's Saturday, a school's afternoon). The table a
 traffic engineer keeps can, but it is noisy where data is thin. The calibrated model
@@ -86,6 +98,12 @@ NONE = "none"
 # the calibrated model's rates added to each cell's counts as its prior.
 LOW_RANKS = (8, 16)
 LOW_RANK_PRIOR_HOURS = (1.0, 3.0)
+# Days pooled at the end (``pool_alike_days``): Monday to Thursday, which a signal
+# controller's day plans treat as one day type (Friday's evening and night differ).
+ALIKE_DAYS = (0, 1, 2, 3)
+# City-wide vehicles per date and hour (of a type) below which a cell is left out of
+# the estimate of how alike those days are: its log count would be mostly Poisson noise.
+MIN_ALIKE_CELL_VEHICLES = 10.0
 # Half-lives (days) of the recency weighting tried after none (math.inf: every week alike).
 RECENCY_HALF_LIVES_DAYS = (28.0, 14.0, 7.0)
 # NLL per backtest cell (nats) a half-life must gain over none: a trend, not the chance
@@ -120,6 +138,7 @@ class Calibration:
     low_rank_prior_hours: float = 0.0
     recency_half_life_days: float = math.inf  # inf: every train week weighs alike
     recency_backtest_nll: tuple[float, ...] = ()  # per half-life tried, none first
+    alike_days_weight: float = 0.0  # how far ALIKE_DAYS were pooled (pool_alike_days)
 
     def record(self) -> dict[str, float | str]:
         """What the exported model's spec records about it."""
@@ -133,6 +152,7 @@ class Calibration:
                 self.recency_half_life_days if math.isfinite(self.recency_half_life_days) else NONE
             ),
             "recency_backtest_nll": [round(nll, 6) for nll in self.recency_backtest_nll],
+            "alike_days_weight": round(self.alike_days_weight, 4),
             "kappa": self.kappa if math.isfinite(self.kappa) else NONE,
             "validation_nll_before": round(self.validation_nll_before, 6),
             "validation_nll_after": round(self.validation_nll_after, 6),
@@ -197,6 +217,55 @@ def low_rank_smooth(prior: np.ndarray, sums: Sums, rank: int, prior_hours: float
     hours = low_rank.table_rows(sums.hours + prior_hours)
     rates = low_rank.from_rows(low_rank.poisson_nmf(vehicles, hours, rank), types)
     return np.where(prior > 0, rates, 0.0)
+
+
+def alike_days_weight(weeks: list[tuple[int, Sums]]) -> float:
+    """How far to pool ``ALIKE_DAYS`` (0: not at all, 1: one week shape for all of
+    them): the positive-part James-Stein weight of their city-wide log counts per
+    hour and type, ``noise / (noise + tau^2)``.
+
+    ``noise``: the variance of a weekday's mean over the train weeks, from how the
+    same weekday's dates differ between weeks (weather, events: ``s^2``, over the
+    number of its dates); ``tau^2``: how much the weekdays' means differ beyond that
+    noise. Both are pooled over the city-wide hour x type cells of at least
+    ``MIN_ALIKE_CELL_VEHICLES`` vehicles per date. Fewer than two dates of any of the
+    days (nothing to estimate ``s^2`` from): 0."""
+    per_day: dict[int, list[np.ndarray]] = {day: [] for day in ALIKE_DAYS}
+    for _, sums in weeks:
+        week = sums.vehicles.sum(axis=0).reshape(features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
+        seen = sums.hours.sum(axis=0).reshape(week.shape).sum(axis=(1, 2)) > 0
+        for day in ALIKE_DAYS:
+            if seen[day]:
+                per_day[day].append(week[day])
+    dates = [np.array(per_day[day]) for day in ALIKE_DAYS]
+    if any(len(d) == 0 for d in dates) or all(len(d) < 2 for d in dates):
+        return 0.0
+    used = (np.min([d.mean(axis=0) for d in dates], axis=0) >= MIN_ALIKE_CELL_VEHICLES) & np.all(
+        [(d > 0).all(axis=0) for d in dates], axis=0
+    )
+    if not used.any():
+        return 0.0
+    logs = [np.log(d[:, used]) for d in dates]
+    df = sum(len(d) - 1 for d in logs) * used.sum()
+    s2 = sum(float(((d - d.mean(axis=0)) ** 2).sum()) for d in logs) / df
+    noise = s2 * float(np.mean([1.0 / len(d) for d in logs]))
+    means = np.array([d.mean(axis=0) for d in logs])
+    between = float(((means - means.mean(axis=0)) ** 2).sum()) / ((len(logs) - 1) * used.sum())
+    tau2 = max(0.0, between - noise)
+    return noise / (noise + tau2) if noise > 0 else 0.0
+
+
+def pool_alike_days(rates: np.ndarray, weight: float) -> np.ndarray:
+    """``rates`` (A, 168, T) with each of ``ALIKE_DAYS``' log-rates moved ``weight`` of
+    the way to their mean at the same approach, hour and type (rates of 0 stay 0)."""
+    if weight == 0.0:
+        return rates
+    week = (rates.shape[0], features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
+    positive = rates > 0
+    logs = np.log(np.where(positive, rates, 1.0)).reshape(week)
+    days = list(ALIKE_DAYS)
+    logs[:, days] += weight * (logs[:, days].mean(axis=1, keepdims=True) - logs[:, days])
+    return np.where(positive, np.exp(logs.reshape(rates.shape)), 0.0)
 
 
 def recency_weighted(weeks: list[tuple[int, Sums]], half_life_days: float) -> Sums:
@@ -278,7 +347,8 @@ def calibrate(
     would be a day-class table and could pass the gate). ``shrinks``: the day shrinks
     tried; ``ranks``: the low-rank smoothings tried (``low_rank_smooth``; none: off).
     ``weeks``: every train row's sums per local week, in order (``recency_weighted``;
-    fewer than 3, too few to backtest a half-life on: every week weighs alike).
+    fewer than 3, too few to backtest a half-life on: every week weighs alike; they
+    also give ``alike_days_weight``, else Monday to Thursday are not pooled).
     """
     trained = predicted[:-1].astype(np.float64)
     before = poisson_nll(trained, validation)
@@ -323,6 +393,7 @@ def calibrate(
             if nll < after:
                 after, rank, prior_hours = nll, r, hours
     log_g = np.zeros(predicted.shape, np.float32)
+    alike_weight = 0.0
     if name != NONE or rank:
         every = (
             recency_weighted(weeks, half_life)
@@ -332,6 +403,8 @@ def calibrate(
         final = calibrated(every)
         if rank:
             final = low_rank_smooth(final, every, rank, prior_hours)
+        alike_weight = alike_days_weight(weeks) if weeks else 0.0
+        final = pool_alike_days(final, alike_weight)
         positive = trained > 0
         log_g[:-1] = np.log(np.where(positive, final, 1.0) / np.where(positive, trained, 1.0))
     reason = (
@@ -357,6 +430,7 @@ def calibrate(
         prior_hours,
         half_life,
         backtest_nll,
+        alike_weight,
     )
 
 

@@ -263,8 +263,13 @@ def test_steady_traffic_keeps_every_week_alike():
     assert result.recency_half_life_days == math.inf
     assert result.record()["recency_half_life_days"] == calibration.NONE
     # unweighted, the final multipliers are those of every row: fit plus validation
+    # (then Monday to Thursday pooled, which needs the weeks)
     again = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
-    np.testing.assert_array_equal(result.log_multipliers, again.log_multipliers)
+    assert again.alike_days_weight == 0.0 < result.alike_days_weight
+    pooled = calibration.pool_alike_days(
+        model * np.exp(again.log_multipliers[:-1]), result.alike_days_weight
+    )
+    np.testing.assert_allclose(model * np.exp(result.log_multipliers[:-1]), pooled, rtol=1e-5)
 
 
 def test_recency_weights_halve_every_half_life_back_from_the_newest_week():
@@ -275,3 +280,66 @@ def test_recency_weights_halve_every_half_life_back_from_the_newest_week():
     np.testing.assert_allclose(summed.hours, 1.0 + 0.25 + 0.5)
     alike = calibration.recency_weighted(weeks, half_life_days=math.inf)
     np.testing.assert_array_equal(alike.vehicles, 3.0)
+
+
+def _noisy_days(truth: np.ndarray, weeks: int, sigma: float, rng: np.random.Generator) -> list:
+    """``weeks`` weeks of ``truth``, each date's whole city scaled by its own lognormal
+    day factor (weather, events), as ``_weeks_of`` takes them."""
+    factors = np.exp(rng.normal(0.0, sigma, (weeks, features.DAYS_PER_WEEK)))
+    return [truth * np.repeat(f, features.HOURS_PER_DAY)[None, :, None] for f in factors]
+
+
+def _commuter_city(rng: np.random.Generator) -> np.ndarray:
+    shape = 4.0 + 40.0 * np.exp(-0.5 * ((HOUR - 8) / 2.0) ** 2) * (DAY < 5)
+    scale = rng.uniform(0.5, 2.0, (12, 1, TYPES))
+    return np.broadcast_to(shape[None, :, None], (12, CELLS, TYPES)) * scale
+
+
+def test_monday_to_thursday_told_apart_only_by_their_dates_weather_are_pooled():
+    rng = np.random.default_rng(31)
+    truth = _commuter_city(rng)  # Monday to Friday alike
+    fit, validation, weeks = _weeks_of(_noisy_days(truth, 3, 0.1, rng), rng)
+    model = truth * np.exp(rng.normal(0.0, 0.1, truth.shape))
+    pooled = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat, weeks=weeks)
+    assert pooled.alike_days_weight > 0.7
+    assert pooled.record()["alike_days_weight"] == round(pooled.alike_days_weight, 4)
+    unpooled = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
+    assert unpooled.alike_days_weight == 0.0
+
+    def excess(result: Calibration) -> float:  # expected NLL above the truth's, per cell
+        rate = (model * np.exp(result.log_multipliers[:-1]))[:, DAY < 4]
+        return float(
+            (truth[:, DAY < 4] * np.log(truth[:, DAY < 4] / rate) - truth[:, DAY < 4] + rate).mean()
+        )
+
+    assert excess(pooled) < 0.8 * excess(unpooled)
+    calibrated = model * np.exp(pooled.log_multipliers[:-1])
+    unmoved = ~np.isin(DAY, calibration.ALIKE_DAYS)  # Friday to Sunday
+    np.testing.assert_allclose(
+        calibrated[:, unmoved], (model * np.exp(unpooled.log_multipliers[:-1]))[:, unmoved]
+    )
+
+
+def test_a_monday_busier_than_its_weather_explains_is_kept():
+    rng = np.random.default_rng(32)
+    truth = _commuter_city(rng)
+    truth[:, DAY == 0] *= 1.5  # every Monday half as busy again as Tuesday to Thursday
+    _, _, weeks = _weeks_of(_noisy_days(truth, 3, 0.1, rng), rng)
+    weight = calibration.alike_days_weight(weeks)
+    assert weight < 0.15
+    pooled = calibration.pool_alike_days(truth, weight)
+    assert (pooled[:, DAY == 0] / pooled[:, DAY == 1]).min() > 1.4
+    assert calibration.alike_days_weight(weeks[:1]) == 0.0  # one date per day: nothing to go on
+
+
+def test_pooling_alike_days_moves_monday_to_thursday_toward_their_mean_only():
+    rng = np.random.default_rng(33)
+    rates = rng.uniform(1.0, 10.0, (2, CELLS, TYPES))
+    rates[:, :, 3] = 0.0  # a type the model never predicts
+    assert calibration.pool_alike_days(rates, 0.0) is rates
+    week = calibration.pool_alike_days(rates, 1.0).reshape(2, 7, 24, TYPES)
+    logs = np.log(rates[..., :3]).reshape(2, 7, 24, 3)
+    for day in calibration.ALIKE_DAYS:
+        np.testing.assert_allclose(week[:, day, :, :3], np.exp(logs[:, :4].mean(axis=1)))
+    np.testing.assert_allclose(week[:, 4:], rates.reshape(2, 7, 24, TYPES)[:, 4:], rtol=1e-12)
+    assert (week[..., 3] == 0).all()
