@@ -46,17 +46,19 @@ and a Seattle spring's weeks do not all rise. The generator's London, whose week
 only by chance, gains 0.0008 and keeps every week alike; 2nd Ave's spring gains 0.075.
 (The model was fitted on those weeks too; it is the same model for every half-life.)
 
-After the smoothing, **Monday to Thursday are pooled** (``pool_alike_days``): each
-approach's log-rates on those days are moved toward their mean at the same hour and
-type, by a weight the train weeks choose. A city's whole day runs busy or quiet together
-(weather, events), so a few weeks' Tuesdays differ from their Wednesdays by their
-dates' luck, and every step above copies that luck into the table. Validation rows
-cannot see it: they are drawn from the same dates. The weight is the James-Stein one:
-how much the days' city-wide counts per hour differ beyond what the same weekday's
-dates differ between weeks (``alike_days_weight``). The generator's cities (whose
-Monday to Thursday are alike) get 0.96-1.0; a city whose Mondays really are busier
-keeps them (weight < 0.15). With one date per weekday there is nothing to estimate it
-from, and nothing is pooled.
+After the smoothing, **alike weekdays are pooled** (``pool_alike_days``): Monday to
+Thursday, and Saturday with Sunday, each group by its own weight. Each approach's
+log-rates on a group's days are moved toward their mean at the same hour and type. A
+city's whole day runs busy or quiet together (weather, events), so a few weeks'
+Tuesdays differ from their Wednesdays by their dates' luck, and every step above copies
+that luck into the table. Validation rows cannot see it: they are drawn from the same
+dates. The weight is the James-Stein one: how much the days' city-wide counts per hour
+differ beyond what the same weekday's dates differ between weeks
+(``alike_days_weight``), taken only if it is at least one half. The generator's Monday
+to Thursday get 1.0, its weekend (a Saturday unlike its Sunday) 0; a Seattle counter's
+bicycle weekend, whose days differ by less than their weather, is pooled. With one date
+per weekday, the weekend's noise is the spread of the Monday-Thursday dates, and Monday
+to Thursday are not pooled.
 
 Why: a 2-D day x hour embedding shared by every approach cannot carry every
 approach's own week (a shopping street's Saturday, a school's afternoon). The table a
@@ -98,9 +100,17 @@ NONE = "none"
 # the calibrated model's rates added to each cell's counts as its prior.
 LOW_RANKS = (8, 16)
 LOW_RANK_PRIOR_HOURS = (1.0, 3.0)
-# Days pooled at the end (``pool_alike_days``): Monday to Thursday, which a signal
-# controller's day plans treat as one day type (Friday's evening and night differ).
-ALIKE_DAYS = (0, 1, 2, 3)
+# Weekdays pooled at the end (``pool_alike_days``), each group by its own weight:
+# Monday to Thursday, which a signal controller's day plans treat as one day type
+# (Friday's evening and night differ), and Saturday with Sunday.
+MONDAY_TO_THURSDAY = (0, 1, 2, 3)
+WEEKEND = (5, 6)
+ALIKE_DAYS = {"monday_to_thursday": MONDAY_TO_THURSDAY, "weekend": WEEKEND}
+# A group is pooled only if its James-Stein weight is at least this: its days differ by
+# less than twice their dates' noise. A weight of 0.1 (the generator's weekend, whose
+# Saturday and Sunday differ at some hours only) would shrink every hour a little and
+# cost the hours that differ.
+MIN_ALIKE_WEIGHT = 0.5
 # City-wide vehicles per date and hour (of a type) below which a cell is left out of
 # the estimate of how alike those days are: its log count would be mostly Poisson noise.
 MIN_ALIKE_CELL_VEHICLES = 10.0
@@ -138,7 +148,8 @@ class Calibration:
     low_rank_prior_hours: float = 0.0
     recency_half_life_days: float = math.inf  # inf: every train week weighs alike
     recency_backtest_nll: tuple[float, ...] = ()  # per half-life tried, none first
-    alike_days_weight: float = 0.0  # how far ALIKE_DAYS were pooled (pool_alike_days)
+    # how far each group of ALIKE_DAYS was pooled (pool_alike_days), by name
+    alike_days_weights: tuple[tuple[str, float], ...] = ()
 
     def record(self) -> dict[str, float | str]:
         """What the exported model's spec records about it."""
@@ -152,7 +163,7 @@ class Calibration:
                 self.recency_half_life_days if math.isfinite(self.recency_half_life_days) else NONE
             ),
             "recency_backtest_nll": [round(nll, 6) for nll in self.recency_backtest_nll],
-            "alike_days_weight": round(self.alike_days_weight, 4),
+            **{f"pooled_{name}": round(w, 4) for name, w in self.alike_days_weights},
             "kappa": self.kappa if math.isfinite(self.kappa) else NONE,
             "validation_nll_before": round(self.validation_nll_before, 6),
             "validation_nll_after": round(self.validation_nll_after, 6),
@@ -219,52 +230,69 @@ def low_rank_smooth(prior: np.ndarray, sums: Sums, rank: int, prior_hours: float
     return np.where(prior > 0, rates, 0.0)
 
 
-def alike_days_weight(weeks: list[tuple[int, Sums]]) -> float:
-    """How far to pool ``ALIKE_DAYS`` (0: not at all, 1: one week shape for all of
-    them): the positive-part James-Stein weight of their city-wide log counts per
-    hour and type, ``noise / (noise + tau^2)``.
-
-    ``noise``: the variance of a weekday's mean over the train weeks, from how the
-    same weekday's dates differ between weeks (weather, events: ``s^2``, over the
-    number of its dates); ``tau^2``: how much the weekdays' means differ beyond that
-    noise. Both are pooled over the city-wide hour x type cells of at least
-    ``MIN_ALIKE_CELL_VEHICLES`` vehicles per date. Fewer than two dates of any of the
-    days (nothing to estimate ``s^2`` from): 0."""
-    per_day: dict[int, list[np.ndarray]] = {day: [] for day in ALIKE_DAYS}
+def date_counts(weeks: list[tuple[int, Sums]]) -> list[list[np.ndarray]]:
+    """Per weekday (Monday first), the city-wide vehicles (24, T) of each of its train
+    dates, from every train row's sums per local week."""
+    per_day: list[list[np.ndarray]] = [[] for _ in range(features.DAYS_PER_WEEK)]
     for _, sums in weeks:
-        week = sums.vehicles.sum(axis=0).reshape(features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
+        shape = (features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
+        week = sums.vehicles.sum(axis=0).reshape(shape)
         seen = sums.hours.sum(axis=0).reshape(week.shape).sum(axis=(1, 2)) > 0
-        for day in ALIKE_DAYS:
-            if seen[day]:
-                per_day[day].append(week[day])
-    dates = [np.array(per_day[day]) for day in ALIKE_DAYS]
-    if any(len(d) == 0 for d in dates) or all(len(d) < 2 for d in dates):
+        for day in np.flatnonzero(seen):
+            per_day[day].append(week[day])
+    return per_day
+
+
+def alike_days_weight(weeks: list[tuple[int, Sums]], days: tuple[int, ...]) -> float:
+    """How far to pool ``days`` (one of ``ALIKE_DAYS``; 0: not at all, 1: one week shape
+    for all of them): the positive-part James-Stein weight of their city-wide log counts
+    per hour and type, ``noise / (noise + tau^2)``, if it is at least
+    ``MIN_ALIKE_WEIGHT`` (the days differ by less than twice their dates' noise), else 0.
+
+    ``noise``: the variance of a weekday's mean over the train weeks, from how the same
+    weekday's dates differ between weeks (weather, events: ``s^2``, over the number of
+    its dates). With one date per weekday, the weekend's ``s^2`` is the spread of the
+    Monday-Thursday dates (days this step takes to be alike); Monday to Thursday then
+    have nothing independent to go on, and are not pooled. ``tau^2``: how much the days'
+    means differ beyond that noise. Both are pooled over the city-wide hour x type cells
+    of at least ``MIN_ALIKE_CELL_VEHICLES`` vehicles on every date used."""
+    per_day = [np.array(dates) for dates in date_counts(weeks)]
+    replicated = [day for day in days if len(per_day[day]) > 1]
+    noise_days = days if replicated else MONDAY_TO_THURSDAY
+    if days == MONDAY_TO_THURSDAY and not replicated:
         return 0.0
-    used = (np.min([d.mean(axis=0) for d in dates], axis=0) >= MIN_ALIKE_CELL_VEHICLES) & np.all(
-        [(d > 0).all(axis=0) for d in dates], axis=0
+    if any(len(per_day[day]) == 0 for day in {*days, *noise_days}):
+        return 0.0
+    cells = [per_day[day] for day in {*days, *noise_days}]
+    used = np.all(
+        [(d.mean(axis=0) >= MIN_ALIKE_CELL_VEHICLES) & (d > 0).all(axis=0) for d in cells], axis=0
     )
     if not used.any():
         return 0.0
-    logs = [np.log(d[:, used]) for d in dates]
-    df = sum(len(d) - 1 for d in logs) * used.sum()
-    s2 = sum(float(((d - d.mean(axis=0)) ** 2).sum()) for d in logs) / df
-    noise = s2 * float(np.mean([1.0 / len(d) for d in logs]))
-    means = np.array([d.mean(axis=0) for d in logs])
-    between = float(((means - means.mean(axis=0)) ** 2).sum()) / ((len(logs) - 1) * used.sum())
-    tau2 = max(0.0, between - noise)
-    return noise / (noise + tau2) if noise > 0 else 0.0
+    logs = {day: np.log(per_day[day][:, used]) for day in {*days, *noise_days}}
+    if replicated:
+        df = sum(len(logs[day]) - 1 for day in replicated) * used.sum()
+        s2 = sum(float(((logs[d] - logs[d].mean(axis=0)) ** 2).sum()) for d in replicated) / df
+    else:  # one date each: the alike days' spread around their mean
+        spread = np.array([logs[day][0] for day in noise_days])
+        s2 = float(((spread - spread.mean(axis=0)) ** 2).sum()) / ((len(spread) - 1) * used.sum())
+    noise = s2 * float(np.mean([1.0 / len(logs[day]) for day in days]))
+    means = np.array([logs[day].mean(axis=0) for day in days])
+    between = float(((means - means.mean(axis=0)) ** 2).sum()) / ((len(days) - 1) * used.sum())
+    weight = noise / (noise + max(0.0, between - noise)) if noise > 0 else 0.0
+    return weight if weight >= MIN_ALIKE_WEIGHT else 0.0
 
 
-def pool_alike_days(rates: np.ndarray, weight: float) -> np.ndarray:
-    """``rates`` (A, 168, T) with each of ``ALIKE_DAYS``' log-rates moved ``weight`` of
-    the way to their mean at the same approach, hour and type (rates of 0 stay 0)."""
+def pool_alike_days(rates: np.ndarray, days: tuple[int, ...], weight: float) -> np.ndarray:
+    """``rates`` (A, 168, T) with each of ``days``' log-rates moved ``weight`` of the way
+    to their mean at the same approach, hour and type (rates of 0 stay 0)."""
     if weight == 0.0:
         return rates
     week = (rates.shape[0], features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
     positive = rates > 0
     logs = np.log(np.where(positive, rates, 1.0)).reshape(week)
-    days = list(ALIKE_DAYS)
-    logs[:, days] += weight * (logs[:, days].mean(axis=1, keepdims=True) - logs[:, days])
+    pooled = list(days)
+    logs[:, pooled] += weight * (logs[:, pooled].mean(axis=1, keepdims=True) - logs[:, pooled])
     return np.where(positive, np.exp(logs.reshape(rates.shape)), 0.0)
 
 
@@ -348,7 +376,7 @@ def calibrate(
     tried; ``ranks``: the low-rank smoothings tried (``low_rank_smooth``; none: off).
     ``weeks``: every train row's sums per local week, in order (``recency_weighted``;
     fewer than 3, too few to backtest a half-life on: every week weighs alike; they
-    also give ``alike_days_weight``, else Monday to Thursday are not pooled).
+    also give each ``alike_days_weight``, else no weekdays are pooled).
     """
     trained = predicted[:-1].astype(np.float64)
     before = poisson_nll(trained, validation)
@@ -393,7 +421,7 @@ def calibrate(
             if nll < after:
                 after, rank, prior_hours = nll, r, hours
     log_g = np.zeros(predicted.shape, np.float32)
-    alike_weight = 0.0
+    alike_weights: tuple[tuple[str, float], ...] = ()
     if name != NONE or rank:
         every = (
             recency_weighted(weeks, half_life)
@@ -403,8 +431,12 @@ def calibrate(
         final = calibrated(every)
         if rank:
             final = low_rank_smooth(final, every, rank, prior_hours)
-        alike_weight = alike_days_weight(weeks) if weeks else 0.0
-        final = pool_alike_days(final, alike_weight)
+        alike_weights = tuple(
+            (group, alike_days_weight(weeks, days) if weeks else 0.0)
+            for group, days in ALIKE_DAYS.items()
+        )
+        for (_, weight), days in zip(alike_weights, ALIKE_DAYS.values(), strict=True):
+            final = pool_alike_days(final, days, weight)
         positive = trained > 0
         log_g[:-1] = np.log(np.where(positive, final, 1.0) / np.where(positive, trained, 1.0))
     reason = (
@@ -430,7 +462,7 @@ def calibrate(
         prior_hours,
         half_life,
         backtest_nll,
-        alike_weight,
+        alike_weights,
     )
 
 

@@ -263,12 +263,15 @@ def test_steady_traffic_keeps_every_week_alike():
     assert result.recency_half_life_days == math.inf
     assert result.record()["recency_half_life_days"] == calibration.NONE
     # unweighted, the final multipliers are those of every row: fit plus validation
-    # (then Monday to Thursday pooled, which needs the weeks)
+    # (then its alike weekdays pooled, which needs the weeks: Monday to Thursday, and the
+    # weekend's two flat days)
     again = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
-    assert again.alike_days_weight == 0.0 < result.alike_days_weight
-    pooled = calibration.pool_alike_days(
-        model * np.exp(again.log_multipliers[:-1]), result.alike_days_weight
-    )
+    weights = dict(result.alike_days_weights)
+    assert weights["monday_to_thursday"] > 0.5 and weights["weekend"] > 0.5
+    assert dict(again.alike_days_weights) == {"monday_to_thursday": 0.0, "weekend": 0.0}
+    pooled = model * np.exp(again.log_multipliers[:-1])
+    for group, days in calibration.ALIKE_DAYS.items():
+        pooled = calibration.pool_alike_days(pooled, days, weights[group])
     np.testing.assert_allclose(model * np.exp(result.log_multipliers[:-1]), pooled, rtol=1e-5)
 
 
@@ -301,22 +304,23 @@ def test_monday_to_thursday_told_apart_only_by_their_dates_weather_are_pooled():
     fit, validation, weeks = _weeks_of(_noisy_days(truth, 3, 0.1, rng), rng)
     model = truth * np.exp(rng.normal(0.0, 0.1, truth.shape))
     pooled = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat, weeks=weeks)
-    assert pooled.alike_days_weight > 0.7
-    assert pooled.record()["alike_days_weight"] == round(pooled.alike_days_weight, 4)
+    weight = dict(pooled.alike_days_weights)["monday_to_thursday"]
+    assert weight > 0.7
+    assert pooled.record()["pooled_monday_to_thursday"] == round(weight, 4)
     unpooled = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
-    assert unpooled.alike_days_weight == 0.0
+    assert dict(unpooled.alike_days_weights)["monday_to_thursday"] == 0.0
+    mon_thu = np.isin(DAY, calibration.MONDAY_TO_THURSDAY)
 
     def excess(result: Calibration) -> float:  # expected NLL above the truth's, per cell
-        rate = (model * np.exp(result.log_multipliers[:-1]))[:, DAY < 4]
-        return float(
-            (truth[:, DAY < 4] * np.log(truth[:, DAY < 4] / rate) - truth[:, DAY < 4] + rate).mean()
-        )
+        rate = (model * np.exp(result.log_multipliers[:-1]))[:, mon_thu]
+        true = truth[:, mon_thu]
+        return float((true * np.log(true / rate) - true + rate).mean())
 
     assert excess(pooled) < 0.8 * excess(unpooled)
-    calibrated = model * np.exp(pooled.log_multipliers[:-1])
-    unmoved = ~np.isin(DAY, calibration.ALIKE_DAYS)  # Friday to Sunday
+    friday = DAY == 4  # never pooled
     np.testing.assert_allclose(
-        calibrated[:, unmoved], (model * np.exp(unpooled.log_multipliers[:-1]))[:, unmoved]
+        (model * np.exp(pooled.log_multipliers[:-1]))[:, friday],
+        (model * np.exp(unpooled.log_multipliers[:-1]))[:, friday],
     )
 
 
@@ -325,21 +329,46 @@ def test_a_monday_busier_than_its_weather_explains_is_kept():
     truth = _commuter_city(rng)
     truth[:, DAY == 0] *= 1.5  # every Monday half as busy again as Tuesday to Thursday
     _, _, weeks = _weeks_of(_noisy_days(truth, 3, 0.1, rng), rng)
-    weight = calibration.alike_days_weight(weeks)
-    assert weight < 0.15
-    pooled = calibration.pool_alike_days(truth, weight)
-    assert (pooled[:, DAY == 0] / pooled[:, DAY == 1]).min() > 1.4
-    assert calibration.alike_days_weight(weeks[:1]) == 0.0  # one date per day: nothing to go on
+    assert calibration.alike_days_weight(weeks, calibration.MONDAY_TO_THURSDAY) == 0.0
+    # one date per weekday: nothing independent to go on
+    assert calibration.alike_days_weight(weeks[:1], calibration.MONDAY_TO_THURSDAY) == 0.0
 
 
-def test_pooling_alike_days_moves_monday_to_thursday_toward_their_mean_only():
+def _weekend_city(rng: np.random.Generator, sunday: float) -> np.ndarray:
+    """A leisure city: an afternoon hump every day, Sunday's ``sunday`` times Saturday's."""
+    shape = 4.0 + 40.0 * np.exp(-0.5 * ((HOUR - 14) / 3.0) ** 2) * np.where(DAY == 6, sunday, 1.0)
+    scale = rng.uniform(0.5, 2.0, (12, 1, TYPES))
+    return np.broadcast_to(shape[None, :, None], (12, CELLS, TYPES)) * scale
+
+
+def test_a_weekend_alike_but_for_its_weather_is_pooled_even_on_one_week():
+    rng = np.random.default_rng(34)
+    truth = _weekend_city(rng, sunday=1.0)
+    _, _, weeks = _weeks_of(_noisy_days(truth, 3, 0.25, rng), rng)
+    assert calibration.alike_days_weight(weeks, calibration.WEEKEND) > 0.7
+    # one week: the Monday-Thursday dates' spread stands for the dates' noise
+    assert calibration.alike_days_weight(weeks[:1], calibration.WEEKEND) > 0.5
+    apart = _weekend_city(rng, sunday=0.5)
+    _, _, weeks = _weeks_of(_noisy_days(apart, 3, 0.25, rng), rng)
+    assert calibration.alike_days_weight(weeks, calibration.WEEKEND) == 0.0
+    assert calibration.alike_days_weight(weeks[:1], calibration.WEEKEND) == 0.0
+
+
+def test_pooling_alike_days_moves_only_those_days_toward_their_mean():
     rng = np.random.default_rng(33)
     rates = rng.uniform(1.0, 10.0, (2, CELLS, TYPES))
     rates[:, :, 3] = 0.0  # a type the model never predicts
-    assert calibration.pool_alike_days(rates, 0.0) is rates
-    week = calibration.pool_alike_days(rates, 1.0).reshape(2, 7, 24, TYPES)
+    days = calibration.MONDAY_TO_THURSDAY
+    assert calibration.pool_alike_days(rates, days, 0.0) is rates
+    week = calibration.pool_alike_days(rates, days, 1.0).reshape(2, 7, 24, TYPES)
     logs = np.log(rates[..., :3]).reshape(2, 7, 24, 3)
-    for day in calibration.ALIKE_DAYS:
+    for day in days:
         np.testing.assert_allclose(week[:, day, :, :3], np.exp(logs[:, :4].mean(axis=1)))
     np.testing.assert_allclose(week[:, 4:], rates.reshape(2, 7, 24, TYPES)[:, 4:], rtol=1e-12)
     assert (week[..., 3] == 0).all()
+    half = calibration.pool_alike_days(rates, calibration.WEEKEND, 0.5).reshape(2, 7, 24, TYPES)
+    sat, sun = (
+        rates.reshape(2, 7, 24, TYPES)[:, 5, :, :3],
+        rates.reshape(2, 7, 24, TYPES)[:, 6, :, :3],
+    )
+    np.testing.assert_allclose(half[:, 5, :, :3], sat**0.75 * sun**0.25)
