@@ -421,7 +421,7 @@ def calibrate(
             if nll < after:
                 after, rank, prior_hours = nll, r, hours
     log_g = np.zeros(predicted.shape, np.float32)
-    alike_weights: tuple[tuple[str, float], ...] = ()
+    alike_weights = tuple((group, 0.0) for group in ALIKE_DAYS)
     if name != NONE or rank:
         every = (
             recency_weighted(weeks, half_life)

@@ -107,6 +107,7 @@ def test_a_model_no_better_than_the_table_is_left_as_trained():
     assert (result.day_classes, result.kappa) == (calibration.NONE, math.inf)
     assert result.reason == "the model is no better than the historical average"
     assert not result.log_multipliers.any()
+    assert result.record()["pooled_monday_to_thursday"] == result.record()["pooled_weekend"] == 0
     # the same model against a table that is worse than it: calibrated
     worse = calibration.calibrate(
         untrained, fit, validation, lambda sums: np.full(sums.vehicles.shape, 0.5)
