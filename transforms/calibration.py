@@ -244,7 +244,7 @@ def date_counts(weeks: list[tuple[int, Sums]]) -> list[list[np.ndarray]]:
 
 
 def alike_days_weight(weeks: list[tuple[int, Sums]], days: tuple[int, ...]) -> float:
-    """How far to pool ``days`` (one of ``ALIKE_DAYS``; 0: not at all, 1: one week shape
+    """How far to pool ``days`` (a group of ``ALIKE_DAYS``; 0: not at all, 1: one week shape
     for all of them): the positive-part James-Stein weight of their city-wide log counts
     per hour and type, ``noise / (noise + tau^2)``, if it is at least
     ``MIN_ALIKE_WEIGHT`` (the days differ by less than twice their dates' noise), else 0.
