@@ -230,16 +230,16 @@ def low_rank_smooth(prior: np.ndarray, sums: Sums, rank: int, prior_hours: float
     return np.where(prior > 0, rates, 0.0)
 
 
-def date_counts(weeks: list[tuple[int, Sums]]) -> list[list[np.ndarray]]:
-    """Per weekday (Monday first), the city-wide vehicles (24, T) of each of its train
-    dates, from every train row's sums per local week."""
-    per_day: list[list[np.ndarray]] = [[] for _ in range(features.DAYS_PER_WEEK)]
+def date_counts(weeks: list[tuple[int, Sums]]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """Per weekday (Monday first), the city-wide (vehicles, exposure hours), each (24, T),
+    of each of its train dates, from every train row's sums per local week."""
+    per_day: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(features.DAYS_PER_WEEK)]
+    shape = (features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
     for _, sums in weeks:
-        shape = (features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
-        week = sums.vehicles.sum(axis=0).reshape(shape)
-        seen = sums.hours.sum(axis=0).reshape(week.shape).sum(axis=(1, 2)) > 0
-        for day in np.flatnonzero(seen):
-            per_day[day].append(week[day])
+        vehicles = sums.vehicles.sum(axis=0).reshape(shape)
+        hours = np.broadcast_to(sums.hours, sums.vehicles.shape).sum(axis=0).reshape(shape)
+        for day in np.flatnonzero(hours.sum(axis=(1, 2)) > 0):
+            per_day[day].append((vehicles[day], hours[day]))
     return per_day
 
 
@@ -255,21 +255,31 @@ def alike_days_weight(weeks: list[tuple[int, Sums]], days: tuple[int, ...]) -> f
     Monday-Thursday dates (days this step takes to be alike); Monday to Thursday then
     have nothing independent to go on, and are not pooled. ``tau^2``: how much the days'
     means differ beyond that noise. Both are pooled over the city-wide hour x type cells
-    of at least ``MIN_ALIKE_CELL_VEHICLES`` vehicles on every date used."""
-    per_day = [np.array(dates) for dates in date_counts(weeks)]
+    of at least ``MIN_ALIKE_CELL_VEHICLES`` vehicles on every date used, observed for all
+    their hours on every one of them (a counter's outage is not a quiet day)."""
+    dates = date_counts(weeks)
+    per_day = [np.array([vehicles for vehicles, _ in d]) for d in dates]
+    hours = [np.array([h for _, h in d]) for d in dates]
     replicated = [day for day in days if len(per_day[day]) > 1]
     noise_days = days if replicated else MONDAY_TO_THURSDAY
     if days == MONDAY_TO_THURSDAY and not replicated:
         return 0.0
-    if any(len(per_day[day]) == 0 for day in {*days, *noise_days}):
+    taken = sorted({*days, *noise_days})
+    if any(len(per_day[day]) == 0 for day in taken):
         return 0.0
-    cells = [per_day[day] for day in {*days, *noise_days}]
+    full = np.max([hours[day].max(axis=0) for day in taken], axis=0)
     used = np.all(
-        [(d.mean(axis=0) >= MIN_ALIKE_CELL_VEHICLES) & (d > 0).all(axis=0) for d in cells], axis=0
+        [
+            (per_day[day].mean(axis=0) >= MIN_ALIKE_CELL_VEHICLES)
+            & (per_day[day] > 0).all(axis=0)
+            & (hours[day] == full).all(axis=0)  # not on a date with hours missing
+            for day in taken
+        ],
+        axis=0,
     )
     if not used.any():
         return 0.0
-    logs = {day: np.log(per_day[day][:, used]) for day in {*days, *noise_days}}
+    logs = {day: np.log(per_day[day][:, used]) for day in taken}
     if replicated:
         df = sum(len(logs[day]) - 1 for day in replicated) * used.sum()
         s2 = sum(float(((logs[d] - logs[d].mean(axis=0)) ** 2).sum()) for d in replicated) / df

@@ -333,6 +333,14 @@ def test_a_monday_busier_than_its_weather_explains_is_kept():
     assert calibration.alike_days_weight(weeks, calibration.MONDAY_TO_THURSDAY) == 0.0
     # one date per weekday: nothing independent to go on
     assert calibration.alike_days_weight(weeks[:1], calibration.MONDAY_TO_THURSDAY) == 0.0
+    # 11 of 12 counters out on one Tuesday from 06:00 (no rows): not a quiet day (read as
+    # one, that date's spread would pass for weather and pool the Mondays)
+    _, sums = weeks[1]
+    vehicles, hours = sums.vehicles.copy(), sums.hours.copy()
+    out = (DAY == 1) & (HOUR >= 6)
+    vehicles[:11, out], hours[:11, out] = 0.0, 0.0
+    with_outage = [weeks[0], (weeks[1][0], Sums(vehicles, hours)), weeks[2]]
+    assert calibration.alike_days_weight(with_outage, calibration.MONDAY_TO_THURSDAY) == 0.0
 
 
 def _weekend_city(rng: np.random.Generator, sunday: float) -> np.ndarray:
