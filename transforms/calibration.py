@@ -295,15 +295,10 @@ def alike_days_weight(weeks: list[tuple[int, Sums]], days: tuple[int, ...]) -> f
 
 def pool_alike_days(rates: np.ndarray, days: tuple[int, ...], weight: float) -> np.ndarray:
     """``rates`` (A, 168, T) with each of ``days``' log-rates moved ``weight`` of the way
-    to their mean at the same approach, hour and type (rates of 0 stay 0)."""
-    if weight == 0.0:
-        return rates
-    week = (rates.shape[0], features.DAYS_PER_WEEK, features.HOURS_PER_DAY, -1)
-    positive = rates > 0
-    logs = np.log(np.where(positive, rates, 1.0)).reshape(week)
-    pooled = list(days)
-    logs[:, pooled] += weight * (logs[:, pooled].mean(axis=1, keepdims=True) - logs[:, pooled])
-    return np.where(positive, np.exp(logs.reshape(rates.shape)), 0.0)
+    to their mean at the same approach, hour and type (rates of 0 stay 0): ``shrink_days``
+    with ``days`` one class and every other day a class of its own."""
+    week = np.arange(features.DAYS_PER_WEEK)
+    return shrink_days(rates, np.where(np.isin(week, days), -1, week), weight)
 
 
 def recency_weighted(weeks: list[tuple[int, Sums]], half_life_days: float) -> Sums:
