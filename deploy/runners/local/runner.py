@@ -16,8 +16,10 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,6 +154,29 @@ def _run_logging(log_dir: Path):
 
 
 @contextlib.contextmanager
+def noticing_ctrl_c():
+    """Yields a list that gets an entry when SIGINT arrives, which then raises
+    KeyboardInterrupt as Python's own handler does. A library may swallow that
+    KeyboardInterrupt and raise something else (TensorFlow, interrupted while it traces
+    a tf.data function, raises a bare TypeError); Ctrl-C must still read as Ctrl-C.
+    Off the main thread (where no handler can be set) the list stays empty."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def handler(signum, frame):
+        seen.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _run_temp_dir(parent: Path):
     """Every temp file of the run under ``parent``, removed when the run ends, whether it
     succeeds or fails.
@@ -211,7 +236,11 @@ def run_pipeline(
         path.mkdir(parents=True, exist_ok=True)
     name = pipeline_name(city)
     watch = RunProgress(layout.metadata_location, name, progress or (lambda *_: None))
-    with _run_logging(layout.log_dir(city)), _run_temp_dir(layout.tmp_dir(city)):
+    with (
+        _run_logging(layout.log_dir(city)),
+        _run_temp_dir(layout.tmp_dir(city)),
+        noticing_ctrl_c() as ctrl_c,
+    ):
         try:
             beam_args = beam_profiles.beam_args(config.beam, image=config.image, workers=workers)
             pipeline = create_pipeline(
@@ -240,6 +269,8 @@ def run_pipeline(
                 run_options = RunOptions(to_nodes=list(to_nodes)) if to_nodes else None
                 LocalDagRunner().run(pipeline, run_options=run_options)
         except Exception as err:  # reported with the failing component, never swallowed
+            if ctrl_c:  # a KeyboardInterrupt some library turned into another error
+                raise RunInterrupted(watch.failed_node() or "start-up") from err
             raise ComponentFailedError(watch.failed_node() or "pipeline", err) from err
         except KeyboardInterrupt as err:  # TFX leaves the interrupted execution RUNNING
             raise RunInterrupted(watch.failed_node() or "start-up") from err
