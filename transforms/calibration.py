@@ -33,17 +33,22 @@ streets') mix a few weekly shapes: an inbound morning tide, an outbound evening 
 school, a shop, so a thin approach borrows its shape from the others. Rank and prior
 hours are chosen on the validation rows like the rest, or the step is left out.
 
-The final multipliers may weigh the **recent weeks** more: each local week of the train
-split by ``0.5 ** (age / half_life)``, its age counted in weeks from the newest. Traffic
-drifts (the Seattle counters' bicycles rose through the spring), and a table of the
-whole train split lags it. The validation rows cannot choose the half-life (they are
-scattered over the same weeks), so a backtest does: the chosen calibration, its
-multipliers fitted on the weeks before each later train week, scores that week's
-counts. The half-life of lowest NLL wins if it beats none by 0.005 nats per cell. That
+The final multipliers may weigh the **recent weeks** more, in one of two ways, each
+week of the train split by ``0.5 ** (age / half_life)``, its age counted in weeks from
+the newest: its **counts** (every cell's multiplier from the weighted sums), or only its
+**level** (the table from every week alike, scaled per type by how much busier the
+weighted weeks ran than all weeks alike against it: ``level_factor``). Traffic drifts
+(the Seattle counters' bicycles rose through the spring), and a table of the whole train
+split lags it. Weighing the counts follows a drifting shape too, at the price of a
+table from fewer effective weeks in every cell; weighing the level follows the city's
+volume and keeps every week's evidence for the shape. The validation rows cannot choose
+(they are scattered over the same weeks), so a backtest does: the chosen calibration,
+weighted as tried on the weeks before each later train week, scores that week's counts.
+The way and half-life of lowest NLL win if they beat none by 0.005 nats per cell. That
 is a margin, not a test: the week is the unit of evidence (a week's days share their
 weather, events and fitted table), a few train weeks give two or three backtest weeks,
 and a Seattle spring's weeks do not all rise. The generator's London, whose weeks vary
-only by chance, gains 0.0008 and keeps every week alike; 2nd Ave's spring gains 0.075.
+only by chance, gains at most 0.0011 and keeps every week alike; 2nd Ave's spring 0.075.
 (The model was fitted on those weeks too; it is the same model for every half-life.)
 
 After the smoothing, **alike weekdays are pooled** (``pool_alike_days``): Monday to
@@ -116,8 +121,11 @@ MIN_ALIKE_WEIGHT = 0.5
 MIN_ALIKE_CELL_VEHICLES = 10.0
 # Half-lives (days) of the recency weighting tried after none (math.inf: every week alike).
 RECENCY_HALF_LIVES_DAYS = (28.0, 14.0, 7.0)
+# What the recency weighting weighs, tried in order: each cell's counts, or the level.
+COUNTS, LEVEL = "counts", "level"
+RECENCY_WEIGHS = (COUNTS, LEVEL)
 # NLL per backtest cell (nats) a half-life must gain over none: a trend, not the chance
-# of which weeks ran busy (0.0008 on the generator's London, 0.075 on a Seattle spring).
+# of which weeks ran busy (0.0011 on the generator's London, 0.075 on a Seattle spring).
 RECENCY_MIN_GAIN = 0.005
 
 
@@ -147,7 +155,9 @@ class Calibration:
     low_rank: int = 0  # profiles of the low-rank smoothing (0: not smoothed)
     low_rank_prior_hours: float = 0.0
     recency_half_life_days: float = math.inf  # inf: every train week weighs alike
-    recency_backtest_nll: tuple[float, ...] = ()  # per half-life tried, none first
+    recency_weighs: str = NONE  # what the recent weeks weigh more in: RECENCY_WEIGHS
+    # the backtest's NLL per cell: of none, then per way of RECENCY_WEIGHS, per half-life
+    recency_backtest_nll: tuple[tuple[str, tuple[float, ...]], ...] = ()
     # how far each group of ALIKE_DAYS was pooled (pool_alike_days), by name
     alike_days_weights: tuple[tuple[str, float], ...] = ()
 
@@ -162,7 +172,11 @@ class Calibration:
             "recency_half_life_days": (
                 self.recency_half_life_days if math.isfinite(self.recency_half_life_days) else NONE
             ),
-            "recency_backtest_nll": [round(nll, 6) for nll in self.recency_backtest_nll],
+            "recency_weighs": self.recency_weighs,
+            "recency_backtest_nll": {
+                way: [round(nll, 6) for nll in per_half_life]
+                for way, per_half_life in self.recency_backtest_nll
+            },
             **{f"pooled_{name}": round(w, 4) for name, w in self.alike_days_weights},
             "kappa": self.kappa if math.isfinite(self.kappa) else NONE,
             "validation_nll_before": round(self.validation_nll_before, 6),
@@ -314,39 +328,82 @@ def recency_weighted(weeks: list[tuple[int, Sums]], half_life_days: float) -> Su
     )
 
 
+def level_factor(
+    rates: np.ndarray, weeks: list[tuple[int, Sums]], half_life_days: float
+) -> np.ndarray:
+    """Per type (T,), how much busier than ``rates`` (A, 168, T) predict the ``weeks`` ran,
+    weighted by ``recency_weighted``, over the same with every week alike: observed over
+    expected vehicles, over that ratio unweighted (1 where a type has none)."""
+
+    def observed_and_expected(half_life: float) -> tuple[np.ndarray, np.ndarray]:
+        sums = recency_weighted(weeks, half_life)
+        return sums.vehicles.sum(axis=(0, 1)), (rates * sums.hours).sum(axis=(0, 1))
+
+    observed, expected = observed_and_expected(half_life_days)
+    observed_alike, expected_alike = observed_and_expected(math.inf)
+    numerator, denominator = observed * expected_alike, expected * observed_alike
+    return np.divide(
+        numerator,
+        denominator,
+        out=np.ones_like(numerator),
+        where=(numerator > 0) & (denominator > 0),
+    )
+
+
+def recency_rates(
+    calibrated_on: Callable[[Sums], np.ndarray],
+    weeks: list[tuple[int, Sums]],
+    half_life_days: float,
+    weighs: str,
+) -> np.ndarray:
+    """``calibrated_on`` the ``weeks``, the recent ones weighing more as ``weighs`` says:
+    ``COUNTS``, its sums ``recency_weighted``; ``LEVEL``, its sums alike, scaled by
+    ``level_factor``. With ``half_life_days`` inf both are every week alike."""
+    if weighs == COUNTS:
+        return calibrated_on(recency_weighted(weeks, half_life_days))
+    rates = calibrated_on(recency_weighted(weeks, math.inf))
+    return rates * level_factor(rates, weeks, half_life_days)
+
+
 def backtest(
     calibrated_on: Callable[[Sums], np.ndarray],
     weeks: list[tuple[int, Sums]],
     half_life_days: float,
+    weighs: str = COUNTS,
 ) -> tuple[np.ndarray, int]:
     """The Poisson NLL (constant terms dropped) summed over each week of ``weeks`` (in
-    order) after the first two, each predicted by ``calibrated_on`` the weeks before it
-    weighted by ``recency_weighted`` (one week before it weighs the same at any
-    half-life); and the cells scored."""
+    order) after the first two, each predicted by ``recency_rates`` of the weeks before
+    it (one week before it weighs the same at any half-life); and the cells scored."""
     per_week, cells = [], 0
     for i in range(2, len(weeks)):
         target = weeks[i][1]
         seen = int((target.hours > 0).sum())
-        rate = calibrated_on(recency_weighted(weeks[:i], half_life_days))
+        rate = recency_rates(calibrated_on, weeks[:i], half_life_days, weighs)
         per_week.append(poisson_nll(rate, target) * seen)
         cells += seen
     return np.array(per_week), cells
 
 
-def choose_half_life(
+def choose_recency(
     calibrated_on: Callable[[Sums], np.ndarray], weeks: list[tuple[int, Sums]]
-) -> tuple[float, tuple[float, ...]]:
-    """The half-life (``math.inf``: none) of lowest backtest NLL (``backtest``), if it
-    beats every week alike by ``RECENCY_MIN_GAIN`` per cell; and the backtest's NLL per
-    cell of every half-life, none first."""
-    tried = (math.inf, *RECENCY_HALF_LIVES_DAYS)
-    scored = [backtest(calibrated_on, weeks, days) for days in tried]
-    alike, cells = scored[0]
-    best, best_nll = math.inf, alike.sum() - RECENCY_MIN_GAIN * cells
-    for days, (nll, _) in zip(RECENCY_HALF_LIVES_DAYS, scored[1:], strict=True):
-        if nll.sum() <= best_nll:
-            best, best_nll = days, nll.sum()
-    return best, tuple(float(nll.sum()) / max(cells, 1) for nll, _ in scored)
+) -> tuple[str, float, tuple[tuple[str, tuple[float, ...]], ...]]:
+    """What the recent weeks weigh more in (``NONE`` or one of ``RECENCY_WEIGHS``) and the
+    half-life (``math.inf``: none) of lowest backtest NLL (``backtest``), if they beat every
+    week alike by ``RECENCY_MIN_GAIN`` per cell; and the backtest's NLL per cell: of none,
+    then of each way per half-life of ``RECENCY_HALF_LIVES_DAYS``."""
+    alike, cells = backtest(calibrated_on, weeks, math.inf)
+    cells = max(cells, 1)
+    best, best_nll = (NONE, math.inf), alike.sum() - RECENCY_MIN_GAIN * cells
+    scored = [(NONE, (float(alike.sum()) / cells,))]
+    for weighs in RECENCY_WEIGHS:
+        per_half_life = []
+        for days in RECENCY_HALF_LIVES_DAYS:
+            nll = backtest(calibrated_on, weeks, days, weighs)[0].sum()
+            per_half_life.append(float(nll) / cells)
+            if nll <= best_nll:
+                best, best_nll = (weighs, days), nll
+        scored.append((weighs, tuple(per_half_life)))
+    return best[0], best[1], tuple(scored)
 
 
 def poisson_nll(rate: np.ndarray, sums: Sums) -> float:
@@ -414,9 +471,9 @@ def calibrate(
         shaped = shrink_days(trained, DAY_CLASSES[name], shrink)
         return shaped * multipliers(shaped, sums, DAY_CLASSES[name], kappa, HOUR_POOLING[pooling])
 
-    half_life, backtest_nll = math.inf, ()
+    weighs, half_life, backtest_nll = NONE, math.inf, ()
     if name != NONE and weeks is not None and len(weeks) > 2:
-        half_life, backtest_nll = choose_half_life(calibrated, weeks)
+        weighs, half_life, backtest_nll = choose_recency(calibrated, weeks)
 
     rank, prior_hours = 0, 0.0
     if enough and learned:
@@ -430,7 +487,7 @@ def calibrate(
     if name != NONE or rank:
         every = (
             recency_weighted(weeks, half_life)
-            if math.isfinite(half_life)
+            if weighs == COUNTS
             else Sums(fit.vehicles + validation.vehicles, fit.hours + validation.hours)
         )
         final = calibrated(every)
@@ -442,6 +499,8 @@ def calibrate(
         )
         for (_, weight), days in zip(alike_weights, ALIKE_DAYS.values(), strict=True):
             final = pool_alike_days(final, days, weight)
+        if weighs == LEVEL:
+            final = final * level_factor(final, weeks, half_life)
         positive = trained > 0
         log_g[:-1] = np.log(np.where(positive, final, 1.0) / np.where(positive, trained, 1.0))
     reason = (
@@ -466,6 +525,7 @@ def calibrate(
         rank,
         prior_hours,
         half_life,
+        weighs,
         backtest_nll,
         alike_weights,
     )

@@ -237,11 +237,20 @@ def test_rising_traffic_weighs_recent_weeks_more_and_predicts_the_next_week_bett
     unweighted = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat)
     weighted = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat, weeks=weeks)
     assert unweighted.recency_half_life_days == math.inf and not unweighted.recency_backtest_nll
+    assert unweighted.recency_weighs == calibration.NONE
     assert weighted.recency_half_life_days in calibration.RECENCY_HALF_LIVES_DAYS
-    assert weighted.record()["recency_half_life_days"] == weighted.recency_half_life_days
-    # the backtest scored every half-life, none first, and chose the lowest
-    assert len(weighted.recency_backtest_nll) == 1 + len(calibration.RECENCY_HALF_LIVES_DAYS)
-    assert min(weighted.recency_backtest_nll) < weighted.recency_backtest_nll[0]
+    # every approach and hour rose alike: the level is weighed, the shape is every week's
+    assert weighted.recency_weighs == calibration.LEVEL
+    record = weighted.record()
+    assert record["recency_half_life_days"] == weighted.recency_half_life_days
+    assert record["recency_weighs"] == calibration.LEVEL
+    # the backtest scored none, then each way at every half-life, and chose the lowest
+    scored = record["recency_backtest_nll"]
+    assert list(scored) == [calibration.NONE, *calibration.RECENCY_WEIGHS]
+    assert all(len(scored[way]) == 3 for way in calibration.RECENCY_WEIGHS)
+    chosen = calibration.RECENCY_HALF_LIVES_DAYS.index(weighted.recency_half_life_days)
+    assert scored[calibration.LEVEL][chosen] == min(min(v) for v in scored.values())
+    assert scored[calibration.LEVEL][chosen] < scored[calibration.NONE][0]
     # choices made on the validation rows are not changed by the weighting
     assert (weighted.day_classes, weighted.kappa) == (unweighted.day_classes, unweighted.kappa)
     next_week = base * 1.15**5
@@ -251,6 +260,39 @@ def test_rising_traffic_weighs_recent_weeks_more_and_predicts_the_next_week_bett
         return float((next_week * np.log(next_week / rate) - next_week + rate).mean())
 
     assert excess(weighted) < 0.6 * excess(unweighted)
+
+
+def test_an_evening_that_grows_alone_weighs_each_cells_counts():
+    rng = np.random.default_rng(23)
+    evening = np.exp(-0.5 * ((HOUR - 17) / 1.5) ** 2)
+    base = rng.uniform(0.5, 2, (8, 1, 1))
+    # the evening peak doubles over five weeks, the rest of the day stays as it was
+    rates = [(4.0 + 16.0 * 1.2**week * evening)[None, :, None] * base for week in range(5)]
+    rates = [np.broadcast_to(rate, (8, CELLS, TYPES)) for rate in rates]
+    fit, validation, weeks = _weeks_of(rates, rng)
+    model = np.mean(rates, axis=0) * np.exp(rng.normal(0.0, 0.2, rates[0].shape))
+    result = calibration.calibrate(_with_unseen_row(model), fit, validation, _flat, weeks=weeks)
+    # a level per type would raise the flat hours with the evening: each cell follows its own
+    assert result.recency_weighs == calibration.COUNTS
+    assert result.recency_half_life_days in calibration.RECENCY_HALF_LIVES_DAYS
+
+
+def test_level_factor_is_the_weighted_weeks_busyness_over_every_weeks():
+    rates = np.ones((2, CELLS, TYPES))
+    hours = np.ones((2, CELLS, TYPES))
+
+    def week(busier: float) -> Sums:
+        vehicles = rates * hours * busier
+        vehicles[..., -1] = 0.0  # a type nobody drove: nothing to scale
+        return Sums(vehicles, hours)
+
+    weeks = [(1, week(1.0)), (2, week(1.0)), (3, week(2.0))]
+    # weights 1/4, 1/2, 1 at a 7-day half-life: (1/4 + 1/2 + 2) / (7/4) busy, against 4/3
+    factor = calibration.level_factor(rates, weeks, half_life_days=7.0)
+    np.testing.assert_allclose(factor[:-1], (2.75 / 1.75) / (4.0 / 3.0))
+    assert factor[-1] == 1.0
+    np.testing.assert_allclose(calibration.level_factor(2.0 * rates, weeks, 7.0), factor)
+    np.testing.assert_array_equal(calibration.level_factor(rates, weeks, math.inf), 1.0)
 
 
 def test_steady_traffic_keeps_every_week_alike():
